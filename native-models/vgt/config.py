@@ -1,0 +1,307 @@
+"""Configurations of VGT: the generator (Qwen2-style LM + position queries + flow head) and VGT-AE.
+
+Named configs: `tiny` (tests, random init), `shapes` (the Shapes World default model), and the
+official shapes `internvl3_1_6b`, `internvl3_0_6b`, `qwen25vl_1_6b` (never instantiated at full
+size here; their parameter counts come from `param_counts`).
+"""
+from __future__ import annotations
+
+import dataclasses
+import json
+from dataclasses import dataclass, field
+from typing import Optional, Tuple
+
+PROMPT_TEMPLATE = "<|im_start|>user\nGenerate an image: {prompt}<|im_end|>\n<|im_start|>assistant\n"
+UNCOND_PROMPT = "<|im_start|>user\nGenerate an image.<|im_end|>\n<|im_start|>assistant\n"
+IMG_TOKEN = "<img>"
+
+
+@dataclass
+class ViTConfig:
+    """InternViT-style encoder (CLS token, learned absolute positions, layer scale)."""
+    image_size: int = 448
+    patch_size: int = 14
+    hidden: int = 1024
+    layers: int = 24
+    heads: int = 16
+    mlp_dim: int = 4096
+    ln_eps: float = 1e-6
+    # pixels in [-1,1] -> (x+1)/2 -> (x-mean)/std (ImageNet for InternViT)
+    mean: Tuple[float, float, float] = (0.485, 0.456, 0.406)
+    std: Tuple[float, float, float] = (0.229, 0.224, 0.225)
+
+
+@dataclass
+class DecoderConfig:
+    """DC-AE decoder (diffusers `Decoder` layout). Stage i has width block_out_channels[i];
+    stages run deepest first; every stage but the deepest starts with a 2x `interpolate` upsample."""
+    block_out_channels: Tuple[int, ...] = (128, 256, 512, 512, 1024, 1024)
+    layers_per_block: Tuple[int, ...] = (3, 3, 3, 3, 3, 3)
+    block_types: Tuple[str, ...] = ("ResBlock",) * 3 + ("EfficientViTBlock",) * 3
+    qkv_multiscales: Tuple[Tuple[int, ...], ...] = ((), (), (), (5,), (5,), (5,))
+    attention_head_dim: int = 32
+    glu_expand_ratio: int = 4
+
+    @property
+    def upsample_factor(self) -> int:
+        return 2 ** (len(self.block_out_channels) - 1)
+
+
+@dataclass
+class AEConfig:
+    encoder: str = "internvit"          # "internvit" or "none" (Qwen2.5-VL ViT is not ported)
+    vit: ViTConfig = field(default_factory=ViTConfig)
+    proj_dim: int = 896                 # width of `mlp1` output (the VLM's LLM width in the reference)
+    res_blocks: int = 3
+    d_z: int = 32
+    decoder: DecoderConfig = field(default_factory=DecoderConfig)
+    image_size: int = 448               # decoded image side (stride * grid)
+    grid: int = 16                      # latent grid side for image_size
+    mlp1_ln_eps: float = 1e-5           # nn.LayerNorm default in InternVL's mlp1 [infer]
+    res_ln_eps: float = 1e-6
+    down_ln_eps: float = 1e-5           # [infer] default LayerNorm eps
+    latent_ln_eps: float = 1e-6
+    scale_embedding: float = 1.0
+
+    @property
+    def stride(self) -> int:
+        return self.image_size // self.grid
+
+
+@dataclass
+class LMConfig:
+    vocab_size: int = 151674
+    hidden: int = 1536
+    layers: int = 28
+    heads: int = 12
+    kv_heads: int = 2
+    head_dim: int = 128
+    ffn: int = 8960
+    rope_theta: float = 1e6
+    rms_eps: float = 1e-6
+
+
+@dataclass
+class HeadConfig:
+    width: int = 1536
+    layers: int = 12
+    mlp_ratio: float = 1.0
+    freq_dim: int = 256
+
+
+@dataclass
+class SamplingDefaults:
+    steps: int = 30
+    cfg: float = 4.5
+    cfg_schedule: str = "linear"
+    tokens_per_step: int = 1
+    order: str = "random"
+
+
+@dataclass
+class VGTConfig:
+    name: str
+    lm: LMConfig
+    head: HeadConfig
+    ae: AEConfig
+    max_grid: Tuple[int, int] = (64, 64)
+    sampling: SamplingDefaults = field(default_factory=SamplingDefaults)
+    licence: str = "MIT"
+    description: str = ""
+
+    @property
+    def d_z(self) -> int:
+        return self.ae.d_z
+
+    @property
+    def grid(self) -> Tuple[int, int]:
+        return (self.ae.grid, self.ae.grid)
+
+    def to_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+    @staticmethod
+    def from_dict(d: dict) -> "VGTConfig":
+        ae = dict(d["ae"])
+        ae["vit"] = ViTConfig(**{k: tuple(v) if isinstance(v, list) else v for k, v in ae["vit"].items()})
+        dec = ae["decoder"]
+        ae["decoder"] = DecoderConfig(
+            block_out_channels=tuple(dec["block_out_channels"]),
+            layers_per_block=tuple(dec["layers_per_block"]),
+            block_types=tuple(dec["block_types"]),
+            qkv_multiscales=tuple(tuple(x) for x in dec["qkv_multiscales"]),
+            attention_head_dim=dec["attention_head_dim"],
+            glu_expand_ratio=dec.get("glu_expand_ratio", 4),
+        )
+        return VGTConfig(
+            name=d["name"], lm=LMConfig(**d["lm"]), head=HeadConfig(**d["head"]), ae=AEConfig(**ae),
+            max_grid=tuple(d.get("max_grid", (64, 64))),
+            sampling=SamplingDefaults(**d.get("sampling", {})),
+            licence=d.get("licence", "MIT"), description=d.get("description", ""),
+        )
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), indent=1)
+
+
+def tiny(vocab_size: int = 0) -> VGTConfig:
+    # 48 px, 8x8 grid, stride 6: the decoder upsamples 8x to 64 px and the final bilinear resize
+    # brings it to 48 px, exercising the same resize path as the official 512 -> 448.
+    from .tokenizer import default_vocab
+    return VGTConfig(
+        name="tiny", max_grid=(16, 16),
+        lm=LMConfig(vocab_size=vocab_size or len(default_vocab()), hidden=64, layers=2, heads=4, kv_heads=2,
+                    head_dim=16, ffn=128, rope_theta=10000.0, rms_eps=1e-6),
+        head=HeadConfig(width=64, layers=2),
+        ae=AEConfig(
+            vit=ViTConfig(image_size=48, patch_size=3, hidden=32, layers=2, heads=2, mlp_dim=64),
+            proj_dim=48, d_z=8, image_size=48, grid=8,
+            decoder=DecoderConfig(block_out_channels=(8, 16, 16, 32), layers_per_block=(1, 1, 1, 1),
+                                  block_types=("ResBlock", "ResBlock", "EfficientViTBlock", "EfficientViTBlock"),
+                                  qkv_multiscales=((), (), (5,), (5,)), attention_head_dim=8),
+        ),
+        sampling=SamplingDefaults(steps=4, cfg=3.0, cfg_schedule="linear", tokens_per_step=4),
+        description="Tiny random-init VGT for tests and golden parity data.",
+    )
+
+
+def shapes(vocab_size: int = 0) -> VGTConfig:
+    # The Shapes World default model: 128 px, 16x16 grid, stride 8 (decoder upsamples 8x exactly).
+    from .tokenizer import default_vocab
+    return VGTConfig(
+        name="shapes", max_grid=(32, 32),
+        lm=LMConfig(vocab_size=vocab_size or len(default_vocab()), hidden=256, layers=8, heads=8, kv_heads=2,
+                    head_dim=32, ffn=768, rope_theta=10000.0, rms_eps=1e-6),
+        head=HeadConfig(width=256, layers=4),
+        ae=AEConfig(
+            vit=ViTConfig(image_size=128, patch_size=4, hidden=192, layers=4, heads=3, mlp_dim=576),
+            proj_dim=256, d_z=16, image_size=128, grid=16,
+            decoder=DecoderConfig(block_out_channels=(32, 64, 128, 128), layers_per_block=(1, 2, 2, 2),
+                                  block_types=("ResBlock", "ResBlock", "EfficientViTBlock", "EfficientViTBlock"),
+                                  qkv_multiscales=((), (), (5,), (5,)), attention_head_dim=32),
+        ),
+        sampling=SamplingDefaults(steps=20, cfg=3.0, cfg_schedule="linear", tokens_per_step=4),
+        description="Shapes World default model (trained by this project).",
+    )
+
+
+def _official_ae(encoder: str) -> AEConfig:
+    return AEConfig(encoder=encoder, vit=ViTConfig(), proj_dim=896 if encoder == "internvit" else 2048,
+                    d_z=32, image_size=448, grid=16, decoder=DecoderConfig())
+
+
+def internvl3_1_6b() -> VGTConfig:
+    return VGTConfig(
+        name="internvl3_1_6b",
+        lm=LMConfig(vocab_size=151674, hidden=1536, layers=28, heads=12, kv_heads=2, head_dim=128, ffn=8960),
+        head=HeadConfig(width=1536, layers=12), ae=_official_ae("internvit"),
+        sampling=SamplingDefaults(steps=30, cfg=4.5, cfg_schedule="linear", tokens_per_step=1),
+        description="hustvl VGT-InternVL3-1.6B (official checkpoint shapes).",
+    )
+
+
+def internvl3_0_6b() -> VGTConfig:
+    return VGTConfig(
+        name="internvl3_0_6b",
+        lm=LMConfig(vocab_size=151674, hidden=896, layers=24, heads=14, kv_heads=2, head_dim=64, ffn=4864),
+        head=HeadConfig(width=1536, layers=12), ae=_official_ae("internvit"),
+        description="hustvl VGT-InternVL3-0.6B (train configs only).",
+    )
+
+
+def qwen25vl_1_6b() -> VGTConfig:
+    # layer_ratio = 0.5 keeps the first 18 of Qwen2.5-VL-3B's 36 layers (reference a615bff, issue #11).
+    # The Qwen2.5-VL ViT (window attention) is not ported: this AE decodes only.
+    return VGTConfig(
+        name="qwen25vl_1_6b",
+        lm=LMConfig(vocab_size=151936, hidden=2048, layers=18, heads=16, kv_heads=2, head_dim=128, ffn=11008),
+        head=HeadConfig(width=1536, layers=12), ae=_official_ae("none"),
+        description="hustvl VGT-Qwen2.5-VL-1.6B (official checkpoint shapes, 18 layers).",
+    )
+
+
+CONFIGS = {"tiny": tiny, "shapes": shapes, "internvl3_1_6b": internvl3_1_6b,
+           "internvl3_0_6b": internvl3_0_6b, "qwen25vl_1_6b": qwen25vl_1_6b}
+
+
+def get_config(name: str) -> VGTConfig:
+    if name not in CONFIGS:
+        raise KeyError(f"unknown config {name!r}; known: {sorted(CONFIGS)}")
+    return CONFIGS[name]()
+
+
+# ---------------------------------------------------------------- analytic parameter counts
+def _lin(i: int, o: int, bias: bool = True) -> int:
+    return i * o + (o if bias else 0)
+
+
+def lm_params(c: LMConfig, with_embedding: bool = True) -> int:
+    q, kv = c.heads * c.head_dim, c.kv_heads * c.head_dim
+    per = _lin(c.hidden, q) + 2 * _lin(c.hidden, kv) + _lin(q, c.hidden, False) + 3 * c.hidden * c.ffn + 2 * c.hidden
+    return c.layers * per + c.hidden + (c.vocab_size * c.hidden if with_embedding else 0)
+
+
+def head_params(c: HeadConfig, d_z: int, cond_dim: int) -> int:
+    w, m = c.width, int(c.width * c.mlp_ratio)
+    n = _lin(d_z, w) + _lin(cond_dim, w) + _lin(c.freq_dim, w) + _lin(w, w)
+    n += c.layers * (2 * w + _lin(w, m) + _lin(m, w) + _lin(w, 3 * w))
+    n += _lin(w, 2 * w) + _lin(w, d_z)
+    return n
+
+
+def vit_params(c: ViTConfig) -> int:
+    n_tok = (c.image_size // c.patch_size) ** 2 + 1
+    n = c.hidden + n_tok * c.hidden + 3 * c.patch_size ** 2 * c.hidden + c.hidden
+    per = _lin(c.hidden, 3 * c.hidden) + _lin(c.hidden, c.hidden) + _lin(c.hidden, c.mlp_dim) + _lin(c.mlp_dim, c.hidden)
+    per += 4 * c.hidden + 2 * c.hidden  # norm1, norm2, ls1, ls2
+    return n + c.layers * per
+
+
+def decoder_params(c: DecoderConfig, d_z: int) -> int:
+    ch = c.block_out_channels
+    n = 9 * d_z * ch[-1] + ch[-1]  # conv_in
+    for i, (w, layers) in enumerate(zip(ch, c.layers_per_block)):
+        if i < len(ch) - 1 and layers > 0:
+            n += 9 * ch[i + 1] * w + w
+        for _ in range(layers):
+            if c.block_types[i] == "ResBlock":
+                n += 9 * w * w + w + 9 * w * w + 2 * w
+            else:
+                heads = w // c.attention_head_dim
+                inner = heads * c.attention_head_dim
+                n += 3 * w * inner
+                for k in c.qkv_multiscales[i]:
+                    n += 3 * inner * k * k + 3 * inner * (3 * inner // (3 * heads))
+                n += inner * (1 + len(c.qkv_multiscales[i])) * w + 2 * w
+                hid = c.glu_expand_ratio * w
+                n += _lin(w, 2 * hid) + 2 * hid * 9 + 2 * hid + hid * w + 2 * w
+    w0 = ch[0]
+    n += 2 * w0 + 9 * w0 * 3 + 3
+    return n
+
+
+def ae_params(c: AEConfig) -> dict:
+    enc = 0
+    if c.encoder == "internvit":
+        v = c.vit
+        enc = vit_params(v) + 2 * 4 * v.hidden + _lin(4 * v.hidden, c.proj_dim) + _lin(c.proj_dim, c.proj_dim)
+        enc += c.res_blocks * (2 * c.proj_dim + 2 * _lin(c.proj_dim, c.proj_dim))
+        enc += 2 * c.proj_dim + _lin(c.proj_dim, c.d_z) + _lin(c.d_z, c.d_z)
+    return {"encoder": enc, "decoder": decoder_params(c.decoder, c.d_z)}
+
+
+def param_counts(c: VGTConfig) -> dict:
+    H = c.lm.hidden
+    gen = {
+        "lm": lm_params(c.lm),
+        "lm_embedding": c.lm.vocab_size * H,
+        "queries": 2 * H * c.max_grid[0] * c.max_grid[1],
+        "projectors": _lin(c.d_z, H) + _lin(H, H),
+        "head": head_params(c.head, c.d_z, H),
+    }
+    ae = ae_params(c.ae)
+    out = {**{f"gen.{k}": v for k, v in gen.items()}, **{f"ae.{k}": v for k, v in ae.items()}}
+    out["generator_total"] = gen["lm"] + gen["queries"] + gen["projectors"] + gen["head"]
+    out["ae_total"] = ae["encoder"] + ae["decoder"]
+    out["total"] = out["generator_total"] + out["ae_total"]
+    return out

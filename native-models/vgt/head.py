@@ -1,0 +1,101 @@
+"""Flow-matching head `SimpleMLPAdaLN` (MAR / NextStep-1 layout, parameter names as the reference).
+
+Convention: x_t = t * x_data + (1 - t) * noise, t in [0, 1] used raw (not x1000); the net predicts
+v = x_data - noise.
+"""
+from __future__ import annotations
+
+import math
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+from .config import HeadConfig
+
+
+def timestep_embedding(t: torch.Tensor, dim: int, max_period: float = 10000.0) -> torch.Tensor:
+    """cat([cos(t f), sin(t f)]) with f_i = exp(-ln(max_period) i / (dim/2)); cos first."""
+    half = dim // 2
+    freqs = torch.exp(-math.log(max_period) * torch.arange(half, dtype=torch.float32) / half)
+    args = t.float().unsqueeze(-1) * freqs
+    return torch.cat([torch.cos(args), torch.sin(args)], dim=-1)
+
+
+class TimestepEmbedder(nn.Module):
+    def __init__(self, width: int, freq_dim: int):
+        super().__init__()
+        self.freq_dim = freq_dim
+        self.mlp = nn.Sequential(nn.Linear(freq_dim, width), nn.SiLU(), nn.Linear(width, width))
+
+    def forward(self, t):
+        return self.mlp(timestep_embedding(t, self.freq_dim).to(self.mlp[0].weight.dtype))
+
+
+def modulate(x, shift, scale):
+    return x * (1 + scale) + shift
+
+
+class ResBlock(nn.Module):
+    def __init__(self, width: int, mlp_dim: int):
+        super().__init__()
+        self.in_ln = nn.LayerNorm(width, eps=1e-6)
+        self.mlp = nn.Sequential(nn.Linear(width, mlp_dim), nn.SiLU(), nn.Linear(mlp_dim, width))
+        self.adaLN_modulation = nn.Sequential(nn.SiLU(), nn.Linear(width, 3 * width))
+
+    def forward(self, x, y):
+        shift, scale, gate = self.adaLN_modulation(y).chunk(3, dim=-1)
+        h = self.mlp(modulate(self.in_ln(x), shift, scale))
+        return x + gate * h
+
+
+class FinalLayer(nn.Module):
+    def __init__(self, width: int, out_dim: int):
+        super().__init__()
+        self.norm_final = nn.LayerNorm(width, elementwise_affine=False, eps=1e-6)
+        self.linear = nn.Linear(width, out_dim)
+        self.adaLN_modulation = nn.Sequential(nn.SiLU(), nn.Linear(width, 2 * width))
+
+    def forward(self, x, y):
+        shift, scale = self.adaLN_modulation(y).chunk(2, dim=-1)
+        return self.linear(modulate(self.norm_final(x), shift, scale))
+
+
+class SimpleMLPAdaLN(nn.Module):
+    def __init__(self, c: HeadConfig, d_z: int, cond_dim: int):
+        super().__init__()
+        w = c.width
+        self.input_proj = nn.Linear(d_z, w)
+        self.cond_embed = nn.Linear(cond_dim, w)
+        self.time_embed = TimestepEmbedder(w, c.freq_dim)
+        self.res_blocks = nn.ModuleList([ResBlock(w, int(w * c.mlp_ratio)) for _ in range(c.layers)])
+        self.final_layer = FinalLayer(w, d_z)
+
+    def init_weights(self):
+        """Training init (as MAR/NextStep): xavier linears, zero adaLN and zero output layer."""
+        for m in self.modules():
+            if isinstance(m, nn.Linear):
+                nn.init.xavier_uniform_(m.weight)
+                nn.init.zeros_(m.bias)
+        nn.init.normal_(self.time_embed.mlp[0].weight, std=0.02)
+        nn.init.normal_(self.time_embed.mlp[2].weight, std=0.02)
+        for b in self.res_blocks:
+            nn.init.zeros_(b.adaLN_modulation[-1].weight)
+            nn.init.zeros_(b.adaLN_modulation[-1].bias)
+        for m in (self.final_layer.adaLN_modulation[-1], self.final_layer.linear):
+            nn.init.zeros_(m.weight)
+            nn.init.zeros_(m.bias)
+
+    # Split used by the bundle: cond once per group, velocity once per SDE step.
+    def cond(self, c: torch.Tensor) -> torch.Tensor:
+        return self.cond_embed(c)
+
+    def velocity(self, x: torch.Tensor, t: torch.Tensor, cond: torch.Tensor) -> torch.Tensor:
+        y = self.time_embed(t) + cond
+        h = self.input_proj(x)
+        for b in self.res_blocks:
+            h = b(h, y)
+        return self.final_layer(h, y)
+
+    def forward(self, x, t, c):
+        return self.velocity(x, t, self.cond(c))

@@ -1,0 +1,192 @@
+"""QueryAR generator: Qwen2-style LM + position queries + projectors + flow head, and the training loss.
+
+Sequence layout (reference, acc_ratio 1 during training):
+  [text (right-padded) | <img> | q_pi1, z_pi1, q_pi2, z_pi2, ...]
+with q_i = metaquery_i + pos_i, z-token_i = image_in_projector(z_i) + pos_i, a causal + padding mask and
+position_ids = cumsum(mask) - 1. The loss is flow matching on the hidden state at every q.
+"""
+from __future__ import annotations
+
+import math
+from typing import Callable, List, Optional, Sequence, Tuple
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+from .config import VGTConfig
+from .head import SimpleMLPAdaLN
+from .lm import QwenLM
+from .vgtae import VGTAE
+
+
+class PosEncoding(nn.Module):
+    def __init__(self, H: int, gh: int, gw: int):
+        super().__init__()
+        self.grid_embed = nn.Parameter(torch.empty(1, H, gh, gw))
+        nn.init.trunc_normal_(self.grid_embed, std=0.02)
+
+
+class AdaptiveMetaQuery(nn.Module):
+    """Two learnable [1,H,64,64] tables, centre-cropped to the latent grid and flattened row-major."""
+
+    def __init__(self, H: int, max_grid: Tuple[int, int]):
+        super().__init__()
+        gh, gw = max_grid
+        self.max_metaquery = nn.Parameter(torch.randn(1, H, gh, gw) / math.sqrt(H))
+        self.pos_encoding = PosEncoding(H, gh, gw)
+
+    @staticmethod
+    def _crop(t: torch.Tensor, h: int, w: int) -> torch.Tensor:
+        gh, gw = t.shape[2], t.shape[3]
+        if h > gh or w > gw:
+            raise ValueError(f"grid {h}x{w} exceeds the {gh}x{gw} query tables")
+        r0, c0 = (gh - h) // 2, (gw - w) // 2
+        return t[0, :, r0:r0 + h, c0:c0 + w].reshape(t.shape[1], h * w).t()  # [h*w, H]
+
+    def pos(self, h: int, w: int) -> torch.Tensor:
+        return self._crop(self.pos_encoding.grid_embed, h, w)
+
+    def queries(self, h: int, w: int) -> torch.Tensor:
+        return self._crop(self.max_metaquery, h, w) + self.pos(h, w)
+
+
+def time_shift(t: torch.Tensor, shift: float) -> torch.Tensor:
+    """Reference `time_shift_fn_rae`: the noise level u = 1 - t is shifted, u' = s u / (1 + (s-1) u)."""
+    if shift is None or shift == 1.0:
+        return t
+    u = 1 - t
+    return 1 - shift * u / (1 + (shift - 1) * u)
+
+
+class QueryAR(nn.Module):
+    def __init__(self, c: VGTConfig):
+        super().__init__()
+        self.c = c
+        H = c.lm.hidden
+        self.lm = QwenLM(c.lm)
+        self.adaptive_metaquery = AdaptiveMetaQuery(H, c.max_grid)
+        self.image_in_projector = nn.Linear(c.d_z, H)
+        self.image_out_projector = nn.Linear(H, H)
+        self.image_head = nn.Module()
+        self.image_head.net = SimpleMLPAdaLN(c.head, c.d_z, H)
+
+    @property
+    def head(self) -> SimpleMLPAdaLN:
+        return self.image_head.net
+
+    # --- pieces the sampler and the bundle graphs use
+    def embed_tokens(self, ids: torch.Tensor) -> torch.Tensor:
+        return self.lm.embed_tokens(ids)
+
+    def latent_in(self, z: torch.Tensor, pos: torch.Tensor) -> torch.Tensor:
+        return self.image_in_projector(z) + pos
+
+    def head_cond(self, hidden: torch.Tensor) -> torch.Tensor:
+        return self.head.cond(self.image_out_projector(hidden))
+
+    def head_velocity(self, x, t, cond):
+        return self.head.velocity(x, t, cond)
+
+    # --- training
+    def ar_loss(self, input_ids: torch.Tensor, text_mask: torch.Tensor, z: torch.Tensor, img_token_ids: Sequence[int],
+                generator: Optional[torch.Generator] = None, time_shift_fn: Optional[Callable] = None,
+                t_sampler: str = "logit_normal", diffusion_batch_mul: int = 1, order: Optional[torch.Tensor] = None):
+        """Flow-matching loss on a random-order sequence.
+
+        input_ids [B,T] right-padded text ids (captions already dropped to the unconditional prompt where
+        wanted, see `prepare_text_batch`), text_mask [B,T] (1 = real token), z [B,d_z,h,w] latents (already
+        per-token LayerNormed, as VGTAE.encode returns them). One random permutation per batch as the
+        reference. time_shift_fn maps t (t=1 data) to the shifted t; default `time_shift(t, 1.0)`.
+        """
+        B, dz, h, w = z.shape
+        N = h * w
+        dev = z.device
+        if order is None:
+            order = torch.randperm(N, generator=generator, device="cpu").to(dev)
+        H = self.c.lm.hidden
+        img_ids = torch.tensor(list(img_token_ids), device=dev).unsqueeze(0).expand(B, -1)
+        text = self.embed_tokens(torch.cat([input_ids, img_ids], dim=1))
+        mask_text = torch.cat([text_mask.long(), torch.ones_like(img_ids)], dim=1)
+        zt = z.flatten(2).transpose(1, 2)[:, order]  # [B,N,dz] in generation order
+        q = self.adaptive_metaquery.queries(h, w)[order]
+        pos = self.adaptive_metaquery.pos(h, w)[order]
+        zin = self.latent_in(zt, pos)
+        img = torch.stack([q.unsqueeze(0).expand(B, -1, -1), zin], dim=2).reshape(B, 2 * N, H)
+        x = torch.cat([text, img], dim=1)
+        mask = torch.cat([mask_text, torch.ones(B, 2 * N, dtype=torch.long, device=dev)], dim=1)
+        pos_ids = (mask.cumsum(1) - 1).clamp(min=0)
+        hidden, _ = self.lm(x, mask, pos_ids)
+        hq = hidden[:, text.shape[1]::2][:, :N]  # hidden at each query
+        cond = self.head_cond(hq).reshape(B * N, -1)
+        target_x = zt.reshape(B * N, dz)
+        if diffusion_batch_mul > 1:
+            cond = cond.repeat(diffusion_batch_mul, 1)
+            target_x = target_x.repeat(diffusion_batch_mul, 1)
+        M = target_x.shape[0]
+        if t_sampler == "logit_normal":
+            t = torch.sigmoid(torch.randn(M, generator=generator).to(dev))
+        else:
+            t = torch.rand(M, generator=generator).to(dev)
+        t = time_shift_fn(t) if time_shift_fn is not None else t
+        noise = torch.randn(M, dz, generator=generator).to(dev)
+        xt = t.unsqueeze(1) * target_x + (1 - t.unsqueeze(1)) * noise
+        v = self.head_velocity(xt, t, cond)
+        return F.mse_loss(v, target_x - noise)
+
+
+def prepare_text_batch(tokenizer, prompts: Sequence[str], cond_drop_prob: float = 0.0,
+                       generator: Optional[torch.Generator] = None, max_length: int = 256):
+    """Tokenize prompts with the template (dropping each to the unconditional prompt with cond_drop_prob,
+    10% in the reference) and right-pad. Returns ids [B,T], mask [B,T]."""
+    rows: List[List[int]] = []
+    for p in prompts:
+        drop = cond_drop_prob > 0 and float(torch.rand(1, generator=generator)) < cond_drop_prob
+        rows.append((tokenizer.encode_uncond() if drop else tokenizer.encode_prompt(p))[:max_length])
+    return pad_rows(rows, tokenizer.pad_id)
+
+
+def pad_rows(rows: Sequence[Sequence[int]], pad_id: int):
+    T = max(len(r) for r in rows)
+    ids = torch.full((len(rows), T), pad_id, dtype=torch.long)
+    mask = torch.zeros((len(rows), T), dtype=torch.long)
+    for i, r in enumerate(rows):
+        ids[i, :len(r)] = torch.tensor(r, dtype=torch.long)
+        mask[i, :len(r)] = 1
+    return ids, mask
+
+
+class VGT(nn.Module):
+    """Generator + AE in one module (one checkpoint: `generator.*`, `vgt_ae.*`)."""
+
+    def __init__(self, c: VGTConfig):
+        super().__init__()
+        self.c = c
+        self.generator = QueryAR(c)
+        self.vgt_ae = VGTAE(c.ae)
+
+
+def randomize_(module: nn.Module, seed: int) -> nn.Module:
+    """Deterministic non-degenerate init for tests and goldens (training inits zero the adaLN and
+    output layers, which would make every velocity 0). Norm weights stay near 1."""
+    g = torch.Generator().manual_seed(seed)
+    with torch.no_grad():
+        for name, p in sorted(module.named_parameters()):
+            r = torch.randn(p.shape, generator=g)
+            leaf = name.split(".")[-1]
+            if p.dim() == 1 and leaf == "weight" and p.shape[0] > 0 and _is_norm(module, name):
+                p.copy_(1.0 + 0.1 * r)
+            elif leaf in ("ls1", "ls2"):
+                p.copy_(0.5 + 0.1 * r)
+            elif leaf in ("max_metaquery", "grid_embed") or name.endswith("embed_tokens.weight"):
+                p.copy_(0.5 * r)
+            elif p.dim() == 2 or p.dim() == 4:  # linear / conv: unit-variance outputs
+                p.copy_(r / math.sqrt(p[0].numel()))
+            else:
+                p.copy_(0.2 * r)
+    return module
+
+
+def _is_norm(root: nn.Module, name: str) -> bool:
+    mod = root.get_submodule(name.rsplit(".", 1)[0])
+    return isinstance(mod, (nn.LayerNorm,)) or type(mod).__name__ in ("RMSNorm", "ChannelRMSNorm")

@@ -1,0 +1,225 @@
+"""WordPiece tokenizer of this project's own models (tiny, Shapes World).
+
+The TypeScript engine loads the same `tokenizer.json` with @huggingface/tokenizers, so this module
+reproduces what that pipeline does, step by step:
+  1. split out the added (special) tokens, matched on the raw text (they are not normalized);
+  2. Lowercase normalizer;
+  3. BertPreTokenizer: split on whitespace, then isolate every punctuation character;
+  4. WordPiece: greedy longest-match-first with "##" continuation; a word with an unmatched piece,
+     or longer than 100 characters, becomes one [UNK].
+Unknown words still tokenize because every ASCII letter/digit/punctuation has a piece.
+"""
+from __future__ import annotations
+
+import json
+import string
+import unicodedata
+from functools import lru_cache
+from typing import Dict, List, Sequence
+
+from .config import IMG_TOKEN, PROMPT_TEMPLATE, UNCOND_PROMPT
+
+SPECIAL_TOKENS = ["<|im_start|>", "<|im_end|>", IMG_TOKEN, "<pad>", "[UNK]"]
+UNK = "[UNK]"
+PAD = "<pad>"
+MAX_CHARS_PER_WORD = 100
+
+# The Shapes World grammar (shapes-world.md), the prompt template words and a few common words.
+_WORDS = """
+red green blue yellow purple orange
+circle square triangle circles squares triangles
+one two three four five six
+a an and the of
+left right above below
+on in with white black background
+user assistant generate image
+""".split()
+_PUNCT = list(string.punctuation)
+
+
+@lru_cache(maxsize=1)
+def default_vocab() -> List[str]:
+    vocab: List[str] = list(SPECIAL_TOKENS)
+    seen = set(vocab)
+
+    def add(tok: str) -> None:
+        if tok not in seen:
+            seen.add(tok)
+            vocab.append(tok)
+
+    for w in _WORDS:
+        add(w)
+    chars = string.ascii_lowercase + string.digits
+    for c in chars:
+        add(c)
+    for c in chars:
+        add("##" + c)
+    for p in _PUNCT:
+        add(p)
+    return vocab
+
+
+def _is_punct(ch: str) -> bool:
+    # Same rule as the Rust BertPreTokenizer: ASCII punctuation or any Unicode P* category.
+    return (ch.isascii() and ch in string.punctuation) or unicodedata.category(ch).startswith("P")
+
+
+def _is_space(ch: str) -> bool:
+    return ch.isspace()
+
+
+class WordPieceTokenizer:
+    def __init__(self, vocab: Sequence[str], specials: Sequence[str] = SPECIAL_TOKENS):
+        self.vocab: List[str] = list(vocab)
+        self.ids: Dict[str, int] = {t: i for i, t in enumerate(self.vocab)}
+        self.specials = list(specials)
+        for s in self.specials:
+            if s not in self.ids:
+                raise ValueError(f"special token {s!r} missing from vocab")
+        # Longest first so that overlapping specials match greedily, as HF's added-token matcher does.
+        self._specials_sorted = sorted(self.specials, key=len, reverse=True)
+
+    # -- properties the bundle needs
+    @property
+    def pad_id(self) -> int:
+        return self.ids[PAD]
+
+    @property
+    def unk_id(self) -> int:
+        return self.ids[UNK]
+
+    @property
+    def vocab_size(self) -> int:
+        return len(self.vocab)
+
+    # -- pipeline
+    def _split_specials(self, text: str) -> List[tuple]:
+        out, i, start = [], 0, 0
+        while i < len(text):
+            for s in self._specials_sorted:
+                if text.startswith(s, i):
+                    if start < i:
+                        out.append((False, text[start:i]))
+                    out.append((True, s))
+                    i += len(s)
+                    start = i
+                    break
+            else:
+                i += 1
+        if start < len(text):
+            out.append((False, text[start:]))
+        return out
+
+    @staticmethod
+    def _pre_tokenize(text: str) -> List[str]:
+        words: List[str] = []
+        cur: List[str] = []
+        for ch in text:
+            if _is_space(ch):
+                if cur:
+                    words.append("".join(cur))
+                    cur = []
+            elif _is_punct(ch):
+                if cur:
+                    words.append("".join(cur))
+                    cur = []
+                words.append(ch)
+            else:
+                cur.append(ch)
+        if cur:
+            words.append("".join(cur))
+        return words
+
+    def _wordpiece(self, word: str) -> List[int]:
+        if len(word) > MAX_CHARS_PER_WORD:
+            return [self.unk_id]
+        pieces, start = [], 0
+        while start < len(word):
+            end, found = len(word), None
+            while start < end:
+                sub = word[start:end]
+                if start > 0:
+                    sub = "##" + sub
+                if sub in self.ids:
+                    found = self.ids[sub]
+                    break
+                end -= 1
+            if found is None:
+                return [self.unk_id]
+            pieces.append(found)
+            start = end
+        return pieces
+
+    def encode(self, text: str) -> List[int]:
+        ids: List[int] = []
+        for is_special, chunk in self._split_specials(text):
+            if is_special:
+                ids.append(self.ids[chunk])
+                continue
+            for w in self._pre_tokenize(chunk.lower()):
+                ids.extend(self._wordpiece(w))
+        return ids
+
+    def decode(self, ids: Sequence[int]) -> str:
+        out: List[str] = []
+        for i in ids:
+            t = self.vocab[i]
+            if t.startswith("##") and out:
+                out[-1] += t[2:]
+            else:
+                out.append(t)
+        return " ".join(out)
+
+    # -- prompts
+    def encode_prompt(self, prompt: str) -> List[int]:
+        return self.encode(PROMPT_TEMPLATE.format(prompt=prompt.strip()))
+
+    def encode_uncond(self) -> List[int]:
+        return self.encode(UNCOND_PROMPT)
+
+    def img_token_ids(self) -> List[int]:
+        return self.encode(IMG_TOKEN)
+
+    # -- Hugging Face tokenizer.json
+    def to_hf_json(self) -> dict:
+        return {
+            "version": "1.0",
+            "truncation": None,
+            "padding": None,
+            "added_tokens": [
+                {"id": self.ids[s], "content": s, "single_word": False, "lstrip": False, "rstrip": False,
+                 "normalized": False, "special": True}
+                for s in self.specials
+            ],
+            "normalizer": {"type": "Lowercase"},
+            "pre_tokenizer": {"type": "BertPreTokenizer"},
+            "post_processor": None,
+            "decoder": {"type": "WordPiece", "prefix": "##", "cleanup": False},
+            "model": {
+                "type": "WordPiece",
+                "unk_token": UNK,
+                "continuing_subword_prefix": "##",
+                "max_input_chars_per_word": MAX_CHARS_PER_WORD,
+                "vocab": {t: i for i, t in enumerate(self.vocab)},
+            },
+        }
+
+    def save(self, path: str) -> None:
+        with open(path, "w", encoding="utf-8") as f:
+            json.dump(self.to_hf_json(), f, ensure_ascii=False, indent=1)
+
+    @staticmethod
+    def load(path: str) -> "WordPieceTokenizer":
+        with open(path, encoding="utf-8") as f:
+            d = json.load(f)
+        if d.get("model", {}).get("type") != "WordPiece":
+            raise ValueError(f"{path}: not a WordPiece tokenizer.json")
+        vocab_map = d["model"]["vocab"]
+        vocab = [None] * len(vocab_map)
+        for t, i in vocab_map.items():
+            vocab[i] = t
+        return WordPieceTokenizer(vocab, [a["content"] for a in d.get("added_tokens", [])])
+
+
+def default_tokenizer() -> WordPieceTokenizer:
+    return WordPieceTokenizer(default_vocab())
