@@ -150,15 +150,15 @@ def tiny(vocab_size: int = 0) -> VGTConfig:
     from .tokenizer import default_vocab
     return VGTConfig(
         name="tiny", max_grid=(16, 16),
-        lm=LMConfig(vocab_size=vocab_size or len(default_vocab()), hidden=64, layers=2, heads=4, kv_heads=2,
-                    head_dim=16, ffn=128, rope_theta=10000.0, rms_eps=1e-6),
-        head=HeadConfig(width=64, layers=2),
+        lm=LMConfig(vocab_size=vocab_size or len(default_vocab()), hidden=48, layers=2, heads=4, kv_heads=2,
+                    head_dim=12, ffn=96, rope_theta=10000.0, rms_eps=1e-6),
+        head=HeadConfig(width=48, layers=2),
         ae=AEConfig(
             vit=ViTConfig(image_size=48, patch_size=3, hidden=32, layers=2, heads=2, mlp_dim=64),
             proj_dim=48, d_z=8, image_size=48, grid=8,
-            decoder=DecoderConfig(block_out_channels=(8, 16, 16, 32), layers_per_block=(1, 1, 1, 1),
+            decoder=DecoderConfig(block_out_channels=(8, 16, 16, 16), layers_per_block=(1, 1, 1, 1),
                                   block_types=("ResBlock", "ResBlock", "EfficientViTBlock", "EfficientViTBlock"),
-                                  qkv_multiscales=((), (), (5,), (5,)), attention_head_dim=8),
+                                  qkv_multiscales=((), (), (5,), (5,)), attention_head_dim=8, glu_expand_ratio=2),
         ),
         sampling=SamplingDefaults(steps=4, cfg=3.0, cfg_schedule="linear", tokens_per_step=4),
         description="Tiny random-init VGT for tests and golden parity data.",

@@ -52,13 +52,17 @@ class ResBlock(nn.Module):
 class FinalLayer(nn.Module):
     def __init__(self, width: int, out_dim: int):
         super().__init__()
+        self.width = width
         self.norm_final = nn.LayerNorm(width, elementwise_affine=False, eps=1e-6)
         self.linear = nn.Linear(width, out_dim)
         self.adaLN_modulation = nn.Sequential(nn.SiLU(), nn.Linear(width, 2 * width))
 
     def forward(self, x, y):
         shift, scale = self.adaLN_modulation(y).chunk(2, dim=-1)
-        return self.linear(modulate(self.norm_final(x), shift, scale))
+        # explicit unit weight: torch 1.13 exports an affine-free LayerNorm with an empty scale input
+        w = self.width
+        xn = F.layer_norm(x, (w,), torch.ones(w, dtype=x.dtype), torch.zeros(w, dtype=x.dtype), self.norm_final.eps)
+        return self.linear(modulate(xn, shift, scale))
 
 
 class SimpleMLPAdaLN(nn.Module):

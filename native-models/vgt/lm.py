@@ -51,6 +51,14 @@ def apply_rope(x: torch.Tensor, cos: torch.Tensor, sin: torch.Tensor) -> torch.T
     return x * cos.unsqueeze(1) + rotate_half(x) * sin.unsqueeze(1)
 
 
+def _repeat_kv(x: torch.Tensor, rep: int) -> torch.Tensor:
+    """[B,kvH,T,hd] -> [B,kvH*rep,T,hd], head j uses kv head j // rep (expand+reshape exports cleanly)."""
+    if rep == 1:
+        return x
+    B, kvh, T, hd = x.shape
+    return x.unsqueeze(2).expand(B, kvh, rep, T, hd).reshape(B, kvh * rep, T, hd)
+
+
 class Attention(nn.Module):
     def __init__(self, c: LMConfig):
         super().__init__()
@@ -69,9 +77,7 @@ class Attention(nn.Module):
         q, k = apply_rope(q, cos, sin), apply_rope(k, cos, sin)
         k = torch.cat([past_k, k], dim=2)  # cache holds post-RoPE keys, as HF's DynamicCache does
         v = torch.cat([past_v, v], dim=2)
-        rep = c.heads // c.kv_heads
-        kk = k.repeat_interleave(rep, dim=1)
-        vv = v.repeat_interleave(rep, dim=1)
+        kk, vv = _repeat_kv(k, c.heads // c.kv_heads), _repeat_kv(v, c.heads // c.kv_heads)
         scores = torch.matmul(q, kk.transpose(-1, -2)) / math.sqrt(c.head_dim)
         # masked_fill with the dtype's min (not -inf): a fully masked row would give NaN otherwise.
         scores = scores.float().masked_fill(~allowed, torch.finfo(torch.float32).min)

@@ -211,9 +211,12 @@ class WordPieceTokenizer:
     @staticmethod
     def load(path: str) -> "WordPieceTokenizer":
         with open(path, encoding="utf-8") as f:
-            d = json.load(f)
+            return WordPieceTokenizer.load_dict(json.load(f))
+
+    @staticmethod
+    def load_dict(d: dict) -> "WordPieceTokenizer":
         if d.get("model", {}).get("type") != "WordPiece":
-            raise ValueError(f"{path}: not a WordPiece tokenizer.json")
+            raise ValueError("not a WordPiece tokenizer.json")
         vocab_map = d["model"]["vocab"]
         vocab = [None] * len(vocab_map)
         for t, i in vocab_map.items():

@@ -115,6 +115,14 @@ class ProjResBlock(nn.Module):
 
 
 # ------------------------------------------------------------------------------------------ decoder
+def repeat_channels(x: torch.Tensor, r: int) -> torch.Tensor:
+    """x.repeat_interleave(r, dim=1) for NCHW, written as expand+reshape (exports without a Loop)."""
+    if r == 1:
+        return x
+    B, C, H, W = x.shape
+    return x.unsqueeze(2).expand(B, C, r, H, W).reshape(B, C * r, H, W)
+
+
 class ChannelRMSNorm(nn.Module):
     """diffusers RMSNorm(elementwise_affine, bias) applied over channels of NCHW (fp32 statistics)."""
 
@@ -226,7 +234,7 @@ class UpBlock(nn.Module):
 
     def forward(self, x):
         y = self.conv(F.interpolate(x, scale_factor=2.0, mode="nearest"))
-        s = F.pixel_shuffle(x.repeat_interleave(self.repeats, dim=1), 2)
+        s = F.pixel_shuffle(repeat_channels(x, self.repeats), 2)
         return y + s
 
 
@@ -258,7 +266,7 @@ class DCAEDecoder(nn.Module):
         self.conv_out = nn.Conv2d(ch[0], 3, 3, 1, 1)
 
     def forward(self, z):
-        x = self.conv_in(z) + z.repeat_interleave(self.in_repeats, dim=1)
+        x = self.conv_in(z) + repeat_channels(z, self.in_repeats)
         for blk in reversed(self.up_blocks):
             x = blk(x)
         return self.conv_out(F.relu(self.norm_out(x)))

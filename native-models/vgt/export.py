@@ -1,0 +1,422 @@
+"""Export a VGT checkpoint (any config) to a model bundle, then check every graph.
+
+  python -m vgt.export --config tiny --seed 0 --out ../test/fixtures/tiny-bundle     # random-init tiny
+  python -m vgt.export --checkpoint runs/shapes/last.pt --out runs/shapes-bundle      # a trained model
+  python -m vgt.export ... --dtype float16                                            # fp16 weights + I/O
+
+The check runs onnx.checker on every graph, then ONNX Runtime (onnxruntime-node, tools/ort_run.mjs) on
+seeded inputs, and prints the max abs error against PyTorch per graph.
+"""
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import os
+import shutil
+import sys
+import time
+import warnings
+from typing import Dict, List, Optional, Sequence, Tuple
+
+import numpy as np
+import torch
+import torch.nn as nn
+
+from . import bundle as B
+from .config import IMG_TOKEN, PROMPT_TEMPLATE, UNCOND_PROMPT, VGTConfig
+from .queryar import VGT
+from .tokenizer import SPECIAL_TOKENS, WordPieceTokenizer, default_tokenizer
+
+OPSET = 17
+FP16_MIN_NUMEL = 256
+TORCH_DT = {"float32": torch.float32, "float16": torch.float16}
+EXTERNAL_DATA_LIMIT = 1_800_000_000  # graphs above this size store weights in "<graph>.onnx.data"
+
+
+# ------------------------------------------------------------------------------------ graph wrappers
+class LMStep(nn.Module):
+    def __init__(self, model: VGT):
+        super().__init__()
+        self.lm = model.generator.lm
+        self.L = model.c.lm.layers
+
+    def forward(self, inputs_embeds, attention_mask, position_ids, *past_flat):
+        past = [(past_flat[2 * i], past_flat[2 * i + 1]) for i in range(self.L)]
+        hidden, present = self.lm(inputs_embeds, attention_mask, position_ids, past)
+        out = [hidden]
+        for k, v in present:
+            out += [k, v]
+        return tuple(out)
+
+
+class LatentIn(nn.Module):
+    def __init__(self, model: VGT):
+        super().__init__()
+        self.g = model.generator
+
+    def forward(self, z, pos):
+        return self.g.latent_in(z, pos)
+
+
+class HeadCond(nn.Module):
+    def __init__(self, model: VGT):
+        super().__init__()
+        self.g = model.generator
+
+    def forward(self, hidden):
+        return self.g.head_cond(hidden)
+
+
+class HeadVelocity(nn.Module):
+    def __init__(self, model: VGT):
+        super().__init__()
+        self.g = model.generator
+
+    def forward(self, x, t, cond):
+        return self.g.head_velocity(x, t, cond)
+
+
+class HeadFused(nn.Module):
+    def __init__(self, model: VGT):
+        super().__init__()
+        self.g = model.generator
+
+    def forward(self, x, t, hidden):
+        return self.g.head_velocity(x, t, self.g.head_cond(hidden))
+
+
+class AEDecode(nn.Module):
+    def __init__(self, model: VGT):
+        super().__init__()
+        self.ae = model.vgt_ae
+
+    def forward(self, z):
+        return self.ae.decode(z)
+
+
+class AEEncode(nn.Module):
+    def __init__(self, model: VGT):
+        super().__init__()
+        self.ae = model.vgt_ae
+
+    def forward(self, image):
+        return self.ae.encode(image)
+
+
+def lm_io_names(L: int) -> Tuple[List[str], List[str]]:
+    ins = ["inputs_embeds", "attention_mask", "position_ids"]
+    outs = ["hidden_states"]
+    for i in range(L):
+        ins += [f"past_key.{i}", f"past_value.{i}"]
+        outs += [f"present_key.{i}", f"present_value.{i}"]
+    return ins, outs
+
+
+# ------------------------------------------------------------------------------------ sample inputs
+def graph_specs(model: VGT, dtype: str, grid: Tuple[int, int]):
+    dtype = "float32"  # graph I/O is float32 in every bundle (float16 bundles store fp16 weights only)
+    """For each graph: (wrapper, input names, output names, dynamic axes, example-input builder(seed, case))."""
+    c = model.c
+    H, L, kvH, hd, dZ, W = c.lm.hidden, c.lm.layers, c.lm.kv_heads, c.lm.head_dim, c.d_z, c.head.width
+    dt = TORCH_DT[dtype]
+    gh, gw = grid
+
+    def lm_inputs(seed, case):
+        g = torch.Generator().manual_seed(seed)
+        Bn, S, P = {"trace": (2, 3, 4), "prefill": (2, 7, 0), "decode": (2, 5, 9)}[case]
+        emb = torch.randn(Bn, S, H, generator=g).to(dt)
+        mask = torch.ones(Bn, P + S, dtype=torch.long)
+        mask[1, 2:4] = 0  # second row carries pads (right-padded text): they stay masked in every step
+        pos = (mask.cumsum(1) - 1).clamp(min=0)[:, -S:]
+        past = [(torch.randn(Bn, kvH, P, hd, generator=g) * 0.5).to(dt) for _ in range(2 * L)]
+        return [emb, mask, pos] + past
+
+    ins, outs = lm_io_names(L)
+    dyn_lm = {"inputs_embeds": {0: "B", 1: "S"}, "attention_mask": {0: "B", 1: "T"}, "position_ids": {0: "B", 1: "S"},
+              "hidden_states": {0: "B", 1: "S"}}
+    for i in range(L):
+        for kv in ("key", "value"):
+            dyn_lm[f"past_{kv}.{i}"] = {0: "B", 2: "P"}
+            dyn_lm[f"present_{kv}.{i}"] = {0: "B", 2: "T"}
+
+    def rnd(seed, *shape, scale=1.0):
+        return (torch.randn(*shape, generator=torch.Generator().manual_seed(seed)) * scale).to(dt)
+
+    def t_in(seed, n):
+        return torch.rand(n, generator=torch.Generator().manual_seed(seed + 1)).to(dt)
+
+    specs = {
+        "lm_step": (LMStep(model), ins, outs, dyn_lm, lm_inputs, ("prefill", "decode")),
+        "latent_in": (LatentIn(model), ["z", "pos"], ["embeds"], {"z": {0: "N"}, "pos": {0: "N"}, "embeds": {0: "N"}},
+                      lambda s, case: [rnd(s, 6, dZ), rnd(s + 1, 6, H, scale=0.5)], ("n6",)),
+        "head_cond": (HeadCond(model), ["hidden"], ["cond"], {"hidden": {0: "N"}, "cond": {0: "N"}},
+                      lambda s, case: [rnd(s, 6, H)], ("n6",)),
+        "head_velocity": (HeadVelocity(model), ["x", "t", "cond"], ["v"],
+                          {"x": {0: "N"}, "t": {0: "N"}, "cond": {0: "N"}, "v": {0: "N"}},
+                          lambda s, case: [rnd(s, 6, dZ), t_in(s, 6), rnd(s + 2, 6, W)], ("n6",)),
+        "vgtae_decode": (AEDecode(model), ["z"], ["image"],
+                         {"z": {0: "B", 2: "h", 3: "w"}, "image": {0: "B", 2: "H", 3: "W"}},
+                         lambda s, case: [rnd(s, 2 if case != "b1" else 1, dZ, gh, gw)], ("b2", "b1")),
+    }
+    if model.vgt_ae.has_encoder:
+        S = c.ae.image_size
+        specs["vgtae_encode"] = (AEEncode(model), ["image"], ["z"], {"image": {0: "B"}, "z": {0: "B"}},
+                                 lambda s, case: [(torch.rand(2, 3, S, S, generator=torch.Generator().manual_seed(s)) * 2 - 1).to(dt)],
+                                 ("b2",))
+    return specs
+
+
+def fp16_weights(proto) -> None:
+    """Store float initializers as float16, each followed by a Cast to float: the file halves while compute
+    and graph I/O stay float32 (torch 1.13 on CPU cannot trace a half model, and fp32 compute is safer).
+    Tensors under FP16_MIN_NUMEL elements (norm weights, folded constants such as pixel mean/std) stay
+    float32: they weigh nothing and rounding folded constants would break the parity check."""
+    from onnx import TensorProto, helper, numpy_helper
+    g = proto.graph
+    casts, keep = [], []
+    for init in g.initializer:
+        if init.data_type == TensorProto.FLOAT and int(np.prod(init.dims)) >= FP16_MIN_NUMEL:
+            arr = numpy_helper.to_array(init).astype(np.float16)
+            keep.append(numpy_helper.from_array(arr, init.name + "__fp16"))
+            casts.append(helper.make_node("Cast", [init.name + "__fp16"], [init.name], to=TensorProto.FLOAT,
+                                          name=init.name + "__cast"))
+        else:
+            keep.append(init)
+    del g.initializer[:]
+    g.initializer.extend(keep)
+    nodes = list(g.node)
+    del g.node[:]
+    g.node.extend(casts + nodes)
+
+
+def export_graph(wrapper: nn.Module, example: Sequence[torch.Tensor], path: str, ins, outs, dyn,
+                 dtype: str = "float32") -> None:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        f = io.BytesIO()
+        torch.onnx.export(wrapper, tuple(example), f, input_names=ins, output_names=outs, dynamic_axes=dyn,
+                          opset_version=OPSET, do_constant_folding=True)
+    import onnx
+    proto = onnx.load_from_string(f.getvalue())
+    if dtype == "float16":
+        fp16_weights(proto)
+    if proto.ByteSize() > EXTERNAL_DATA_LIMIT:
+        onnx.save_model(proto, path, save_as_external_data=True, all_tensors_to_one_file=True,
+                        location=os.path.basename(path) + ".data", size_threshold=1024)
+    else:
+        onnx.save_model(proto, path)
+
+
+# ------------------------------------------------------------------------------------ bundle export
+def tokenizer_info(tok_json: dict) -> Tuple[dict, int, List[int]]:
+    """(specialTokens, padTokenId, imgTokenIds) from an HF tokenizer.json."""
+    specials = {a["content"]: a["id"] for a in tok_json.get("added_tokens", [])}
+    if tok_json.get("model", {}).get("type") == "WordPiece":
+        tok = WordPieceTokenizer.load_dict(tok_json)
+        return specials, tok.pad_id, tok.img_token_ids()
+    if IMG_TOKEN not in specials:
+        raise ValueError(f"tokenizer has no special {IMG_TOKEN}; pass --img-token-ids")
+    pad = specials.get("<|endoftext|>", specials.get("<pad>"))
+    return specials, pad, [specials[IMG_TOKEN]]
+
+
+def export_bundle(model: VGT, out_dir: str, *, name: str, bundle_id: str, tokenizer_json: dict,
+                  dtype: str = "float32", grids: Optional[List[Tuple[int, int]]] = None, source: Optional[dict] = None,
+                  fused_head: bool = False, log=print) -> dict:
+    c = model.c
+    model = model.eval()
+    grid = tuple(c.grid)
+    grids = [tuple(g) for g in (grids or [grid])]
+    if grid not in grids:
+        grids.insert(0, grid)
+    os.makedirs(out_dir, exist_ok=True)
+    files: Dict[str, dict] = {}
+    npdt = np.float16 if dtype == "float16" else np.float32
+
+    with open(os.path.join(out_dir, "tokenizer.json"), "w", encoding="utf-8") as f:
+        json.dump(tokenizer_json, f, ensure_ascii=False)
+    files["tokenizer.json"] = B.file_entry(out_dir, "tokenizer.json", "tokenizer")
+    g = model.generator
+    with torch.no_grad():
+        files["embed_tokens.bin"] = B.write_raw(out_dir, "embed_tokens.bin",
+                                                g.lm.embed_tokens.weight.float().numpy().astype(npdt), "token_embedding")
+        for gh, gw in grids:
+            q = g.adaptive_metaquery.queries(gh, gw).float().numpy().astype(npdt)
+            p = g.adaptive_metaquery.pos(gh, gw).float().numpy().astype(npdt)
+            files[f"query_{gh}x{gw}.bin"] = B.write_raw(out_dir, f"query_{gh}x{gw}.bin", q, "query_table", grid=[gh, gw])
+            files[f"pos_{gh}x{gw}.bin"] = B.write_raw(out_dir, f"pos_{gh}x{gw}.bin", p, "pos_table", grid=[gh, gw])
+
+    specs = graph_specs(model, dtype, grid)
+    if fused_head:
+        specs["head_fused"] = (HeadFused(model), ["x", "t", "hidden"], ["v"],
+                               {"x": {0: "N"}, "t": {0: "N"}, "hidden": {0: "N"}, "v": {0: "N"}},
+                               lambda s, case: [torch.randn(6, c.d_z), torch.rand(6), torch.randn(6, c.lm.hidden)], ("n6",))
+    for role, (wrapper, ins, outs, dyn, make, _cases) in specs.items():
+        t0 = time.time()
+        rel = f"{role}.onnx"
+        export_graph(wrapper, make(1234, "trace"), os.path.join(out_dir, rel), ins, outs, dyn, dtype)
+        files[rel] = B.file_entry(out_dir, rel, role, dtype=dtype)
+        if os.path.exists(os.path.join(out_dir, rel + ".data")):
+            files[rel + ".data"] = B.file_entry(out_dir, rel + ".data", "onnx_external_data", graph=rel)
+        log(f"exported {rel:20s} {files[rel]['bytes'] / 1e6:8.3f} MB  ({time.time() - t0:.1f} s)")
+
+    specials, pad_id, img_ids = tokenizer_info(tokenizer_json)
+    s = c.sampling
+    manifest = {
+        "format": B.FORMAT,
+        "formatVersion": B.FORMAT_VERSION,
+        "name": name,
+        "id": bundle_id,
+        "licence": c.licence,
+        "description": c.description,
+        "dtype": dtype,
+        "architecture": {
+            "config": c.name, "hidden": c.lm.hidden, "layers": c.lm.layers, "heads": c.lm.heads,
+            "kvHeads": c.lm.kv_heads, "headDim": c.lm.head_dim, "ffn": c.lm.ffn, "ropeTheta": c.lm.rope_theta,
+            "rmsEps": c.lm.rms_eps, "vocabSize": c.lm.vocab_size, "dZ": c.d_z, "headWidth": c.head.width,
+            "headLayers": c.head.layers, "headFreqDim": c.head.freq_dim, "maxGrid": list(c.max_grid),
+            "latentLnEps": c.ae.latent_ln_eps, "aeEncoder": c.ae.encoder,
+        },
+        "image": {"size": c.ae.image_size, "grid": list(grid), "stride": c.ae.stride,
+                  "grids": [list(x) for x in grids]},
+        "prompt": {"template": PROMPT_TEMPLATE, "unconditional": UNCOND_PROMPT, "imgToken": IMG_TOKEN,
+                   "imgTokenIds": img_ids, "padTokenId": pad_id, "specialTokens": specials},
+        "sampling": {"steps": s.steps, "cfg": s.cfg, "cfgSchedule": s.cfg_schedule, "tokensPerStep": s.tokens_per_step,
+                     "order": s.order, "timeGrid": "linspace(0, 0.96, steps)", "lastStep": 0.04},
+        "source": source or {},
+        "files": files,
+    }
+    B.write_manifest(out_dir, manifest)
+    B.validate_bundle(out_dir, deep=True)
+    return manifest
+
+
+# ------------------------------------------------------------------------------------ checks
+def check_bundle(model: VGT, bundle_dir: str, log=print, extra_grids: Sequence[Tuple[int, int]] = ()) -> Dict[str, float]:
+    """onnx.checker + ONNX Runtime vs PyTorch on seeded inputs; returns max abs error per graph."""
+    import onnx
+    from .ortnode import ort_unavailable_reason, run_graphs
+    m = B.validate_bundle(bundle_dir, deep=True)
+    model = model.eval()
+    if m["dtype"] == "float16":  # compare against the same fp16-rounded weights, computed in fp32
+        import copy
+        model = copy.deepcopy(model).eval()
+        with torch.no_grad():
+            for p in model.parameters():
+                if p.numel() >= FP16_MIN_NUMEL:
+                    p.copy_(p.half().float())
+    dtype = "float32"  # graph I/O is float32 in every bundle
+    grid = tuple(m["image"]["grid"])
+    specs = graph_specs(model, dtype, grid)
+    if "head_fused.onnx" in m["files"]:
+        specs["head_fused"] = (HeadFused(model), ["x", "t", "hidden"], ["v"], None,
+                               lambda s, case: [torch.randn(6, model.c.d_z, generator=torch.Generator().manual_seed(s)).to(TORCH_DT[dtype]),
+                                                torch.rand(6, generator=torch.Generator().manual_seed(s + 1)).to(TORCH_DT[dtype]),
+                                                torch.randn(6, model.c.lm.hidden, generator=torch.Generator().manual_seed(s + 2)).to(TORCH_DT[dtype])],
+                               ("n6",))
+    for rel, e in m["files"].items():
+        if rel.endswith(".onnx"):
+            onnx.checker.check_model(os.path.join(bundle_dir, rel))
+    log("onnx.checker: all graphs ok")
+    why = ort_unavailable_reason()
+    if why:
+        raise RuntimeError(f"cannot run ONNX Runtime: {why}")
+    runs, refs = [], []
+    for role, (wrapper, ins, outs, _dyn, make, cases) in specs.items():
+        for ci, case in enumerate(cases):
+            example = make(100 + ci, case)
+            with torch.no_grad():
+                ref = wrapper(*example)
+            ref = ref if isinstance(ref, tuple) else (ref,)
+            feeds = {n: x.numpy() for n, x in zip(ins, example)}
+            runs.append((os.path.join(bundle_dir, f"{role}.onnx"), feeds))
+            refs.append((role, case, dict(zip(outs, [r.float().numpy() for r in ref]))))
+    for gh, gw in extra_grids:  # decoder at another grid (dynamic h, w)
+        z = torch.randn(1, model.c.d_z, gh, gw, generator=torch.Generator().manual_seed(7)).to(TORCH_DT[dtype])
+        with torch.no_grad():
+            ref = model.vgt_ae.decode(z)
+        runs.append((os.path.join(bundle_dir, "vgtae_decode.onnx"), {"z": z.numpy()}))
+        refs.append(("vgtae_decode", f"grid{gh}x{gw}", {"image": ref.float().numpy()}))
+    results = run_graphs(runs)
+    errors: Dict[str, float] = {}
+    for (role, case, ref), got in zip(refs, results):
+        err = 0.0
+        for name, r in ref.items():
+            if name not in got:
+                raise RuntimeError(f"{role}: ONNX output {name} missing")
+            if tuple(got[name].shape) != r.shape:
+                raise RuntimeError(f"{role} ({case}): {name} shape {got[name].shape} != torch {r.shape}")
+            err = max(err, float(np.abs(got[name].astype(np.float32) - r).max()))
+        errors[role] = max(errors.get(role, 0.0), err)
+        log(f"  {role:14s} {case:10s} max abs err {err:.3e}")
+    return errors
+
+
+def _parse_grids(s: Optional[str]) -> List[Tuple[int, int]]:
+    if not s:
+        return []
+    out = []
+    for part in s.split(","):
+        h, w = part.lower().split("x")
+        out.append((int(h), int(w)))
+    return out
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    from .checkpoint import load_checkpoint, seeded_model
+    ap = argparse.ArgumentParser(prog="python -m vgt.export", description=__doc__,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    src = ap.add_mutually_exclusive_group(required=True)
+    src.add_argument("--checkpoint", help="a vgt-checkpoint .pt (our training or convert_official output)")
+    src.add_argument("--config", help="random-init model of a named config (tests): tiny, shapes")
+    ap.add_argument("--seed", type=int, default=0, help="seed of the random init (--config)")
+    ap.add_argument("--out", required=True)
+    ap.add_argument("--name")
+    ap.add_argument("--id")
+    ap.add_argument("--dtype", choices=["float32", "float16"], default="float32",
+                    help="weight storage; graph I/O and compute stay float32")
+    ap.add_argument("--grids", help="extra latent grids for the query/pos tables, e.g. 4x4,12x12")
+    ap.add_argument("--fused-head", action="store_true", help="also export head_fused.onnx (x, t, hidden) -> v")
+    ap.add_argument("--no-check", action="store_true", help="skip the ONNX Runtime vs PyTorch comparison")
+    ap.add_argument("--tol", type=float, default=None, help="fail if any graph's max abs error exceeds this "
+                                                                "(default 1e-4)")
+    args = ap.parse_args(argv)
+
+    tok_json = None
+    if args.checkpoint:
+        model, ck = load_checkpoint(args.checkpoint)
+        tok_json = ck.get("tokenizer")
+        source = {"checkpoint": os.path.abspath(args.checkpoint), "sha256": B.sha256_file(args.checkpoint)}
+    else:
+        model = seeded_model(args.config, args.seed)
+        source = {"config": args.config, "seed": args.seed, "init": "vgt.queryar.randomize_"}
+    if tok_json is None:
+        tok_json = default_tokenizer().to_hf_json()
+    c = model.c
+    if os.path.isdir(args.out):
+        for f in os.listdir(args.out):  # stale graphs would otherwise survive next to the new manifest
+            p = os.path.join(args.out, f)
+            if os.path.isfile(p) and (f.endswith((".onnx", ".bin", ".data")) or f in ("tokenizer.json", B.MANIFEST)):
+                os.remove(p)
+    manifest = export_bundle(model, args.out, name=args.name or f"VGT {c.name}", bundle_id=args.id or f"vgt-{c.name}",
+                             tokenizer_json=tok_json, dtype=args.dtype, grids=_parse_grids(args.grids), source=source,
+                             fused_head=args.fused_head)
+    total = sum(e["bytes"] for e in manifest["files"].values())
+    print(f"bundle {args.out}: {len(manifest['files'])} files, {total / 1e6:.3f} MB")
+    if args.no_check:
+        return 0
+    extra = [tuple(g) for g in manifest["image"]["grids"] if tuple(g) != tuple(manifest["image"]["grid"])]
+    errors = check_bundle(model, args.out, extra_grids=extra)
+    print("per-graph max abs error (ONNX Runtime vs PyTorch):")
+    for k, v in errors.items():
+        print(f"  {k:14s} {v:.3e}")
+    tol = args.tol if args.tol is not None else 1e-4
+    if tol is not None and max(errors.values()) > tol:
+        print(f"FAIL: error above {tol}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
