@@ -1,5 +1,6 @@
 // Runs ONNX graphs with onnxruntime-node for the Python "ONNX vs PyTorch" checks (no ORT for Python here).
-//   node ort_run.mjs JOB.json
+//   node ort_run.mjs JOB.json        (one job)
+//   node ort_run.mjs --serve         (job file paths on stdin, one per line; "ok"/"error ..." on stdout)
 // JOB.json: {"runs": [{"model": "x.onnx", "out": "dir", "inputs": {"name": {"dtype", "shape", "file"}}}]}
 // Each input file is raw little-endian data. Every output is written to out/<name>.bin, and
 // out/outputs.json lists {name: {dtype, shape, file}}. Sessions are cached per model path.
@@ -48,9 +49,9 @@ function readTensor(spec) {
   return new ort.Tensor(spec.dtype, new Ctor(copy), spec.shape);
 }
 
-async function main() {
-  const job = JSON.parse(fs.readFileSync(process.argv[2], 'utf8'));
-  const sessions = new Map();
+const sessions = new Map();
+
+async function runJob(job) {
   for (const run of job.runs) {
     let sess = sessions.get(run.model);
     if (!sess) {
@@ -70,6 +71,26 @@ async function main() {
     }
     fs.writeFileSync(path.join(run.out, 'outputs.json'), JSON.stringify(meta));
   }
+}
+
+async function serve() {
+  // One job file path per stdin line; answers "ok" or "error <message>" per line (keeps sessions warm).
+  const readline = await import('node:readline');
+  const rl = readline.createInterface({ input: process.stdin });
+  for await (const line of rl) {
+    if (!line.trim()) continue;
+    try {
+      await runJob(JSON.parse(fs.readFileSync(line.trim(), 'utf8')));
+      process.stdout.write('ok\n');
+    } catch (e) {
+      process.stdout.write(`error ${String(e && e.message ? e.message : e).replace(/\n/g, ' ')}\n`);
+    }
+  }
+}
+
+async function main() {
+  if (process.argv[2] === '--serve') return serve();
+  await runJob(JSON.parse(fs.readFileSync(process.argv[2], 'utf8')));
 }
 
 main().catch((e) => {

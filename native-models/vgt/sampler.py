@@ -80,6 +80,9 @@ class TorchFns:
     def __init__(self, model: QueryAR):
         self.m = model
 
+    def tables(self, h, w):
+        return self.m.adaptive_metaquery.queries(h, w), self.m.adaptive_metaquery.pos(h, w)
+
     def embed(self, ids):
         return self.m.embed_tokens(ids)
 
@@ -122,8 +125,7 @@ def sample_latents(model: QueryAR, tokenizer, prompts: Sequence[str], settings: 
     G = len(sizes)
     starts = [sum(sizes[:g]) for g in range(G)]
     refeed = settings.tokens_per_step > 1
-    Q = model.adaptive_metaquery.queries(h, w)
-    P = model.adaptive_metaquery.pos(h, w)
+    Q, P = fns.tables(h, w)
     ts = sde_timesteps(settings.steps)
     if trace:
         trace("setup", {"ids": ids, "text_mask": text_mask, "img_ids": img_ids[0], "order": order,
