@@ -78,24 +78,44 @@ def lr_at(step, args):
     return args.lr * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * p)))
 
 
-def make_optimizer(params, args):
-    params = [p for p in params if p.requires_grad]
-    decay = [p for p in params if p.dim() >= 2]
-    no_decay = [p for p in params if p.dim() < 2]
-    return torch.optim.AdamW([{"params": decay, "weight_decay": args.weight_decay},
-                              {"params": no_decay, "weight_decay": 0.0}], lr=args.lr, betas=(0.9, 0.95))
+def make_optimizer(groups, args):
+    """AdamW over [(params, lr_mult), ...] (or a plain param list); no weight decay on biases and norms."""
+    if not isinstance(groups[0], tuple):
+        groups = [(groups, 1.0)]
+    pg = []
+    for params, mult in groups:
+        params = [p for p in params if p.requires_grad]
+        pg.append({"params": [p for p in params if p.dim() >= 2], "weight_decay": args.weight_decay, "lr_mult": mult})
+        pg.append({"params": [p for p in params if p.dim() < 2], "weight_decay": 0.0, "lr_mult": mult})
+    return torch.optim.AdamW([g for g in pg if g["params"]], lr=args.lr, betas=(0.9, 0.95))
+
+
+def set_lr(opt, step, args):
+    lr = lr_at(step, args)
+    for g in opt.param_groups:
+        g["lr"] = lr * g.get("lr_mult", 1.0)
+    return lr
+
+
+def trainable(params):
+    return [p for p in params if p.requires_grad]
 
 
 class EMA:
+    """Exponential moving average of a module's floating-point state (warm-started: early steps track fast)."""
+
     def __init__(self, module, decay):
         self.decay = decay
+        self.n = 0
         self.shadow = {k: v.detach().clone() for k, v in module.state_dict().items()}
 
     @torch.no_grad()
     def update(self, module):
+        self.n += 1
+        d = min(self.decay, (1 + self.n) / (10 + self.n))
         for k, v in module.state_dict().items():
             if v.dtype.is_floating_point:
-                self.shadow[k].mul_(self.decay).add_(v.detach(), alpha=1 - self.decay)
+                self.shadow[k].mul_(d).add_(v.detach(), alpha=1 - d)
             else:
                 self.shadow[k].copy_(v)
 
@@ -122,12 +142,18 @@ def load_ckpt(out, modules, opt=None, ema=None, name="ckpt.pt"):
         opt.load_state_dict(ck["opt"])
     if ema is not None and ck.get("ema"):
         ema.shadow = ck["ema"]
+        ema.n = ck["step"]
     print(f"resumed from {path} at step {ck['step']}", file=sys.stderr)
     return ck["step"]
 
 
-def read_ckpt(path):
-    return torch.load(path, map_location="cpu")
+def load_weights(path, module_key, use_ema=True):
+    """A stage's result: the EMA weights of modules[module_key] (raw weights when no EMA was kept)."""
+    ck = torch.load(path, map_location="cpu")
+    ema = ck.get("ema")
+    if use_ema and ema is not None and set(ema) == set(ck["modules"][module_key]):
+        return ema, ck
+    return ck["modules"][module_key], ck
 
 
 # ----------------------------------------------------------------------------- data

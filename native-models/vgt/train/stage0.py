@@ -15,7 +15,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from ..vgtae import VGTAE
-from .common import (EMA, N_COUNT, PAIRS, Logger, base_parser, load_ckpt, lr_at, make_optimizer, save_ckpt,
+from .common import (EMA, N_COUNT, PAIRS, Logger, base_parser, load_ckpt, make_optimizer, save_ckpt, set_lr,
                      semantic_features, setup, shapes_batch)
 
 
@@ -71,8 +71,7 @@ def main(argv=None):
         log.log(event="start", config=args.config, encoder_params=sum(p.numel() for p in params))
     t_last = time.time()
     while step < args.steps:
-        for g in opt.param_groups:
-            g["lr"] = lr_at(step, args)
+        lr = set_lr(opt, step, args)
         batch = shapes_batch(args.seed, step, args.batch, S, grid)
         ae.train()
         loss, m = losses(ae, heads, batch)
@@ -85,7 +84,7 @@ def main(argv=None):
         if step % args.log_every == 0 or step == args.steps:
             dt = (time.time() - t_last) / args.log_every
             t_last = time.time()
-            log.log(step=step, loss=loss.item(), grad_norm=float(gn), lr=lr_at(step, args), sec_per_step=dt, **m)
+            log.log(step=step, loss=loss.item(), grad_norm=float(gn), lr=lr, sec_per_step=dt, **m)
         if step % args.eval_every == 0 or step == args.steps:
             ae.eval()
             with torch.no_grad():

@@ -1,0 +1,78 @@
+"""Every stage of the Shapes World recipe runs a couple of steps on the tiny config, resumes, and chains
+into the next one (stage 0 -> AE stage 1 -> AE stage 2 -> latents -> QueryAR -> evaluation -> checkpoint)."""
+import json
+import os
+import sys
+
+import pytest
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, ROOT)
+
+torch = pytest.importorskip("torch")
+
+from vgt.train import ae, ar, assemble, encode_latents, evaluate, stage0  # noqa: E402
+
+COMMON = ["--config", "tiny", "--batch", "2", "--log-every", "1", "--save-every", "2", "--warmup", "2"]
+
+
+def _log(run):
+    with open(os.path.join(run, "log.jsonl")) as f:
+        return [json.loads(line) for line in f]
+
+
+def test_recipe_end_to_end(tmp_path, capsys):
+    d = str(tmp_path)
+    s0, a1, a2, lat, arr = (os.path.join(d, n) for n in ("stage0", "ae1", "ae2", "latents", "ar"))
+
+    stage0.main(COMMON + ["--steps", "2", "--out", s0, "--eval-every", "2", "--eval-batch", "4"])
+    stage0.main(COMMON + ["--steps", "3", "--out", s0, "--eval-every", "3", "--eval-batch", "4"])  # resumes at 2
+    steps = [r["step"] for r in _log(s0) if "loss" in r]
+    assert steps == [1, 2, 3]
+
+    ae.main(COMMON + ["--stage", "1", "--stage0", os.path.join(s0, "ckpt.pt"), "--steps", "2", "--out", a1,
+                      "--eval-every", "2", "--eval-batch", "4"])
+    rec = _log(a1)
+    assert any("l_distill" in r for r in rec) and any("eval_psnr" in r for r in rec)
+    ae.main(COMMON + ["--stage", "2", "--init", os.path.join(a1, "ckpt.pt"), "--steps", "2", "--out", a2,
+                      "--eval-every", "2", "--eval-batch", "4", "--sigma", "0.1"])
+    ck = torch.load(os.path.join(a2, "ckpt.pt"))
+    sd1 = torch.load(os.path.join(a1, "ckpt.pt"))["modules"]["ae"]
+    # stage 2 freezes the encoder: its raw weights are those stage 2 started from (stage 1's EMA)
+    ema1 = torch.load(os.path.join(a1, "ckpt.pt"))["ema"]
+    key = "encoder.embeddings.patch_embedding.weight"
+    assert torch.equal(ck["modules"]["ae"][key], ema1[key]) and key in sd1
+
+    encode_latents.main(["--ae", os.path.join(a2, "ckpt.pt"), "--out", lat, "--n", "10", "--shard", "4"])
+    z, caps, _ = encode_latents.load_latents(lat)
+    assert z.shape == (10, 8, 8, 8) and len(caps) == 10
+    # per-token LayerNormed latents
+    assert torch.allclose(z.float().mean(1), torch.zeros(10, 8, 8), atol=1e-2)
+
+    ar.main(COMMON + ["--latents", lat, "--steps", "2", "--out", arr, "--ae", os.path.join(a2, "ckpt.pt"),
+                      "--eval-every", "2", "--eval-prompts", "2"])
+    assert any("eval_k4_overall" in r for r in _log(arr))
+
+    r = evaluate.recon_eval(os.path.join(a2, "ckpt.pt"), n=4, batch=4)
+    assert {"psnr", "ssim", "shapes", "shapes_ground_truth"} <= set(r) and r["shapes"]["n"] == 4
+    g = evaluate.generation_eval(evaluate.load_generator(os.path.join(arr, "ckpt.pt")),
+                                 os.path.join(a2, "ckpt.pt"), ks=(1, 4), limit=2, steps=2)
+    assert set(g) == {1, 4} and all(0.0 <= v["overall"] <= 1.0 for v in g.values())
+
+    from vgt.checkpoint import load_checkpoint
+    out = assemble.assemble(os.path.join(a2, "ckpt.pt"), os.path.join(arr, "ckpt.pt"), os.path.join(d, "vgt.pt"))
+    model, meta = load_checkpoint(out)
+    assert meta["config"]["name"] == "tiny" and meta["tokenizer"] is not None
+
+
+def test_dimension_adaptive_shift():
+    from vgt.config import get_config
+    assert ar.dimension_shift(get_config("shapes")) == 1.0  # 16*16*16 = 4096: the reference dimension
+    assert abs(ar.dimension_shift(get_config("tiny")) - (8 * 8 * 8 / 4096) ** 0.5) < 1e-12
+
+
+def test_ssim_and_psnr_of_identical_images():
+    import numpy as np
+    a = (np.random.default_rng(0).random((2, 32, 32, 3)) * 255).astype(np.uint8)
+    assert abs(evaluate.ssim(a, a) - 1.0) < 1e-9
+    assert evaluate.psnr(a, a) > 90

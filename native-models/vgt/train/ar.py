@@ -1,0 +1,114 @@
+"""QueryAR training on pre-encoded latents (paper §3.3; reference notes §3-4).
+
+Each sequence is [template(caption) | <img> | q_pi1, z_pi1, q_pi2, z_pi2, ...] for a random order pi
+(one per batch, as the reference), and the flow-matching head is trained on the LM's hidden state at every
+position query: x_t = t z + (1 - t) eps, target v = z - eps. Captions are dropped to the unconditional
+prompt 10% of the time (classifier-free guidance). Timesteps are logit-normal, shifted by the paper's
+dimension-adaptive rule t_m = a t / (1 + (a - 1) t) with a = sqrt(m / 4096), m = h * w * d_z (for the
+shapes config m = 16*16*16 = 4096, so a = 1: no shift); --time-shift overrides a.
+
+    cd native-models
+    /usr/bin/python3 -m vgt.train.ar --latents runs/latents --out runs/ar --steps 50000 --batch 32
+"""
+import copy
+import math
+import os
+import time
+
+import torch
+import torch.nn as nn
+
+from ..queryar import QueryAR, prepare_text_batch, time_shift
+from ..tokenizer import default_tokenizer
+from .common import EMA, RUNS, Logger, base_parser, load_ckpt, make_optimizer, save_ckpt, set_lr, setup, step_rng
+from .encode_latents import load_latents
+
+REF_DIM = 4096
+
+
+def dimension_shift(cfg):
+    """alpha = sqrt(m / n) with m the latent dimension of one image and n = 4096 (paper eq. after (8))."""
+    return math.sqrt(cfg.ae.grid * cfg.ae.grid * cfg.d_z / REF_DIM)
+
+
+def init_generator(model: QueryAR, seed=0):
+    """GPT-style init: N(0, 0.02) linears and embeddings, residual outputs scaled by 1/sqrt(2 L); the flow
+    head's own init (zero adaLN and output layers); the query tables keep their constructor init."""
+    torch.manual_seed(seed)
+    L = model.c.lm.layers
+    for name, m in model.named_modules():
+        if isinstance(m, nn.Linear):
+            std = 0.02 / math.sqrt(2 * L) if name.endswith(("o_proj", "down_proj")) else 0.02
+            nn.init.normal_(m.weight, std=std)
+            if m.bias is not None:
+                nn.init.zeros_(m.bias)
+        elif isinstance(m, nn.Embedding):
+            nn.init.normal_(m.weight, std=0.02)
+    model.head.init_weights()
+    return model
+
+
+def main(argv=None):
+    p = base_parser(__doc__, "ar")
+    p.set_defaults(batch=32, lr=5e-4, warmup=500, steps=50000)
+    p.add_argument("--latents", default=os.path.join(RUNS, "latents"))
+    p.add_argument("--limit", type=int, default=None, help="use only the first N latents")
+    p.add_argument("--cond-drop", type=float, default=0.1)
+    p.add_argument("--time-shift", type=float, default=None, help="override the dimension-adaptive shift")
+    p.add_argument("--diffusion-batch-mul", type=int, default=4, help="flow-head samples per query")
+    p.add_argument("--ema", type=float, default=0.9995)
+    p.add_argument("--ae", default=None, help="AE checkpoint: enables the periodic generation eval")
+    p.add_argument("--eval-every", type=int, default=1000)
+    p.add_argument("--eval-prompts", type=int, default=48)
+    args = p.parse_args(argv)
+    cfg = setup(args)
+    tok = default_tokenizer()
+    z_all, captions, _ = load_latents(args.latents, args.limit)
+    assert z_all.shape[1:] == (cfg.d_z, cfg.ae.grid, cfg.ae.grid), (z_all.shape, cfg.d_z, cfg.ae.grid)
+    model = init_generator(QueryAR(cfg), args.seed)
+    opt = make_optimizer(list(model.parameters()), args)
+    ema = EMA(model, args.ema)
+    modules = {"gen": model}
+    step = 0 if args.fresh else load_ckpt(args.out, modules, opt, ema)
+    log = Logger(args.out, "ar")
+    alpha = args.time_shift if args.time_shift is not None else dimension_shift(cfg)
+    shift_fn = (lambda t: time_shift(t, alpha)) if alpha != 1.0 else None
+    if step == 0:
+        log.log(event="start", config=args.config, params=sum(q.numel() for q in model.parameters()),
+                latents=len(captions), time_shift=alpha)
+    img_ids = tok.img_token_ids()
+    t_last = time.time()
+    while step < args.steps:
+        lr = set_lr(opt, step, args)
+        rng = step_rng(args.seed, step, stream=9)
+        idx = rng.integers(0, len(captions), size=args.batch)
+        g = torch.Generator().manual_seed(args.seed * 1000003 + step)
+        ids, mask = prepare_text_batch(tok, [captions[i] for i in idx], args.cond_drop, g)
+        z = z_all[torch.from_numpy(idx)].float()
+        model.train()
+        loss = model.ar_loss(ids, mask, z, img_ids, generator=g, time_shift_fn=shift_fn,
+                             diffusion_batch_mul=args.diffusion_batch_mul)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        gn = torch.nn.utils.clip_grad_norm_(model.parameters(), args.grad_clip)
+        opt.step()
+        ema.update(model)
+        step += 1
+        if step % args.log_every == 0 or step == args.steps:
+            dt = (time.time() - t_last) / args.log_every
+            t_last = time.time()
+            log.log(step=step, loss=loss.item(), grad_norm=float(gn), lr=lr, sec_per_step=dt,
+                    seqs_seen=step * args.batch)
+        if step % args.save_every == 0 or step == args.steps:
+            save_ckpt(args.out, step, modules, opt, ema, {"config": cfg.to_dict(), "args": vars(args)})
+        if args.ae and (step % args.eval_every == 0 or step == args.steps):
+            from .evaluate import generation_eval
+            gen = copy.deepcopy(model)
+            gen.load_state_dict(ema.shadow)
+            res = generation_eval(gen.eval(), args.ae, ks=(4,), limit=args.eval_prompts, steps=10)
+            log.log(step=step, **{f"eval_k{k}_overall": r["overall"] for k, r in res.items()})
+    log.log(event="done", step=step)
+
+
+if __name__ == "__main__":
+    main()

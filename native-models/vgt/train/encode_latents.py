@@ -1,0 +1,88 @@
+"""Pre-encode Shapes World training scenes into VGT-AE latents once, for QueryAR training.
+
+Shard i holds `--shard` scenes drawn by the training sampler (held-out combinations never appear) from
+the generator seeded by (seed, i), encoded by the stage-2 AE exactly as at inference (per-token LayerNorm,
+no noise): {"z": float16 [n, d_z, g, g], "captions", "categories"}. Existing shards are skipped, so the
+command resumes; --worker/--workers split the shards over processes run side by side.
+
+    cd native-models
+    /usr/bin/python3 -m vgt.train.encode_latents --ae runs/ae2/ckpt.pt --out runs/latents --n 200000
+"""
+import argparse
+import os
+import time
+
+import numpy as np
+import torch
+
+from ..config import VGTConfig
+from ..shapes import world
+from ..vgtae import VGTAE
+from .common import RUNS, load_weights, to_tensor
+
+
+def load_ae(path, use_ema=True):
+    sd, ck = load_weights(path, "ae", use_ema)
+    cfg = VGTConfig.from_dict(ck["config"])
+    ae = VGTAE(cfg.ae)
+    ae.load_state_dict(sd)
+    return ae.eval(), cfg
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--ae", default=os.path.join(RUNS, "ae2", "ckpt.pt"))
+    p.add_argument("--out", default=os.path.join(RUNS, "latents"))
+    p.add_argument("--n", type=int, default=200000, help="total scenes")
+    p.add_argument("--shard", type=int, default=2000)
+    p.add_argument("--batch", type=int, default=50)
+    p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--distractor-p", type=float, default=0.2)
+    p.add_argument("--worker", type=int, default=0)
+    p.add_argument("--workers", type=int, default=1)
+    p.add_argument("--threads", type=int, default=1)
+    args = p.parse_args(argv)
+    torch.set_num_threads(args.threads)
+    ae, cfg = load_ae(args.ae)
+    S = cfg.ae.image_size
+    os.makedirs(args.out, exist_ok=True)
+    n_shards = (args.n + args.shard - 1) // args.shard
+    t0 = time.time()
+    for i in range(args.worker, n_shards, args.workers):
+        path = os.path.join(args.out, f"shard-{i:05d}.pt")
+        if os.path.exists(path):
+            continue
+        rng = np.random.default_rng([args.seed, 7, i])
+        n = min(args.shard, args.n - i * args.shard)
+        items = [world.sample(rng, S, distractor_p=args.distractor_p) for _ in range(n)]
+        zs = []
+        with torch.no_grad():
+            for b in range(0, n, args.batch):
+                zs.append(ae.encode(to_tensor([it[0] for it in items[b:b + args.batch]])).half())
+        torch.save({"z": torch.cat(zs), "captions": [it[1] for it in items], "categories": [it[2] for it in items],
+                    "ae": os.path.abspath(args.ae), "seed": args.seed, "shard": i}, path + ".tmp")
+        os.replace(path + ".tmp", path)
+        print(f"shard {i + 1}/{n_shards}: {n} scenes, {time.time() - t0:.0f}s", flush=True)
+
+
+def load_latents(path, limit=None):
+    """All shards of a latent directory: (z float16 [N, d_z, g, g], captions, categories)."""
+    files = sorted(f for f in os.listdir(path) if f.startswith("shard-") and f.endswith(".pt"))
+    zs, caps, cats = [], [], []
+    for f in files:
+        d = torch.load(os.path.join(path, f))
+        zs.append(d["z"])
+        caps += d["captions"]
+        cats += d["categories"]
+        if limit and len(caps) >= limit:
+            break
+    if not zs:
+        raise FileNotFoundError(f"no latent shards in {path} (run vgt.train.encode_latents first)")
+    z = torch.cat(zs)
+    if limit:
+        z, caps, cats = z[:limit], caps[:limit], cats[:limit]
+    return z, caps, cats
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,174 @@
+"""Evaluation commands of the Shapes World recipe.
+
+    cd native-models
+    # VGT-AE: PSNR / SSIM and ShapesEval of reconstructions of 1,000 held-out renders (target >= 0.97)
+    /usr/bin/python3 -m vgt.train.evaluate recon --ae runs/ae2/ckpt.pt --n 1000
+    # QueryAR: ShapesEval of generations on the held-out prompt set at tokens-per-step k = 1, 4, 16
+    /usr/bin/python3 -m vgt.train.evaluate gen --ar runs/ar/ckpt.pt --ae runs/ae2/ckpt.pt --k 1 4 16
+
+Held-out renders come from the sampler with train=False (held-out combinations allowed) on a seed stream
+no training stage draws from. Results go to <checkpoint dir>/eval-*.json with a PNG grid of examples.
+"""
+import argparse
+import json
+import os
+import time
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from PIL import Image
+
+from ..config import VGTConfig
+from ..queryar import QueryAR
+from ..sampler import SampleSettings, sample_latents
+from ..shapes.prompts import DEFAULT_OUT as EVAL_PROMPTS
+from ..shapes.prompts import load as load_prompts
+from ..shapes.score import detect, check, parse_prompt, summarize
+from ..tokenizer import default_tokenizer
+from .common import load_weights, shapes_batch, to_uint8
+from .encode_latents import load_ae
+
+EVAL_SEED = 90210  # the held-out render stream; no training stage uses it
+
+
+def _gauss(size=11, sigma=1.5):
+    x = torch.arange(size, dtype=torch.float64) - size // 2
+    g = torch.exp(-x ** 2 / (2 * sigma ** 2))
+    g = g / g.sum()
+    return (g[:, None] * g[None, :]).view(1, 1, size, size)
+
+
+def ssim(a, b):
+    """Mean SSIM of uint8 [B,S,S,3] batches (Gaussian window 11 / sigma 1.5, per channel, data range 255)."""
+    x = torch.from_numpy(a).permute(0, 3, 1, 2).double()
+    y = torch.from_numpy(b).permute(0, 3, 1, 2).double()
+    C = x.shape[1]
+    w = _gauss().expand(C, 1, 11, 11)
+    f = lambda t: F.conv2d(t, w, groups=C)  # noqa: E731
+    mx, my = f(x), f(y)
+    sxx, syy, sxy = f(x * x) - mx ** 2, f(y * y) - my ** 2, f(x * y) - mx * my
+    c1, c2 = (0.01 * 255) ** 2, (0.03 * 255) ** 2
+    s = ((2 * mx * my + c1) * (2 * sxy + c2)) / ((mx ** 2 + my ** 2 + c1) * (sxx + syy + c2))
+    return float(s.mean())
+
+
+def psnr(a, b):
+    mse = ((a.astype(np.float64) - b.astype(np.float64)) ** 2).reshape(len(a), -1).mean(1)
+    return float(np.mean(10 * np.log10(255.0 ** 2 / np.maximum(mse, 1e-10))))
+
+
+def save_grid(images, path, cols=8):
+    images = list(images)
+    rows = (len(images) + cols - 1) // cols
+    S = images[0].shape[0]
+    grid = np.full((rows * S, cols * S, 3), 128, np.uint8)
+    for i, im in enumerate(images):
+        r, c = divmod(i, cols)
+        grid[r * S:(r + 1) * S, c * S:(c + 1) * S] = im
+    Image.fromarray(grid).save(path)
+
+
+@torch.no_grad()
+def recon_eval(ae_path, n=1000, batch=50, grid_path=None):
+    ae, cfg = load_ae(ae_path)
+    S = cfg.ae.image_size
+    origs, recs, caps, cats = [], [], [], []
+    for b in range(0, n, batch):
+        vb = shapes_batch(EVAL_SEED, b // batch, min(batch, n - b), S, stream=0, train=False)
+        recs.append(to_uint8(ae.decode(ae.encode(vb["images"]))))
+        origs.append(vb["uint8"])
+        caps += vb["captions"]
+        cats += vb["categories"]
+    origs, recs = np.concatenate(origs), np.concatenate(recs)
+    verdicts = [check(detect(im), parse_prompt(c), S) for im, c in zip(recs, caps)]
+    truth = [check(detect(im), parse_prompt(c), S) for im, c in zip(origs, caps)]
+    if grid_path:
+        save_grid([im for pair in zip(origs[:16], recs[:16]) for im in pair], grid_path)
+    return {"n": n, "psnr": psnr(recs, origs), "ssim": ssim(recs, origs),
+            "shapes": summarize(zip(verdicts, cats)), "shapes_ground_truth": summarize(zip(truth, cats))}
+
+
+def load_generator(path, use_ema=True):
+    sd, ck = load_weights(path, "gen", use_ema)
+    model = QueryAR(VGTConfig.from_dict(ck["config"]))
+    model.load_state_dict(sd)
+    return model.eval()
+
+
+@torch.no_grad()
+def generation_eval(model, ae, ks=(1, 4, 16), prompts_path=EVAL_PROMPTS, limit=None, steps=20, cfg_scale=3.0,
+                    seeds=1, batch=16, grid_path=None):
+    """ShapesEval of generations for each tokens-per-step k: {k: {overall, categories, n, seen, heldOut, seconds}}."""
+    if isinstance(ae, str):
+        ae, _ = load_ae(ae)
+    tok = default_tokenizer()
+    rows = load_prompts(prompts_path)
+    if limit:  # an even slice over the (category-grouped) file
+        rows = [rows[int(i * len(rows) / limit)] for i in range(limit)]
+    out = {}
+    for k in ks:
+        settings = SampleSettings(steps=steps, cfg=cfg_scale, cfg_schedule="linear", tokens_per_step=k)
+        t0 = time.time()
+        results, shown = [], []
+        for seed in range(seeds):
+            for b in range(0, len(rows), batch):
+                chunk = rows[b:b + batch]
+                z = sample_latents(model, tok, [r["prompt"] for r in chunk], settings, seed=seed * 7919 + b,
+                                   order_seed=seed * 104729 + b)
+                imgs = to_uint8(ae.decode(z))
+                for im, r in zip(imgs, chunk):
+                    ok = check(detect(im), parse_prompt(r["prompt"]), im.shape[0])
+                    results.append((ok, r["category"], r.get("heldOut", False)))
+                    if len(shown) < 48 and seed == 0 and b % (4 * batch) == 0:
+                        shown.append(im)
+        res = summarize((ok, c) for ok, c, _ in results)
+        for name, flag in (("seen", False), ("heldOut", True)):
+            sub = [(ok, c) for ok, c, h in results if h == flag]
+            res[name] = summarize(sub)["overall"] if sub else None
+        res["seconds"] = time.time() - t0
+        out[k] = res
+        if grid_path:
+            save_grid(shown, grid_path.replace(".png", f"-k{k}.png"))
+    return out
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = p.add_subparsers(dest="cmd", required=True)
+    r = sub.add_parser("recon", help="VGT-AE reconstruction: PSNR, SSIM, ShapesEval")
+    r.add_argument("--ae", required=True)
+    r.add_argument("--n", type=int, default=1000)
+    g = sub.add_parser("gen", help="QueryAR generation: ShapesEval at several tokens-per-step")
+    g.add_argument("--ar", required=True)
+    g.add_argument("--ae", required=True)
+    g.add_argument("--k", type=int, nargs="+", default=[1, 4, 16])
+    g.add_argument("--prompts", default=EVAL_PROMPTS)
+    g.add_argument("--limit", type=int, default=None, help="evaluate an even subset of the prompts")
+    g.add_argument("--steps", type=int, default=20, help="flow-head SDE steps")
+    g.add_argument("--cfg", type=float, default=3.0)
+    g.add_argument("--seeds", type=int, default=1)
+    g.add_argument("--raw", action="store_true", help="use raw instead of EMA generator weights")
+    for q in (r, g):
+        q.add_argument("--threads", type=int, default=1)
+        q.add_argument("--out", default=None, help="JSON result path (default: next to the checkpoint)")
+    args = p.parse_args(argv)
+    torch.set_num_threads(args.threads)
+    t0 = time.time()
+    if args.cmd == "recon":
+        out = args.out or os.path.join(os.path.dirname(args.ae), "eval-recon.json")
+        res = recon_eval(args.ae, args.n, grid_path=out.replace(".json", ".png"))
+    else:
+        out = args.out or os.path.join(os.path.dirname(args.ar), "eval-gen.json")
+        res = generation_eval(load_generator(args.ar, not args.raw), args.ae, args.k, args.prompts, args.limit,
+                              args.steps, args.cfg, args.seeds, grid_path=out.replace(".json", ".png"))
+        res = {f"k{k}": v for k, v in res.items()}
+    res["wall_seconds"] = time.time() - t0
+    with open(out, "w") as f:
+        json.dump(res, f, indent=1)
+    print(json.dumps(res, indent=1))
+    print(f"wrote {out}")
+
+
+if __name__ == "__main__":
+    main()
