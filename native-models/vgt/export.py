@@ -209,21 +209,25 @@ def export_graph(wrapper: nn.Module, example: Sequence[torch.Tensor], path: str,
 
 
 # ------------------------------------------------------------------------------------ bundle export
-def tokenizer_info(tok_json: dict) -> Tuple[dict, int, List[int]]:
+def tokenizer_info(tok_json: dict, img_token_ids: Optional[List[int]] = None) -> Tuple[dict, int, List[int]]:
     """(specialTokens, padTokenId, imgTokenIds) from an HF tokenizer.json."""
     specials = {a["content"]: a["id"] for a in tok_json.get("added_tokens", [])}
     if tok_json.get("model", {}).get("type") == "WordPiece":
         tok = WordPieceTokenizer.load_dict(tok_json)
-        return specials, tok.pad_id, tok.img_token_ids()
-    if IMG_TOKEN not in specials:
-        raise ValueError(f"tokenizer has no special {IMG_TOKEN}; pass --img-token-ids")
+        return specials, tok.pad_id, img_token_ids or tok.img_token_ids()
+    if img_token_ids is None:
+        if IMG_TOKEN not in specials:
+            raise ValueError(f"tokenizer has no special {IMG_TOKEN}; pass its ids (--img-token-ids)")
+        img_token_ids = [specials[IMG_TOKEN]]
     pad = specials.get("<|endoftext|>", specials.get("<pad>"))
-    return specials, pad, [specials[IMG_TOKEN]]
+    if pad is None:
+        raise ValueError("tokenizer has neither <|endoftext|> nor <pad> to pad with")
+    return specials, pad, img_token_ids
 
 
 def export_bundle(model: VGT, out_dir: str, *, name: str, bundle_id: str, tokenizer_json: dict,
                   dtype: str = "float32", grids: Optional[List[Tuple[int, int]]] = None, source: Optional[dict] = None,
-                  fused_head: bool = False, log=print) -> dict:
+                  fused_head: bool = False, img_token_ids: Optional[List[int]] = None, log=print) -> dict:
     c = model.c
     model = model.eval()
     grid = tuple(c.grid)
@@ -261,7 +265,7 @@ def export_bundle(model: VGT, out_dir: str, *, name: str, bundle_id: str, tokeni
             files[rel + ".data"] = B.file_entry(out_dir, rel + ".data", "onnx_external_data", graph=rel)
         log(f"exported {rel:20s} {files[rel]['bytes'] / 1e6:8.3f} MB  ({time.time() - t0:.1f} s)")
 
-    specials, pad_id, img_ids = tokenizer_info(tokenizer_json)
+    specials, pad_id, img_ids = tokenizer_info(tokenizer_json, img_token_ids)
     s = c.sampling
     manifest = {
         "format": B.FORMAT,
@@ -387,10 +391,12 @@ def main(argv: Optional[List[str]] = None) -> int:
     if args.checkpoint:
         model, ck = load_checkpoint(args.checkpoint)
         tok_json = ck.get("tokenizer")
+        img_ids = ck.get("imgTokenIds")
         source = {"checkpoint": os.path.abspath(args.checkpoint), "sha256": B.sha256_file(args.checkpoint)}
     else:
         model = seeded_model(args.config, args.seed)
         source = {"config": args.config, "seed": args.seed, "init": "vgt.queryar.randomize_"}
+        img_ids = None
     if tok_json is None:
         tok_json = default_tokenizer().to_hf_json()
     c = model.c
@@ -401,7 +407,7 @@ def main(argv: Optional[List[str]] = None) -> int:
                 os.remove(p)
     manifest = export_bundle(model, args.out, name=args.name or f"VGT {c.name}", bundle_id=args.id or f"vgt-{c.name}",
                              tokenizer_json=tok_json, dtype=args.dtype, grids=_parse_grids(args.grids), source=source,
-                             fused_head=args.fused_head)
+                             fused_head=args.fused_head, img_token_ids=img_ids)
     total = sum(e["bytes"] for e in manifest["files"].values())
     print(f"bundle {args.out}: {len(manifest['files'])} files, {total / 1e6:.3f} MB")
     if args.no_check:

@@ -89,6 +89,25 @@ class QueryAR(nn.Module):
         return self.head.velocity(x, t, cond)
 
     # --- training
+    def build_sequence(self, input_ids, text_mask, z, img_token_ids, order):
+        """Teacher-forced sequence [text | <img> | q_o1, z_o1, q_o2, z_o2, ...] -> (embeds, mask, position_ids,
+        index of the first query)."""
+        B, dz, h, w = z.shape
+        N, H, dev = h * w, self.c.lm.hidden, z.device
+        order = order.to(dev)
+        img_ids = torch.tensor(list(img_token_ids), device=dev).unsqueeze(0).expand(B, -1)
+        text = self.embed_tokens(torch.cat([input_ids, img_ids], dim=1))
+        mask_text = torch.cat([text_mask.long(), torch.ones_like(img_ids)], dim=1)
+        zt = z.flatten(2).transpose(1, 2)[:, order]  # [B,N,dz] in generation order
+        q = self.adaptive_metaquery.queries(h, w)[order]
+        pos = self.adaptive_metaquery.pos(h, w)[order]
+        zin = self.latent_in(zt, pos)
+        img = torch.stack([q.unsqueeze(0).expand(B, -1, -1), zin], dim=2).reshape(B, 2 * N, H)
+        x = torch.cat([text, img], dim=1)
+        mask = torch.cat([mask_text, torch.ones(B, 2 * N, dtype=torch.long, device=dev)], dim=1)
+        pos_ids = (mask.cumsum(1) - 1).clamp(min=0)
+        return x, mask, pos_ids, text.shape[1]
+
     def ar_loss(self, input_ids: torch.Tensor, text_mask: torch.Tensor, z: torch.Tensor, img_token_ids: Sequence[int],
                 generator: Optional[torch.Generator] = None, time_shift_fn: Optional[Callable] = None,
                 t_sampler: str = "logit_normal", diffusion_batch_mul: int = 1, order: Optional[torch.Tensor] = None):
@@ -101,29 +120,18 @@ class QueryAR(nn.Module):
         """
         B, dz, h, w = z.shape
         N = h * w
-        dev = z.device
         if order is None:
-            order = torch.randperm(N, generator=generator, device="cpu").to(dev)
-        H = self.c.lm.hidden
-        img_ids = torch.tensor(list(img_token_ids), device=dev).unsqueeze(0).expand(B, -1)
-        text = self.embed_tokens(torch.cat([input_ids, img_ids], dim=1))
-        mask_text = torch.cat([text_mask.long(), torch.ones_like(img_ids)], dim=1)
-        zt = z.flatten(2).transpose(1, 2)[:, order]  # [B,N,dz] in generation order
-        q = self.adaptive_metaquery.queries(h, w)[order]
-        pos = self.adaptive_metaquery.pos(h, w)[order]
-        zin = self.latent_in(zt, pos)
-        img = torch.stack([q.unsqueeze(0).expand(B, -1, -1), zin], dim=2).reshape(B, 2 * N, H)
-        x = torch.cat([text, img], dim=1)
-        mask = torch.cat([mask_text, torch.ones(B, 2 * N, dtype=torch.long, device=dev)], dim=1)
-        pos_ids = (mask.cumsum(1) - 1).clamp(min=0)
+            order = torch.randperm(N, generator=generator)
+        x, mask, pos_ids, T = self.build_sequence(input_ids, text_mask, z, img_token_ids, order)
+        zt = z.flatten(2).transpose(1, 2)[:, order.to(z.device)]
         hidden, _ = self.lm(x, mask, pos_ids)
-        hq = hidden[:, text.shape[1]::2][:, :N]  # hidden at each query
+        hq = hidden[:, T::2]  # hidden at each query
         cond = self.head_cond(hq).reshape(B * N, -1)
         target_x = zt.reshape(B * N, dz)
         if diffusion_batch_mul > 1:
             cond = cond.repeat(diffusion_batch_mul, 1)
             target_x = target_x.repeat(diffusion_batch_mul, 1)
-        M = target_x.shape[0]
+        M, dev = target_x.shape[0], z.device
         if t_sampler == "logit_normal":
             t = torch.sigmoid(torch.randn(M, generator=generator).to(dev))
         else:

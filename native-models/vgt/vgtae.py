@@ -176,6 +176,7 @@ class MultiscaleLinearAttention(nn.Module):
         self.to_out = nn.Linear(inner * (1 + len(scales)), ch, bias=False)
         self.norm_out = ChannelRMSNorm(ch)
         self.eps = 1e-15
+        self.linear_above = head_dim  # diffusers: linear attention when H*W > head_dim, else quadratic
 
     def forward(self, x):
         B, _, H, W = x.shape
@@ -186,7 +187,7 @@ class MultiscaleLinearAttention(nn.Module):
         qkv = qkv.float().reshape(B, -1, 3 * self.head_dim, H * W)
         q, k, v = qkv.chunk(3, dim=2)  # [B, heads', hd, HW]
         q, k = F.relu(q), F.relu(k)
-        if H * W > self.head_dim:  # same switch as diffusers; static for a given image size
+        if H * W > self.linear_above:  # static for a given image size
             v = F.pad(v, (0, 0, 0, 1), value=1.0)
             out = torch.matmul(torch.matmul(v, k.transpose(-1, -2)), q)
             out = out[:, :, :-1] / (out[:, :, -1:] + self.eps)

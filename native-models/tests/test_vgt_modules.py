@@ -1,0 +1,141 @@
+"""Module shapes per config, analytic parameter counts, and numerics of the building blocks."""
+import math
+
+import pytest
+import torch
+import torch.nn.functional as F
+
+from vgt.config import get_config, param_counts
+from vgt.head import timestep_embedding
+from vgt.lm import rope_cos_sin
+from vgt.queryar import VGT, randomize_
+from vgt.vgtae import MultiscaleLinearAttention, latent_layer_norm, pixel_shuffle_half
+
+
+@pytest.fixture(scope="module", params=["tiny", "shapes"])
+def built(request):
+    torch.manual_seed(0)
+    c = get_config(request.param)
+    return c, VGT(c).eval()
+
+
+def test_param_counts_match_analytic(built):
+    c, m = built
+    pc = param_counts(c)
+    assert sum(p.numel() for p in m.generator.parameters()) == pc["generator_total"]
+    assert sum(p.numel() for p in m.vgt_ae.encoder.parameters()) + sum(
+        p.numel() for n, p in m.vgt_ae.named_parameters() if not n.startswith(("encoder.", "decoder."))) == pc["ae.encoder"]
+    assert sum(p.numel() for p in m.vgt_ae.decoder.parameters()) == pc["ae.decoder"]
+
+
+def test_module_shapes(built):
+    c, m = built
+    H, dz, (gh, gw) = c.lm.hidden, c.d_z, c.grid
+    g = m.generator
+    with torch.no_grad():
+        emb = g.embed_tokens(torch.tensor([[0, 1, 2]]))
+        assert emb.shape == (1, 3, H)
+        hidden, present = g.lm(emb, torch.ones(1, 3, dtype=torch.long), torch.arange(3).unsqueeze(0))
+        assert hidden.shape == (1, 3, H)
+        assert len(present) == c.lm.layers and present[0][0].shape == (1, c.lm.kv_heads, 3, c.lm.head_dim)
+        assert g.adaptive_metaquery.queries(gh, gw).shape == (gh * gw, H)
+        assert g.adaptive_metaquery.pos(gh, gw).shape == (gh * gw, H)
+        assert g.latent_in(torch.randn(5, dz), torch.randn(5, H)).shape == (5, H)
+        cond = g.head_cond(torch.randn(5, H))
+        assert cond.shape == (5, c.head.width)
+        assert g.head_velocity(torch.randn(5, dz), torch.rand(5), cond).shape == (5, dz)
+        S = c.ae.image_size
+        z = m.vgt_ae.encode(torch.rand(1, 3, S, S) * 2 - 1)
+        assert z.shape == (1, dz, gh, gw)
+        assert m.vgt_ae.decode(z).shape == (1, 3, S, S)
+        assert c.ae.stride * gh == S
+
+
+@pytest.mark.parametrize("name,total_gen,lm_layers", [
+    ("internvl3_1_6b", 1_709_931_040, 28), ("qwen25vl_1_6b", 1_872_005_152, 18), ("internvl3_0_6b", 652_613_024, 24)])
+def test_official_configs_analytic(name, total_gen, lm_layers):
+    # Never instantiated at full size: the counts come from the analytic formulas checked above.
+    c = get_config(name)
+    pc = param_counts(c)
+    assert c.lm.layers == lm_layers and c.d_z == 32 and c.grid == (16, 16) and c.ae.stride == 28
+    assert pc["generator_total"] == total_gen
+    assert 140e6 < pc["gen.head"] < 160e6  # "~150 M" in the reference notes
+    assert c.ae.decoder.upsample_factor == 32
+
+
+def test_latent_layer_norm_is_parameter_free():
+    z = torch.randn(4, 7) * 3 + 2
+    n = latent_layer_norm(z)
+    assert torch.allclose(n, F.layer_norm(z, (7,), eps=1e-6), atol=1e-6)
+
+
+def test_pixel_shuffle_layout():
+    # channel index = dy*2C + dx*C + c over the 2x2 neighbourhood (InternVL pixel_shuffle v2)
+    B, h, w, C = 1, 4, 4, 3
+    x = torch.arange(B * h * w * C, dtype=torch.float32).reshape(B, h, w, C)
+    y = pixel_shuffle_half(x)
+    assert y.shape == (1, 2, 2, 12)
+    for i in range(2):
+        for j in range(2):
+            for dy in range(2):
+                for dx in range(2):
+                    assert torch.equal(y[0, i, j, dy * 2 * C + dx * C:dy * 2 * C + dx * C + C], x[0, 2 * i + dy, 2 * j + dx])
+
+
+def test_timestep_embedding_cos_first_raw_t():
+    t = torch.tensor([0.0, 0.5])
+    e = timestep_embedding(t, 256)
+    assert torch.allclose(e[0, :128], torch.ones(128)) and torch.allclose(e[0, 128:], torch.zeros(128))
+    f1 = math.exp(-math.log(10000) * 1 / 128)
+    assert e[1, 1].item() == pytest.approx(math.cos(0.5 * f1), abs=1e-6)
+    assert e[1, 129].item() == pytest.approx(math.sin(0.5 * f1), abs=1e-6)
+
+
+def test_rope_rotate_half_layout():
+    cos, sin = rope_cos_sin(torch.tensor([[3]]), 8, 10000.0, torch.float32)
+    inv = 1.0 / (10000 ** (torch.arange(0, 8, 2).float() / 8))
+    assert torch.allclose(cos[0, 0], torch.cat([torch.cos(3 * inv)] * 2))
+
+
+def test_linear_and_quadratic_attention_agree():
+    # The decoder switches on H*W > head_dim as diffusers does; both paths are the same ReLU attention.
+    att = randomize_(MultiscaleLinearAttention(16, 8, (5,)), 1)
+    x = torch.randn(1, 16, 4, 4, generator=torch.Generator().manual_seed(0))
+    lin = att(x)
+    att.linear_above = 10 ** 9
+    quad = att(x)
+    assert torch.allclose(lin, quad, atol=1e-5)
+
+
+def test_ar_loss_trains():
+    from vgt.queryar import prepare_text_batch, time_shift
+    from vgt.tokenizer import default_tokenizer
+    c = get_config("tiny")
+    m = VGT(c)
+    tok = default_tokenizer()
+    g = torch.Generator().manual_seed(0)
+    ids, mask = prepare_text_batch(tok, ["a red circle", "two blue squares"], cond_drop_prob=0.1, generator=g)
+    z = latent_layer_norm(torch.randn(2, c.d_z, *c.grid), dim=1)
+    loss = m.generator.ar_loss(ids, mask, z, tok.img_token_ids(), generator=g,
+                               time_shift_fn=lambda t: time_shift(t, 1.4), diffusion_batch_mul=2)
+    loss.backward()
+    assert torch.isfinite(loss) and m.generator.adaptive_metaquery.max_metaquery.grad is not None
+    rec, z2 = m.vgt_ae(torch.rand(2, 3, c.ae.image_size, c.ae.image_size) * 2 - 1)
+    assert rec.shape == (2, 3, c.ae.image_size, c.ae.image_size) and z2.shape == z.shape
+
+
+def test_caption_dropout_uses_unconditional_prompt():
+    from vgt.queryar import prepare_text_batch
+    from vgt.tokenizer import default_tokenizer
+    tok = default_tokenizer()
+    ids, mask = prepare_text_batch(tok, ["a red circle"] * 50, cond_drop_prob=1.0)
+    u = tok.encode_uncond()
+    assert ids[:, :len(u)].tolist() == [u] * 50 and int(mask.sum(1).max()) == len(u)
+
+
+def test_time_shift_matches_reference_formula():
+    from vgt.queryar import time_shift
+    t = torch.tensor([0.0, 0.3, 1.0])
+    u = 1 - t
+    assert torch.allclose(time_shift(t, 1.4), 1 - 1.4 * u / (1 + 0.4 * u))
+    assert torch.equal(time_shift(t, 1.0), t)

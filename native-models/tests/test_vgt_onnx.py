@@ -1,0 +1,113 @@
+"""ONNX vs PyTorch per graph (<= 1e-4, fp32), the committed fixtures, and the goldens end to end."""
+import json
+import os
+
+import numpy as np
+import pytest
+import torch
+
+from vgt import export as E
+from vgt.bundle import validate_bundle
+from vgt.checkpoint import seeded_model
+from vgt.goldens import (GOLDEN_DIR, MODEL_SEED, PROMPT, ReplayNoise, run_case)
+from vgt.tokenizer import default_tokenizer
+
+from vgt_testutil import TINY_BUNDLE, TINY_GOLDENS, need_ort
+
+GRAPHS = ("lm_step", "latent_in", "head_cond", "head_velocity", "vgtae_decode", "vgtae_encode")
+
+
+@pytest.fixture(scope="module")
+def tiny():
+    return seeded_model("tiny", MODEL_SEED)
+
+
+@pytest.fixture(scope="module")
+def goldens():
+    with open(os.path.join(TINY_GOLDENS, "golden.json")) as f:
+        return json.load(f)
+
+
+def load(rel, spec):
+    return torch.from_numpy(np.fromfile(os.path.join(TINY_GOLDENS, spec["file"]), dtype="<f4").reshape(spec["shape"]))
+
+
+def test_export_fresh_bundle_matches_pytorch(tiny, tmp_path):
+    need_ort()
+    out = str(tmp_path / "b")
+    E.export_bundle(tiny, out, name="t", bundle_id="t", tokenizer_json=default_tokenizer().to_hf_json(),
+                    grids=[(4, 4)], fused_head=True, log=lambda *a: None)
+    errors = E.check_bundle(tiny, out, log=lambda *a: None, extra_grids=[(4, 4)])
+    assert set(GRAPHS) | {"head_fused"} == set(errors)
+    for g, err in errors.items():
+        assert err <= 1e-4, (g, err)
+
+
+def test_fp16_weight_bundle(tiny, tmp_path):
+    need_ort()
+    out = str(tmp_path / "b16")
+    m = E.export_bundle(tiny, out, name="t", bundle_id="t", tokenizer_json=default_tokenizer().to_hf_json(),
+                        dtype="float16", log=lambda *a: None)
+    assert m["files"]["pos_8x8.bin"]["dtype"] == "float16"
+    errors = E.check_bundle(tiny, out, log=lambda *a: None)
+    assert max(errors.values()) <= 1e-4
+
+
+def test_committed_bundle_matches_code(tiny):
+    """The fixture the TypeScript engine uses is what the current code exports."""
+    need_ort()
+    errors = E.check_bundle(tiny, TINY_BUNDLE, log=lambda *a: None)
+    assert max(errors.values()) <= 1e-4
+
+
+@pytest.mark.parametrize("k", [1, 4])
+def test_goldens_match_pytorch(tiny, goldens, k):
+    case = goldens["cases"][f"k{k}"]
+    f = case["files"]
+    noise = ReplayNoise(load(None, f["initial_noise"]), load(None, f["sde_noise"]))
+    z, rec, _ = run_case(tiny, default_tokenizer(), k, noise=noise, order=torch.tensor(case["order"]))
+    assert torch.allclose(z, load(None, f["latents"]), atol=1e-5)
+    hid = torch.stack([g["hidden"] for g in rec["groups"]])
+    assert torch.allclose(hid, load(None, f["hidden"]), atol=1e-5)
+    with torch.no_grad():
+        assert torch.allclose(tiny.vgt_ae.decode(z), load(None, f["image"]), atol=1e-5)
+    assert goldens["prompt"] == PROMPT
+    assert case["groupSizes"] == [k] * (64 // k)
+
+
+def test_goldens_replay_through_onnx(tiny, goldens):
+    """The whole sampler on the bundle's graphs (what the TS engine does) reproduces the goldens."""
+    need_ort()
+    from vgt.ortnode import OnnxFns, OrtServer
+    tol = goldens["tolerance"]
+    with OrtServer() as srv:
+        fns = OnnxFns(TINY_BUNDLE, srv)
+        for k in (1, 4):
+            case = goldens["cases"][f"k{k}"]
+            f = case["files"]
+            noise = ReplayNoise(load(None, f["initial_noise"]), load(None, f["sde_noise"]))
+            z, rec, _ = run_case(tiny, default_tokenizer(), k, fns=fns, noise=noise, order=torch.tensor(case["order"]))
+            assert (z - load(None, f["latents"])).abs().max() <= tol["latents"]
+            assert (fns.decode(z) - load(None, f["image"])).abs().max() <= tol["image"]
+        ae = goldens["ae"]["files"]
+        ze = fns.encode(load(None, ae["encode_input"]))
+        assert (ze - load(None, ae["encode_z"])).abs().max() <= 1e-4
+
+
+def test_export_cli_prints_per_graph_errors(tmp_path, capsys):
+    need_ort()
+    assert E.main(["--config", "tiny", "--out", str(tmp_path / "cli")]) == 0
+    out = capsys.readouterr().out
+    assert "per-graph max abs error" in out
+    for g in GRAPHS:
+        assert g in out
+    validate_bundle(str(tmp_path / "cli"))
+
+
+def test_generate_cli(tmp_path, capsys):
+    from vgt.generate import main
+    png = tmp_path / "a.png"
+    assert main(["--bundle", TINY_BUNDLE, "--prompt", "a red circle", "--out", str(png), "--json",
+                 "--tokens-per-step", "4"]) == 0
+    res = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert res["images"][0]["width"] == 48 and png.exists() and res["msPerImage"] > 0

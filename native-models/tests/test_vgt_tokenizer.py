@@ -1,0 +1,77 @@
+"""WordPiece tokenizer: tricky strings, tokenizer.json round trip, and agreement with @huggingface/tokenizers."""
+import json
+import os
+import shutil
+import subprocess
+
+import pytest
+
+from vgt.config import PROMPT_TEMPLATE
+from vgt.tokenizer import SPECIAL_TOKENS, WordPieceTokenizer, default_tokenizer
+
+from vgt_testutil import ROOT
+
+TRICKY = [
+    "a red circle", "", "   ", "A Red CIRCLE", "two  blue\tsquares...", "an orange triangle left of a purple square",
+    "three green circles on a white background", "<img>", "<|im_start|><|im_end|><img><pad>[UNK]", "red<img>blue",
+    "<|im_start", "x" * 101, "x" * 100, "café naïve", "emoji 🙂 ok", "a-b_c d'e", "ÀB", "1234 56.7", "İstanbul",
+    "“quotes” — dash", "tab\ttab\nnew\r\nline", "##a", "unknownword", "hello, world!?",
+    PROMPT_TEMPLATE.format(prompt="Four YELLOW squares above a blue circle."),
+]
+
+
+@pytest.fixture(scope="module")
+def tok():
+    return default_tokenizer()
+
+
+def test_vocab_covers_grammar_and_chars(tok):
+    words = ("red green blue yellow purple orange circle square triangle circles squares triangles two three four "
+             "a an and left right of above below on white black background user assistant generate image").split()
+    for w in words:
+        assert tok.encode(w) == [tok.ids[w]], w
+    for s in SPECIAL_TOKENS:
+        assert tok.encode(s) == [tok.ids[s]]
+    assert tok.ids["[UNK]"] == tok.unk_id and tok.ids["<pad>"] == tok.pad_id
+
+
+def test_tricky_strings(tok):
+    assert tok.encode("") == [] and tok.encode("   ") == []
+    assert tok.encode("A Red CIRCLE") == tok.encode("a red circle")
+    assert tok.encode("unknownword") == [tok.ids["u"]] + [tok.ids["##" + c] for c in "nknownword"]
+    assert tok.encode("x" * 101) == [tok.unk_id]  # max_input_chars_per_word 100
+    assert len(tok.encode("x" * 100)) == 100
+    assert tok.encode("café") == [tok.unk_id]  # a word with an unknown char becomes one [UNK]
+    assert tok.encode("red<img>blue") == [tok.ids["red"], tok.ids["<img>"], tok.ids["blue"]]
+    assert tok.encode("hello, world!?") == tok.encode("hello") + [tok.ids[","]] + tok.encode("world") + [tok.ids["!"], tok.ids["?"]]
+    ids = tok.encode_prompt("a red circle")
+    assert ids[0] == tok.ids["<|im_start|>"] and ids[-1] == tok.ids["assistant"]
+    assert tok.decode(tok.encode("two blue squares")) == "two blue squares"
+
+
+def test_tokenizer_json_round_trip(tok, tmp_path):
+    p = tmp_path / "tokenizer.json"
+    tok.save(str(p))
+    d = json.loads(p.read_text())
+    assert d["model"]["type"] == "WordPiece" and d["model"]["continuing_subword_prefix"] == "##"
+    assert d["model"]["max_input_chars_per_word"] == 100 and d["normalizer"] == {"type": "Lowercase"}
+    assert [a["content"] for a in d["added_tokens"]] == SPECIAL_TOKENS and all(a["special"] for a in d["added_tokens"])
+    t2 = WordPieceTokenizer.load(str(p))
+    assert t2.vocab == tok.vocab
+    for s in TRICKY:
+        assert t2.encode(s) == tok.encode(s)
+
+
+def test_agrees_with_huggingface_tokenizers_js(tok, tmp_path):
+    """The TypeScript engine tokenizes with @huggingface/tokenizers: same ids on every tricky string."""
+    if shutil.which("node") is None:
+        pytest.skip("node not on PATH")
+    tok.save(str(tmp_path / "tokenizer.json"))
+    (tmp_path / "s.json").write_text(json.dumps(TRICKY))
+    p = subprocess.run(["node", os.path.join(ROOT, "tools", "tok_encode.mjs"), str(tmp_path / "tokenizer.json"),
+                        str(tmp_path / "s.json")], capture_output=True, text=True, timeout=120)
+    if p.returncode == 3:
+        pytest.skip("@huggingface/tokenizers not installed (npm ci)")
+    assert p.returncode == 0, p.stderr
+    for s, ids in zip(TRICKY, json.loads(p.stdout)):
+        assert ids == tok.encode(s), repr(s)
