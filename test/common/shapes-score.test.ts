@@ -52,7 +52,10 @@ describe('ShapesEval scorer: agreement with Python', () => {
   });
 
   it('gives identical overall and per-category numbers', () => {
-    const results = fixture.cases.map((c) => ({ passed: scoreShapesImage(imageOf(c), c.prompt), category: c.category }));
+    const results = fixture.cases.map((c) => ({
+      passed: scoreShapesImage(imageOf(c), c.prompt),
+      category: c.category,
+    }));
     const ev = evaluateShapes(results);
     expect(ev.n).toBe(fixture.evaluation.n);
     expect(ev.overall).toBe(fixture.evaluation.overall);
@@ -85,7 +88,11 @@ describe('parseShapesPrompt', () => {
       relation: 'right of',
       background: 'black',
     });
-    expect(parseShapesPrompt('two red triangles')).toMatchObject({ kind: 'count', count: 2, objects: [['red', 'triangle']] });
+    expect(parseShapesPrompt('two red triangles')).toMatchObject({
+      kind: 'count',
+      count: 2,
+      objects: [['red', 'triangle']],
+    });
   });
 
   it.each(['a orange circle', 'an red circle', 'a red circle and a red circle', 'five red circles', 'a cat', ''])(

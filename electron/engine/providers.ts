@@ -1,0 +1,129 @@
+// Execution providers: which ones this onnxruntime-node build carries, which actually initialise here, and the
+// order the engine tries them in (VGT_EP first, then the best available, CPU always last).
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import ort from 'onnxruntime-node';
+import type { ProviderId, ProviderStatus } from '../common/contract';
+
+export const PROVIDER_ORDER: ReadonlyArray<ProviderId> = ['cuda', 'dml', 'coreml', 'webgpu', 'cpu'];
+
+const ALIASES: Record<string, ProviderId> = {
+  cuda: 'cuda',
+  dml: 'dml',
+  directml: 'dml',
+  coreml: 'coreml',
+  webgpu: 'webgpu',
+  cpu: 'cpu',
+};
+
+/** A 1-node ONNX graph (y = x + x, opset 17) used to check that a provider initialises and runs. */
+const PROBE_MODEL = Buffer.from(
+  'CAgSA3ZndDpBCg4KAXgKAXgSAXkiA0FkZBIFcHJvYmVaEwoBeBIOCgwIARIICgIIAQoCCARiEwoBeRIOCgwIARIICgIIAQoCCARCBAoAEBE=',
+  'base64',
+);
+
+export type Preference = Readonly<{ order: ReadonlyArray<ProviderId>; unknown: ReadonlyArray<string> }>;
+
+/** Parses VGT_EP ("cuda,webgpu,cpu"): known names in the given order, then the rest in default order; CPU stays last. */
+export function parsePreference(value: string | undefined): Preference {
+  const wanted: Array<ProviderId> = [];
+  const unknown: Array<string> = [];
+  for (const raw of (value ?? '').split(',')) {
+    const name = raw.trim().toLowerCase();
+    if (!name) continue;
+    const id = ALIASES[name];
+    if (id === undefined) unknown.push(name);
+    else if (!wanted.includes(id)) wanted.push(id);
+  }
+  const rest = PROVIDER_ORDER.filter((id) => !wanted.includes(id));
+  const order = [...wanted.filter((id) => id !== 'cpu'), ...rest.filter((id) => id !== 'cpu'), 'cpu' as const];
+  // An explicit list means "only these, then CPU": providers the user left out are not tried.
+  return { order: wanted.length > 0 ? order.filter((id) => wanted.includes(id) || id === 'cpu') : order, unknown };
+}
+
+function binFolder(): string {
+  const require = createRequire(import.meta.url);
+  const root = path.dirname(require.resolve('onnxruntime-node/package.json'));
+  return path.join(root, 'bin', 'napi-v6', process.platform, process.arch);
+}
+
+function firstLine(message: string): string {
+  const line = message.split('\n').find((l) => l.trim() !== '') ?? message;
+  return line.replace(/^.*?(\[ONNXRuntimeError\]|Error:)\s*/, '').slice(0, 200);
+}
+
+async function probe(id: ProviderId): Promise<string | null> {
+  try {
+    const session = await ort.InferenceSession.create(PROBE_MODEL, { executionProviders: [id], logSeverityLevel: 4 });
+    try {
+      await session.run({ x: new ort.Tensor('float32', new Float32Array([1, 2, 3, 4]), [1, 4]) });
+    } finally {
+      await session.release();
+    }
+    return null;
+  } catch (error) {
+    return firstLine((error as Error).message);
+  }
+}
+
+let cached: Promise<ReadonlyArray<ProviderStatus>> | null = null;
+
+/** Probes every provider once per process (a few ms each; failures are what tell us a GPU stack is missing). */
+export function probeProviders(): Promise<ReadonlyArray<ProviderStatus>> {
+  cached ??= (async () => {
+    const listed = new Map(ort.listSupportedBackends().map((b) => [b.name, b.bundled]));
+    const cudaAddOn = existsSync(path.join(binFolder(), 'libonnxruntime_providers_cuda.so'));
+    const statuses: Array<ProviderStatus> = [];
+    for (const id of PROVIDER_ORDER) {
+      if (id === 'cpu') {
+        statuses.push({ id, bundled: true, available: true });
+        continue;
+      }
+      const bundled = listed.get(id) === true;
+      if (!listed.has(id)) {
+        statuses.push({
+          id,
+          bundled: false,
+          available: false,
+          reason: `not part of onnxruntime-node on ${process.platform}`,
+        });
+        continue;
+      }
+      if (id === 'cuda' && !cudaAddOn) {
+        statuses.push({
+          id,
+          bundled,
+          available: false,
+          reason: 'CUDA add-on not installed (opt in: npm run cuda:install)',
+        });
+        continue;
+      }
+      const failure = await probe(id);
+      statuses.push(
+        failure === null ? { id, bundled, available: true } : { id, bundled, available: false, reason: failure },
+      );
+    }
+    return statuses;
+  })();
+  return cached;
+}
+
+export type ProviderReport = Readonly<{
+  version: string;
+  providers: Array<ProviderStatus>;
+  preferred: ProviderId;
+  preference: string | null;
+}>;
+
+export async function getProviderReport(preference: string | undefined): Promise<ProviderReport> {
+  const providers = [...(await probeProviders())];
+  const { order } = parsePreference(preference);
+  const preferred = order.find((id) => providers.find((p) => p.id === id)?.available) ?? 'cpu';
+  return {
+    version: ort.env.versions.node ?? ort.env.versions.common,
+    providers,
+    preferred,
+    preference: preference?.trim() ? preference.trim() : null,
+  };
+}

@@ -1,0 +1,290 @@
+// Web mode: the studio over HTTP on loopback, for browsers and end-to-end tests.
+// Same contract, same validation (core/dispatch) as Electron IPC; calls are POST /api/<call>, events stream from
+// GET /api/events (server-sent events). Every request must carry the studio's own Host, its own Origin when a browser
+// sends one, and the per-start token that only the studio's page knows, so other local pages cannot drive it.
+import { randomBytes, timingSafeEqual } from 'node:crypto';
+import { readFile, stat } from 'node:fs/promises';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import path from 'node:path';
+import { LIMITS, type StudioEvent } from '../common/contract';
+import { StudioError, toErrorPayload, type ErrorCode, type ErrorPayload } from '../common/errors';
+import { resolveInside } from '../core/paths';
+import type { Studio } from '../core/studio';
+
+export const DEFAULT_PORT = 5178;
+export const TOKEN_HEADER = 'x-vgt-token';
+
+export type WebServerOptions = Readonly<{
+  studio: Studio;
+  /** The built renderer (renderer/dist). */
+  staticDir: string;
+  /** 0 picks a free port. */
+  port: number;
+  /** Fixed token for tests; a random one otherwise. */
+  token?: string;
+}>;
+
+export type WebServer = Readonly<{ url: string; port: number; token: string; close(): Promise<void> }>;
+
+const STATUS: Partial<Record<ErrorCode, number>> = {
+  UNKNOWN_CALL: 404,
+  NOT_FOUND: 404,
+  MODEL_NOT_FOUND: 404,
+  INVALID_PAYLOAD: 400,
+  IMAGE_INVALID: 400,
+  SEARCH_SYNTAX: 400,
+  PATH_OUTSIDE_LIBRARY: 403,
+  FORBIDDEN: 403,
+  PAYLOAD_TOO_LARGE: 413,
+  CANCELLED: 409,
+  BUSY: 409,
+  MODEL_INVALID: 422,
+};
+
+/** The page may load only its own scripts and styles and talk only to its own origin. */
+export const CONTENT_SECURITY_POLICY = [
+  "default-src 'none'",
+  "script-src 'self'",
+  "style-src 'self'",
+  "img-src 'self' blob: data:",
+  "font-src 'self'",
+  "connect-src 'self'",
+  "worker-src 'self' blob:",
+  "base-uri 'none'",
+  "form-action 'none'",
+  "frame-ancestors 'none'",
+].join('; ');
+
+const MIME: Record<string, string> = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.mjs': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.svg': 'image/svg+xml',
+  '.png': 'image/png',
+  '.jpg': 'image/jpeg',
+  '.webp': 'image/webp',
+  '.ico': 'image/x-icon',
+  '.json': 'application/json',
+  '.woff2': 'font/woff2',
+};
+
+function securityHeaders(): Record<string, string> {
+  return {
+    'Content-Security-Policy': CONTENT_SECURITY_POLICY,
+    'X-Content-Type-Options': 'nosniff',
+    'Referrer-Policy': 'no-referrer',
+    'Cross-Origin-Opener-Policy': 'same-origin',
+    'Cross-Origin-Resource-Policy': 'same-origin',
+    'X-Frame-Options': 'DENY',
+  };
+}
+
+function sendJson(res: http.ServerResponse, status: number, body: unknown): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, {
+    ...securityHeaders(),
+    'Content-Type': 'application/json; charset=utf-8',
+    'Content-Length': Buffer.byteLength(text),
+    'Cache-Control': 'no-store',
+  });
+  res.end(text);
+}
+
+function sendError(res: http.ServerResponse, error: ErrorPayload): void {
+  sendJson(res, STATUS[error.code] ?? 500, { error });
+}
+
+function sameToken(expected: string, given: string | null | undefined): boolean {
+  if (!given) return false;
+  const a = Buffer.from(expected);
+  const b = Buffer.from(given);
+  return a.length === b.length && timingSafeEqual(a, b);
+}
+
+/** Reads a body up to `limit` bytes; rejects early (by Content-Length) or as soon as the stream passes the limit. */
+function readBody(req: http.IncomingMessage, limit: number): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const declared = Number(req.headers['content-length'] ?? '0');
+    if (declared > limit) {
+      reject(new StudioError('PAYLOAD_TOO_LARGE', `The request body is over ${limit} bytes.`));
+      req.resume();
+      return;
+    }
+    const chunks: Array<Buffer> = [];
+    let size = 0;
+    let failed = false;
+    req.on('data', (chunk: Buffer) => {
+      if (failed) return;
+      size += chunk.length;
+      if (size > limit) {
+        failed = true;
+        reject(new StudioError('PAYLOAD_TOO_LARGE', `The request body is over ${limit} bytes.`));
+        return;
+      }
+      chunks.push(chunk);
+    });
+    req.on('end', () => {
+      if (!failed) resolve(Buffer.concat(chunks));
+    });
+    req.on('error', (error) => {
+      if (!failed) reject(error);
+    });
+  });
+}
+
+export async function startWebServer(options: WebServerOptions): Promise<WebServer> {
+  const token = options.token ?? randomBytes(24).toString('base64url');
+  const staticDir = path.resolve(options.staticDir);
+  let allowedHosts = new Set<string>();
+  let allowedOrigins = new Set<string>();
+  const streams = new Set<http.ServerResponse>();
+
+  async function serveStatic(res: http.ServerResponse, pathname: string): Promise<void> {
+    const relative = decodeURIComponent(pathname).replace(/^\/+/, '') || 'index.html';
+    let file: string;
+    try {
+      file = resolveInside(staticDir, relative);
+      if (!(await stat(file)).isFile()) throw new StudioError('NOT_FOUND');
+    } catch (error) {
+      const payload = toErrorPayload(error);
+      // Unknown client-side routes fall back to the app shell; anything that tried to escape stays refused.
+      if (payload.code === 'NOT_FOUND' && !path.extname(relative)) {
+        file = path.join(staticDir, 'index.html');
+      } else {
+        sendError(res, payload);
+        return;
+      }
+    }
+    const ext = path.extname(file).toLowerCase();
+    let body: Buffer = await readFile(file);
+    if (ext === '.html') {
+      body = Buffer.from(
+        body.toString('utf8').replace('<head>', `<head>\n    <meta name="vgt-token" content="${token}" />`),
+      );
+    }
+    res.writeHead(200, {
+      ...securityHeaders(),
+      'Content-Type': MIME[ext] ?? 'application/octet-stream',
+      'Content-Length': body.length,
+      'Cache-Control': ext === '.html' ? 'no-store' : 'public, max-age=3600',
+    });
+    res.end(body);
+  }
+
+  function openEvents(req: http.IncomingMessage, res: http.ServerResponse): void {
+    res.writeHead(200, {
+      ...securityHeaders(),
+      'Content-Type': 'text/event-stream; charset=utf-8',
+      'Cache-Control': 'no-store',
+      Connection: 'keep-alive',
+    });
+    res.write(': connected\n\n');
+    streams.add(res);
+    const unsubscribe = options.studio.events.subscribe((event: StudioEvent) => {
+      res.write(`data: ${JSON.stringify(event)}\n\n`);
+    });
+    // Comments keep proxies and the browser from timing the stream out.
+    const heartbeat = setInterval(() => res.write(': ping\n\n'), 15_000);
+    heartbeat.unref();
+    req.on('close', () => {
+      clearInterval(heartbeat);
+      unsubscribe();
+      streams.delete(res);
+    });
+  }
+
+  async function handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    // DNS rebinding: a hostile page that resolves its own name to 127.0.0.1 still sends its own Host.
+    if (!allowedHosts.has(req.headers.host ?? '')) {
+      sendError(res, {
+        code: 'FORBIDDEN',
+        message: 'Unknown Host header: the studio answers only on its own address.',
+      });
+      return;
+    }
+    const origin = req.headers.origin;
+    if (origin !== undefined && !allowedOrigins.has(origin)) {
+      sendError(res, { code: 'FORBIDDEN', message: 'Requests from another origin are refused.' });
+      return;
+    }
+    const url = new URL(req.url ?? '/', 'http://studio.invalid');
+    if (!url.pathname.startsWith('/api/')) {
+      if (req.method !== 'GET' && req.method !== 'HEAD') {
+        sendError(res, { code: 'NOT_FOUND', message: 'Only GET is served outside /api/.' });
+        return;
+      }
+      await serveStatic(res, url.pathname);
+      return;
+    }
+    const given = (req.headers[TOKEN_HEADER] as string | undefined) ?? url.searchParams.get('token');
+    if (!sameToken(token, given)) {
+      sendError(res, { code: 'FORBIDDEN', message: 'Missing or wrong studio token.' });
+      return;
+    }
+    if (url.pathname === '/api/events' && req.method === 'GET') {
+      openEvents(req, res);
+      return;
+    }
+    if (req.method !== 'POST') {
+      sendError(res, { code: 'UNKNOWN_CALL', message: 'Calls are POST /api/<call>.' });
+      return;
+    }
+    const name = decodeURIComponent(url.pathname.slice('/api/'.length));
+    let payload: unknown;
+    try {
+      const body = await readBody(req, LIMITS.maxBodyBytes);
+      const text = body.toString('utf8');
+      payload = text.trim() === '' ? {} : JSON.parse(text);
+    } catch (error) {
+      sendError(
+        res,
+        error instanceof StudioError
+          ? error.toPayload()
+          : { code: 'INVALID_PAYLOAD', message: 'The body is not valid JSON.' },
+      );
+      return;
+    }
+    const controller = new AbortController();
+    res.on('close', () => {
+      if (!res.writableEnded) controller.abort();
+    });
+    const result = await options.studio.handle(name, payload, { signal: controller.signal });
+    if (result.ok) sendJson(res, 200, result.value);
+    else sendError(res, toErrorPayload(result.error));
+  }
+
+  const server = http.createServer((req, res) => {
+    handle(req, res).catch((error: unknown) => {
+      if (!res.headersSent) sendError(res, toErrorPayload(error));
+      else res.end();
+    });
+  });
+  server.headersTimeout = 20_000;
+  server.requestTimeout = 120_000;
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    // Loopback only: the studio is a local app, never a network service.
+    server.listen(options.port, '127.0.0.1', () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const port = (server.address() as AddressInfo).port;
+  allowedHosts = new Set([`127.0.0.1:${port}`, `localhost:${port}`]);
+  allowedOrigins = new Set([`http://127.0.0.1:${port}`, `http://localhost:${port}`]);
+
+  return {
+    url: `http://127.0.0.1:${port}/`,
+    port,
+    token,
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const stream of streams) stream.end();
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+}

@@ -1,0 +1,107 @@
+// Lint, including the rules that keep the architecture's layers apart:
+// - electron/common: pure (neither Node nor Electron nor native addons); shared by every process.
+// - only electron/engine imports onnxruntime-node; only electron/store imports better-sqlite3.
+// - renderer: only electron/common from the main side; no Node, no Electron.
+import js from '@eslint/js';
+import svelte from 'eslint-plugin-svelte';
+import globals from 'globals';
+import { builtinModules } from 'node:module';
+import tseslint from 'typescript-eslint';
+
+const nodeBuiltins = [...builtinModules, ...builtinModules.map((name) => `node:${name}`)];
+
+// Bare package names go in `paths` (a `patterns` group named 'electron' would also match our electron/ folder).
+const onlyEngine = ['onnxruntime-node', 'onnxruntime-common', 'onnxruntime-web'].map((name) => ({
+  name,
+  message: 'Only electron/engine may import onnxruntime.',
+}));
+const onlyStore = [{ name: 'better-sqlite3', message: 'Only electron/store may speak SQL (better-sqlite3).' }];
+const noElectron = [{ name: 'electron', message: 'Electron APIs belong in electron/main and electron/preload only.' }];
+const noNode = (message) => nodeBuiltins.map((name) => ({ name, message }));
+const mainSideFolders = {
+  group: [
+    '**/electron/main/**',
+    '**/electron/preload/**',
+    '**/electron/core/**',
+    '**/electron/engine/**',
+    '**/electron/store/**',
+    '**/electron/web/**',
+    '**/electron/cli/**',
+  ],
+  message: 'The renderer talks to the host only through the typed API in electron/common.',
+};
+
+function restrict(paths, patterns = []) {
+  return { 'no-restricted-imports': ['error', { paths, patterns }] };
+}
+
+export default tseslint.config(
+  {
+    ignores: [
+      'node_modules/**',
+      '.vite/**',
+      'out/**',
+      'dist/**',
+      'renderer/dist/**',
+      'test-results/**',
+      'native-models/**',
+      'test/fixtures/**',
+    ],
+  },
+  js.configs.recommended,
+  ...tseslint.configs.strict,
+  ...svelte.configs['flat/recommended'],
+  {
+    languageOptions: { globals: { ...globals.node } },
+    rules: {
+      '@typescript-eslint/consistent-type-imports': ['error', { fixStyle: 'inline-type-imports' }],
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      eqeqeq: ['error', 'always', { null: 'ignore' }],
+      'no-console': 'off',
+    },
+  },
+  {
+    files: ['**/*.svelte', '**/*.svelte.ts'],
+    languageOptions: {
+      parserOptions: { parser: tseslint.parser, extraFileExtensions: ['.svelte'] },
+    },
+  },
+  {
+    files: ['test/**/*.ts'],
+    rules: { '@typescript-eslint/no-non-null-assertion': 'off' },
+  },
+  // ---- Layers ----
+  {
+    files: ['electron/**/*.ts', 'test/**/*.ts', 'bin/**/*.mjs', 'scripts/**/*.{ts,mjs}'],
+    ignores: [
+      'electron/engine/**',
+      'electron/store/**',
+      'electron/main/**',
+      'electron/preload/**',
+      'electron/common/**',
+    ],
+    rules: restrict([...onlyEngine, ...onlyStore, ...noElectron]),
+  },
+  { files: ['electron/engine/**/*.ts'], rules: restrict([...onlyStore, ...noElectron]) },
+  { files: ['electron/store/**/*.ts'], rules: restrict([...onlyEngine, ...noElectron]) },
+  { files: ['electron/main/**/*.ts', 'electron/preload/**/*.ts'], rules: restrict([...onlyEngine, ...onlyStore]) },
+  {
+    files: ['electron/common/**/*.ts'],
+    rules: restrict(
+      [...noNode('electron/common must stay pure: no Node modules.'), ...onlyEngine, ...onlyStore, ...noElectron],
+      [{ group: ['../../*', '../*', '!../common/*', '!../*.ts'], message: 'electron/common imports only itself.' }],
+    ),
+  },
+  {
+    files: ['renderer/**/*.{ts,svelte}'],
+    languageOptions: { globals: { ...globals.browser } },
+    rules: restrict(
+      [...noNode('The renderer has no Node.'), ...onlyEngine, ...onlyStore, ...noElectron],
+      [mainSideFolders],
+    ),
+  },
+  {
+    files: ['renderer/vite.config.ts'],
+    rules: { 'no-restricted-imports': 'off' },
+  },
+);

@@ -1,0 +1,8 @@
+import { mount } from 'svelte';
+import App from './App.svelte';
+import { createClient } from './lib/api/client';
+import './app.css';
+
+const target = document.getElementById('app');
+if (!target) throw new Error('The page has no #app element.');
+mount(App, { target, props: { api: createClient() } });

@@ -1,0 +1,59 @@
+// The lint rules that keep the layers apart, checked on code that breaks them (ESLint's API, real config).
+import { ESLint } from 'eslint';
+import { describe, expect, it } from 'vitest';
+
+const eslint = new ESLint({ cwd: process.cwd() });
+
+async function restrictedImports(filePath: string, code: string): Promise<number> {
+  const [result] = await eslint.lintText(code, { filePath });
+  return result!.messages.filter((m) => m.ruleId === 'no-restricted-imports').length;
+}
+
+describe('layer rules', () => {
+  it('keeps electron/common pure', async () => {
+    expect(await restrictedImports('electron/common/x.ts', "import fs from 'node:fs';\nexport const a = fs;\n")).toBe(
+      1,
+    );
+    expect(
+      await restrictedImports('electron/common/x.ts', "import { app } from 'electron';\nexport const a = app;\n"),
+    ).toBe(1);
+    expect(
+      await restrictedImports('electron/common/x.ts', "import { a } from '../core/paths';\nexport const b = a;\n"),
+    ).toBe(1);
+    expect(await restrictedImports('electron/common/x.ts', "import { z } from 'zod';\nexport const a = z;\n")).toBe(0);
+  });
+
+  it('lets only the engine import onnxruntime and only the store import better-sqlite3', async () => {
+    const ort = "import ort from 'onnxruntime-node';\nexport const a = ort;\n";
+    const sql = "import Database from 'better-sqlite3';\nexport const a = Database;\n";
+    expect(await restrictedImports('electron/engine/x.ts', ort)).toBe(0);
+    expect(await restrictedImports('electron/core/x.ts', ort)).toBe(1);
+    expect(await restrictedImports('electron/store/x.ts', ort)).toBe(1);
+    expect(await restrictedImports('electron/store/x.ts', sql)).toBe(0);
+    expect(await restrictedImports('electron/engine/x.ts', sql)).toBe(1);
+    expect(await restrictedImports('electron/web/x.ts', sql)).toBe(1);
+  });
+
+  it('keeps Electron in main and preload', async () => {
+    const code = "import { app } from 'electron';\nexport const a = app;\n";
+    expect(await restrictedImports('electron/main/x.ts', code)).toBe(0);
+    expect(await restrictedImports('electron/core/x.ts', code)).toBe(1);
+    expect(await restrictedImports('electron/engine/x.ts', code)).toBe(1);
+  });
+
+  it('lets the renderer reach the host only through electron/common', async () => {
+    expect(
+      await restrictedImports(
+        'renderer/src/x.ts',
+        "import { createStudio } from '../../electron/core/studio';\nexport const a = createStudio;\n",
+      ),
+    ).toBe(1);
+    expect(await restrictedImports('renderer/src/x.ts', "import fs from 'node:fs';\nexport const a = fs;\n")).toBe(1);
+    expect(
+      await restrictedImports(
+        'renderer/src/x.ts',
+        "import { calls } from '../../electron/common/contract';\nexport const a = calls;\n",
+      ),
+    ).toBe(0);
+  });
+});
