@@ -1,7 +1,8 @@
 // Runs ONNX graphs with onnxruntime-node for the Python "ONNX vs PyTorch" checks (no ORT for Python here).
 //   node ort_run.mjs JOB.json        (one job)
 //   node ort_run.mjs --serve         (job file paths on stdin, one per line; "ok"/"error ..." on stdout)
-// JOB.json: {"runs": [{"model": "x.onnx", "out": "dir", "inputs": {"name": {"dtype", "shape", "file"}}}]}
+// JOB.json: {"runs": [{"model": "x.onnx", "out": "dir", "inputs": {"name": {"dtype", "shape", "file"}},
+//            "repeat": n (optional: time n runs after a warm-up, written to out/timing.json)}]}
 // Each input file is raw little-endian data. Every output is written to out/<name>.bin, and
 // out/outputs.json lists {name: {dtype, shape, file}}. Sessions are cached per model path.
 // onnxruntime-node is looked up in $ORT_NODE_PATH (a node_modules folder or the package folder itself),
@@ -60,7 +61,15 @@ async function runJob(job) {
     }
     const feeds = {};
     for (const [name, spec] of Object.entries(run.inputs)) feeds[name] = readTensor(spec);
-    const res = await sess.run(feeds);
+    let res = await sess.run(feeds);
+    if (run.repeat) {
+      // Timing mode (vgt.measure_head): one warm-up run above, then `repeat` timed runs.
+      const t0 = process.hrtime.bigint();
+      for (let i = 0; i < run.repeat; i++) res = await sess.run(feeds);
+      const ms = Number(process.hrtime.bigint() - t0) / 1e6 / run.repeat;
+      fs.mkdirSync(run.out, { recursive: true });
+      fs.writeFileSync(path.join(run.out, 'timing.json'), JSON.stringify({ msPerRun: ms }));
+    }
     fs.mkdirSync(run.out, { recursive: true });
     const meta = {};
     for (const [name, t] of Object.entries(res)) {

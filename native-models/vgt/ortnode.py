@@ -33,7 +33,7 @@ def ort_unavailable_reason() -> Optional[str]:
     return None
 
 
-def _write_job(tmp: str, runs) -> str:
+def _write_job(tmp: str, runs, repeat: int = 0) -> str:
     job = {"runs": []}
     for r, (model, inputs) in enumerate(runs):
         spec = {}
@@ -43,7 +43,8 @@ def _write_job(tmp: str, runs) -> str:
             f = os.path.join(tmp, f"in{r}_{len(spec)}.bin")
             arr.astype(arr.dtype.newbyteorder("<")).tofile(f)
             spec[name] = {"dtype": dt, "shape": list(arr.shape), "file": f}
-        job["runs"].append({"model": os.path.abspath(model), "out": os.path.join(tmp, f"out{r}"), "inputs": spec})
+        job["runs"].append({"model": os.path.abspath(model), "out": os.path.join(tmp, f"out{r}"), "inputs": spec,
+                            "repeat": repeat})
     jf = os.path.join(tmp, "job.json")
     with open(jf, "w") as f:
         json.dump(job, f)
@@ -60,6 +61,20 @@ def _read_results(tmp: str, n: int) -> List[Dict[str, np.ndarray]]:
             outs[name] = np.fromfile(m["file"], dtype=np.dtype(_NP[m["dtype"]]).newbyteorder("<")).reshape(m["shape"])
         results.append(outs)
     return results
+
+
+def time_graphs(runs: Sequence[Tuple[str, Dict[str, np.ndarray]]], repeat: int, timeout: int = 600) -> List[float]:
+    """Milliseconds per run of each (model, inputs), after one warm-up, single-threaded ORT."""
+    with tempfile.TemporaryDirectory(prefix="orttime-") as tmp:
+        jf = _write_job(tmp, runs, repeat)
+        p = subprocess.run(["node", SCRIPT, jf], capture_output=True, text=True, timeout=timeout)
+        if p.returncode != 0:
+            raise RuntimeError(f"ort_run.mjs failed (rc {p.returncode}): {p.stderr.strip()[-2000:]}")
+        out = []
+        for r in range(len(runs)):
+            with open(os.path.join(tmp, f"out{r}", "timing.json")) as f:
+                out.append(json.load(f)["msPerRun"])
+        return out
 
 
 def run_graphs(runs: Sequence[Tuple[str, Dict[str, np.ndarray]]], timeout: int = 600) -> List[Dict[str, np.ndarray]]:
