@@ -1,63 +1,14 @@
 // The `vgt` command line. With --json every command prints exactly one JSON object on stdout
 // (progress goes to stderr) and exits non-zero with {"error": {code, message}} on failure.
-import { parseArgs, type ParseArgsConfig } from 'node:util';
-import type { Doctor } from '../common/contract';
+import { parseArgs } from 'node:util';
 import { StudioError, toErrorPayload } from '../common/errors';
 import { resolveHome } from '../core/paths';
 import { createStudio, type Studio } from '../core/studio';
 import { APP_NAME, APP_VERSION } from '../core/version';
+import type { CliIo, CommandContext } from './command';
+import { COMMANDS } from './commands';
 
-export type CliIo = Readonly<{
-  stdout: (text: string) => void;
-  stderr: (text: string) => void;
-  env: NodeJS.ProcessEnv;
-}>;
-
-type CommandContext = Readonly<{ io: CliIo; json: boolean; studio: () => Studio }>;
-
-type Command = Readonly<{
-  summary: string;
-  usage: string;
-  options: NonNullable<ParseArgsConfig['options']>;
-  run(values: Record<string, unknown>, positionals: ReadonlyArray<string>, context: CommandContext): Promise<unknown>;
-  /** How a person reads the result (without --json). */
-  print(result: unknown, io: CliIo): void;
-}>;
-
-async function call<T>(studio: Studio, name: string, payload: unknown): Promise<T> {
-  const result = await studio.handle(name, payload);
-  if (!result.ok) throw new StudioError(toErrorPayload(result.error).code, result.error.message);
-  return result.value as T;
-}
-
-function formatBytes(bytes: number | null): string {
-  if (bytes === null) return 'unknown';
-  const gib = bytes / 1024 ** 3;
-  return gib >= 1 ? `${gib.toFixed(1)} GiB` : `${(bytes / 1024 ** 2).toFixed(0)} MiB`;
-}
-
-const COMMANDS: Record<string, Command> = {
-  doctor: {
-    summary: 'Show the runtime, execution providers, data folder and free disk',
-    usage: 'vgt doctor [--json]',
-    options: {},
-    run: (_values, _positionals, { studio }) => call<Doctor>(studio(), 'doctor', {}),
-    print(result, io) {
-      const doctor = result as Doctor;
-      const lines = [
-        `${doctor.app.name} ${doctor.app.version} on ${doctor.platform}/${doctor.arch}, Node ${doctor.node}`,
-        `onnxruntime-node ${doctor.onnxruntime.version}; preferred provider: ${doctor.onnxruntime.preferred}` +
-          (doctor.onnxruntime.preference ? ` (VGT_EP=${doctor.onnxruntime.preference})` : ''),
-        ...doctor.onnxruntime.providers.map(
-          (p) => `  ${p.available ? '✓' : '✗'} ${p.id.padEnd(7)} ${p.reason ?? (p.available ? 'available' : '')}`,
-        ),
-        `data folder: ${doctor.dataDir} (${formatBytes(doctor.freeDiskBytes)} free)`,
-        `model: ${doctor.model ? `${doctor.model.name} (${doctor.model.id})` : 'none installed'}`,
-      ];
-      io.stdout(lines.join('\n') + '\n');
-    },
-  },
-};
+export type { CliIo } from './command';
 
 function helpText(): string {
   const width = Math.max(...Object.keys(COMMANDS).map((name) => name.length));
@@ -124,6 +75,7 @@ export async function main(argv: ReadonlyArray<string>, io: CliIo = defaultIo): 
   const context: CommandContext = {
     io,
     json,
+    progress: (text) => io.stderr(text.endsWith('\n') ? text : `${text}\n`),
     studio: () => (studio ??= createStudio({ home: resolveHome(io.env), mode: 'cli', env: io.env })),
   };
   try {

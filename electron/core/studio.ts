@@ -1,14 +1,13 @@
 // The studio host: the contract's handlers on top of the engine and the library, independent of transport.
 // Electron main registers it on IPC, web mode serves it over HTTP, the CLI and tests call it directly.
-import { statfs } from 'node:fs/promises';
 import { mkdirSync } from 'node:fs';
 import type { CallResult } from '../common/contract';
-import { getProviderReport } from '../engine/providers';
 import { dispatch, type CallContext, type Handlers } from './dispatch';
 import { EventHub } from './events';
-import { APP_NAME, APP_VERSION } from './version';
+import { systemHandlers } from './handlers/system';
+import type { Services, StudioMode } from './services';
 
-export type StudioMode = 'app' | 'web' | 'cli';
+export type { StudioMode } from './services';
 
 export type StudioOptions = Readonly<{
   home: string;
@@ -20,42 +19,29 @@ export type StudioOptions = Readonly<{
 export type Studio = Readonly<{
   home: string;
   events: EventHub;
+  services: Services;
   handle(name: unknown, payload: unknown, context?: CallContext): Promise<CallResult<unknown>>;
   dispose(): Promise<void>;
 }>;
 
-async function freeDiskBytes(dir: string): Promise<number | null> {
-  try {
-    const stats = await statfs(dir);
-    return stats.bavail * stats.bsize;
-  } catch {
-    return null;
-  }
-}
-
 export function createStudio(options: StudioOptions): Studio {
-  const env = options.env ?? process.env;
   mkdirSync(options.home, { recursive: true });
-  const events = new EventHub();
-
+  const services: Services = {
+    home: options.home,
+    mode: options.mode,
+    env: options.env ?? process.env,
+    electronVersion: options.electronVersion ?? null,
+    events: new EventHub(),
+  };
+  // Each area adds its handlers here; `Handlers` makes a missing call a type error.
   const handlers: Handlers = {
-    doctor: async () => ({
-      app: { name: APP_NAME, version: APP_VERSION },
-      mode: options.mode,
-      node: process.versions.node,
-      electron: options.electronVersion ?? null,
-      platform: process.platform,
-      arch: process.arch,
-      onnxruntime: await getProviderReport(env.VGT_EP),
-      dataDir: options.home,
-      freeDiskBytes: await freeDiskBytes(options.home),
-      model: null,
-    }),
+    ...systemHandlers(services),
   };
 
   return {
-    home: options.home,
-    events,
+    home: services.home,
+    events: services.events,
+    services,
     handle: (name, payload, context) => dispatch(handlers, name, payload, context),
     dispose: async () => {},
   };

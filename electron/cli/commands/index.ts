@@ -1,0 +1,7 @@
+// Every `vgt` command, in the order `vgt --help` lists them. Each area adds its commands here.
+import type { Command } from '../command';
+import { doctor } from './doctor';
+
+export const COMMANDS: Readonly<Record<string, Command>> = {
+  doctor,
+};
