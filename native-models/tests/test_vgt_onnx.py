@@ -9,7 +9,7 @@ import torch
 from vgt import export as E
 from vgt.bundle import validate_bundle
 from vgt.checkpoint import seeded_model
-from vgt.goldens import (GOLDEN_DIR, MODEL_SEED, PROMPT, ReplayNoise, run_case)
+from vgt.goldens import MODEL_SEED, PROMPT, ReplayNoise, run_case
 from vgt.tokenizer import default_tokenizer
 
 from vgt_testutil import TINY_BUNDLE, TINY_GOLDENS, need_ort
@@ -28,7 +28,7 @@ def goldens():
         return json.load(f)
 
 
-def load(rel, spec):
+def load(spec):
     return torch.from_numpy(np.fromfile(os.path.join(TINY_GOLDENS, spec["file"]), dtype="<f4").reshape(spec["shape"]))
 
 
@@ -64,13 +64,13 @@ def test_committed_bundle_matches_code(tiny):
 def test_goldens_match_pytorch(tiny, goldens, k):
     case = goldens["cases"][f"k{k}"]
     f = case["files"]
-    noise = ReplayNoise(load(None, f["initial_noise"]), load(None, f["sde_noise"]))
+    noise = ReplayNoise(load(f["initial_noise"]), load(f["sde_noise"]))
     z, rec, _ = run_case(tiny, default_tokenizer(), k, noise=noise, order=torch.tensor(case["order"]))
-    assert torch.allclose(z, load(None, f["latents"]), atol=1e-5)
+    assert torch.allclose(z, load(f["latents"]), atol=1e-5)
     hid = torch.stack([g["hidden"] for g in rec["groups"]])
-    assert torch.allclose(hid, load(None, f["hidden"]), atol=1e-5)
+    assert torch.allclose(hid, load(f["hidden"]), atol=1e-5)
     with torch.no_grad():
-        assert torch.allclose(tiny.vgt_ae.decode(z), load(None, f["image"]), atol=1e-5)
+        assert torch.allclose(tiny.vgt_ae.decode(z), load(f["image"]), atol=1e-5)
     assert goldens["prompt"] == PROMPT
     assert case["groupSizes"] == [k] * (64 // k)
 
@@ -85,13 +85,13 @@ def test_goldens_replay_through_onnx(tiny, goldens):
         for k in (1, 4):
             case = goldens["cases"][f"k{k}"]
             f = case["files"]
-            noise = ReplayNoise(load(None, f["initial_noise"]), load(None, f["sde_noise"]))
+            noise = ReplayNoise(load(f["initial_noise"]), load(f["sde_noise"]))
             z, rec, _ = run_case(tiny, default_tokenizer(), k, fns=fns, noise=noise, order=torch.tensor(case["order"]))
-            assert (z - load(None, f["latents"])).abs().max() <= tol["latents"]
-            assert (fns.decode(z) - load(None, f["image"])).abs().max() <= tol["image"]
+            assert (z - load(f["latents"])).abs().max() <= tol["latents"]
+            assert (fns.decode(z) - load(f["image"])).abs().max() <= tol["image"]
         ae = goldens["ae"]["files"]
-        ze = fns.encode(load(None, ae["encode_input"]))
-        assert (ze - load(None, ae["encode_z"])).abs().max() <= 1e-4
+        ze = fns.encode(load(ae["encode_input"]))
+        assert (ze - load(ae["encode_z"])).abs().max() <= 1e-4
 
 
 def test_export_cli_prints_per_graph_errors(tmp_path, capsys):

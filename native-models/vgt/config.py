@@ -9,7 +9,7 @@ from __future__ import annotations
 import dataclasses
 import json
 from dataclasses import dataclass, field
-from typing import Optional, Tuple
+from typing import Tuple
 
 PROMPT_TEMPLATE = "<|im_start|>user\nGenerate an image: {prompt}<|im_end|>\n<|im_start|>assistant\n"
 UNCOND_PROMPT = "<|im_start|>user\nGenerate an image.<|im_end|>\n<|im_start|>assistant\n"

@@ -2,7 +2,7 @@
 
   python -m vgt.export --config tiny --seed 0 --out ../test/fixtures/tiny-bundle     # random-init tiny
   python -m vgt.export --checkpoint runs/shapes/last.pt --out runs/shapes-bundle      # a trained model
-  python -m vgt.export ... --dtype float16                                            # fp16 weights + I/O
+  python -m vgt.export ... --dtype float16                                            # fp16 weight storage
 
 The check runs onnx.checker on every graph, then ONNX Runtime (onnxruntime-node, tools/ort_run.mjs) on
 seeded inputs, and prints the max abs error against PyTorch per graph.
@@ -13,7 +13,6 @@ import argparse
 import io
 import json
 import os
-import shutil
 import sys
 import time
 import warnings
@@ -24,13 +23,12 @@ import torch
 import torch.nn as nn
 
 from . import bundle as B
-from .config import IMG_TOKEN, PROMPT_TEMPLATE, UNCOND_PROMPT, VGTConfig
+from .config import IMG_TOKEN, PROMPT_TEMPLATE, UNCOND_PROMPT
 from .queryar import VGT
-from .tokenizer import SPECIAL_TOKENS, WordPieceTokenizer, default_tokenizer
+from .tokenizer import WordPieceTokenizer, default_tokenizer
 
 OPSET = 17
 FP16_MIN_NUMEL = 256
-TORCH_DT = {"float32": torch.float32, "float16": torch.float16}
 EXTERNAL_DATA_LIMIT = 1_800_000_000  # graphs above this size store weights in "<graph>.onnx.data"
 
 
@@ -114,12 +112,12 @@ def lm_io_names(L: int) -> Tuple[List[str], List[str]]:
 
 
 # ------------------------------------------------------------------------------------ sample inputs
-def graph_specs(model: VGT, dtype: str, grid: Tuple[int, int]):
-    dtype = "float32"  # graph I/O is float32 in every bundle (float16 bundles store fp16 weights only)
-    """For each graph: (wrapper, input names, output names, dynamic axes, example-input builder(seed, case))."""
+def graph_specs(model: VGT, grid: Tuple[int, int], fused_head: bool = False):
+    """For each graph: (wrapper, input names, output names, dynamic axes, example-input builder(seed, case),
+    check cases). Graph I/O is float32 in every bundle (float16 bundles store fp16 weights only)."""
     c = model.c
     H, L, kvH, hd, dZ, W = c.lm.hidden, c.lm.layers, c.lm.kv_heads, c.lm.head_dim, c.d_z, c.head.width
-    dt = TORCH_DT[dtype]
+    dt = torch.float32
     gh, gw = grid
 
     def lm_inputs(seed, case):
@@ -164,6 +162,10 @@ def graph_specs(model: VGT, dtype: str, grid: Tuple[int, int]):
         specs["vgtae_encode"] = (AEEncode(model), ["image"], ["z"], {"image": {0: "B"}, "z": {0: "B"}},
                                  lambda s, case: [(torch.rand(2, 3, S, S, generator=torch.Generator().manual_seed(s)) * 2 - 1).to(dt)],
                                  ("b2",))
+    if fused_head:
+        specs["head_fused"] = (HeadFused(model), ["x", "t", "hidden"], ["v"],
+                               {"x": {0: "N"}, "t": {0: "N"}, "hidden": {0: "N"}, "v": {0: "N"}},
+                               lambda s, case: [rnd(s, 6, dZ), t_in(s, 6), rnd(s + 2, 6, H)], ("n6",))
     return specs
 
 
@@ -251,11 +253,7 @@ def export_bundle(model: VGT, out_dir: str, *, name: str, bundle_id: str, tokeni
             files[f"query_{gh}x{gw}.bin"] = B.write_raw(out_dir, f"query_{gh}x{gw}.bin", q, "query_table", grid=[gh, gw])
             files[f"pos_{gh}x{gw}.bin"] = B.write_raw(out_dir, f"pos_{gh}x{gw}.bin", p, "pos_table", grid=[gh, gw])
 
-    specs = graph_specs(model, dtype, grid)
-    if fused_head:
-        specs["head_fused"] = (HeadFused(model), ["x", "t", "hidden"], ["v"],
-                               {"x": {0: "N"}, "t": {0: "N"}, "hidden": {0: "N"}, "v": {0: "N"}},
-                               lambda s, case: [torch.randn(6, c.d_z), torch.rand(6), torch.randn(6, c.lm.hidden)], ("n6",))
+    specs = graph_specs(model, grid, fused_head)
     for role, (wrapper, ins, outs, dyn, make, _cases) in specs.items():
         t0 = time.time()
         rel = f"{role}.onnx"
@@ -310,15 +308,8 @@ def check_bundle(model: VGT, bundle_dir: str, log=print, extra_grids: Sequence[T
             for p in model.parameters():
                 if p.numel() >= FP16_MIN_NUMEL:
                     p.copy_(p.half().float())
-    dtype = "float32"  # graph I/O is float32 in every bundle
     grid = tuple(m["image"]["grid"])
-    specs = graph_specs(model, dtype, grid)
-    if "head_fused.onnx" in m["files"]:
-        specs["head_fused"] = (HeadFused(model), ["x", "t", "hidden"], ["v"], None,
-                               lambda s, case: [torch.randn(6, model.c.d_z, generator=torch.Generator().manual_seed(s)).to(TORCH_DT[dtype]),
-                                                torch.rand(6, generator=torch.Generator().manual_seed(s + 1)).to(TORCH_DT[dtype]),
-                                                torch.randn(6, model.c.lm.hidden, generator=torch.Generator().manual_seed(s + 2)).to(TORCH_DT[dtype])],
-                               ("n6",))
+    specs = graph_specs(model, grid, fused_head="head_fused.onnx" in m["files"])
     for rel, e in m["files"].items():
         if rel.endswith(".onnx"):
             onnx.checker.check_model(os.path.join(bundle_dir, rel))
@@ -337,7 +328,7 @@ def check_bundle(model: VGT, bundle_dir: str, log=print, extra_grids: Sequence[T
             runs.append((os.path.join(bundle_dir, f"{role}.onnx"), feeds))
             refs.append((role, case, dict(zip(outs, [r.float().numpy() for r in ref]))))
     for gh, gw in extra_grids:  # decoder at another grid (dynamic h, w)
-        z = torch.randn(1, model.c.d_z, gh, gw, generator=torch.Generator().manual_seed(7)).to(TORCH_DT[dtype])
+        z = torch.randn(1, model.c.d_z, gh, gw, generator=torch.Generator().manual_seed(7))
         with torch.no_grad():
             ref = model.vgt_ae.decode(z)
         runs.append((os.path.join(bundle_dir, "vgtae_decode.onnx"), {"z": z.numpy()}))
