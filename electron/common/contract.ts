@@ -3,16 +3,20 @@
 // Each area declares its calls and events in api/<area>.ts; this file joins them.
 // Pure: no Node or Electron imports, so the renderer, preload, host and tests all share it.
 import type { z } from 'zod';
+import { generationCalls, generationEvents } from './api/generation';
 import { systemCalls, systemEvents } from './api/system';
 
+export * from './api/generation';
 export * from './api/system';
 
 export const calls = {
   ...systemCalls,
+  ...generationCalls,
 } as const satisfies Record<string, { request: z.ZodType; response: z.ZodType }>;
 
 export const events = {
   ...systemEvents,
+  ...generationEvents,
 } as const satisfies Record<string, z.ZodType>;
 
 export type CallName = keyof typeof calls;

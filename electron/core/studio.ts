@@ -4,6 +4,7 @@ import { mkdirSync } from 'node:fs';
 import type { CallResult } from '../common/contract';
 import { dispatch, type CallContext, type Handlers } from './dispatch';
 import { EventHub } from './events';
+import { generationHandlers } from './handlers/generation';
 import { systemHandlers } from './handlers/system';
 import type { Services, StudioMode } from './services';
 
@@ -36,6 +37,7 @@ export function createStudio(options: StudioOptions): Studio {
   // Each area adds its handlers here; `Handlers` makes a missing call a type error.
   const handlers: Handlers = {
     ...systemHandlers(services),
+    ...generationHandlers(services),
   };
 
   return {

@@ -22,7 +22,8 @@ const doctor: Doctor = {
 };
 
 function handlers(impl: Handlers['doctor']): Handlers {
-  return { doctor: impl };
+  // Only doctor is exercised; the other areas' calls are not needed by these tests.
+  return { doctor: impl } as Partial<Handlers> as Handlers;
 }
 
 describe('dispatch', () => {
