@@ -20,6 +20,8 @@ export const ERROR_CODES = {
   DATABASE_TOO_NEW: 'The library database was written by a newer VGT Studio.',
   SEARCH_SYNTAX: 'The search text could not be understood.',
   DOWNLOAD_FAILED: 'The download failed.',
+  MODEL_EXISTS: 'A model with that id is installed already.',
+  DISK_FULL: 'There is not enough free disk space.',
   INTERNAL: 'An unexpected error happened inside the studio.',
 } as const;
 
