@@ -144,3 +144,20 @@ def test_eval_prompt_file_lines_are_json():
         for line in f:
             r = json.loads(line)
             assert set(r) == {"prompt", "category", "heldOut"}
+
+
+def test_ts_agreement_fixture_matches_python():
+    """The committed fixture (python -m vgt.shapes.make_fixture) still holds this scorer's verdicts."""
+    import gzip
+    fx = os.path.join(ROOT, "..", "test", "fixtures", "shapes-agreement")
+    with open(os.path.join(fx, "cases.json")) as f:
+        meta = json.load(f)
+    with gzip.open(os.path.join(fx, "images.bin.gz")) as f:
+        blob = f.read()
+    items = []
+    for c in meta["cases"]:
+        n = c["width"] * c["height"] * c["channels"]
+        img = np.frombuffer(blob, np.uint8, n, c["offset"]).reshape(c["height"], c["width"], c["channels"])
+        assert score_image(img, c["prompt"]) == c["passed"], c["name"]
+        items.append((img, c["prompt"], c["category"]))
+    assert evaluate(items) == meta["evaluation"]

@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# The whole Shapes World recipe, unattended: stage 0 -> VGT-AE stage 1 -> stage 2 -> reconstruction eval
+# -> latents -> QueryAR -> generation eval -> assembled checkpoint. Every step resumes or is skipped when
+# done, so after a kill just run it again:
+#
+#   cd native-models && nohup bash vgt/train/run_recipe.sh > runs/recipe.log 2>&1 &
+#
+# Sizes are environment variables (defaults: the CPU plan of TRAINING.md), e.g. AR_STEPS=2000 bash ...
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+PY=${PY:-/usr/bin/python3}
+RUNS=${RUNS:-runs}
+CONFIG=${CONFIG:-shapes}
+S0_STEPS=${S0_STEPS:-300}
+AE1_STEPS=${AE1_STEPS:-1500}
+AE2_STEPS=${AE2_STEPS:-1500}
+AE_BATCH=${AE_BATCH:-8}
+SIGMA=${SIGMA:-0.1}
+N_LATENTS=${N_LATENTS:-100000}
+AR_STEPS=${AR_STEPS:-30000}
+AR_BATCH=${AR_BATCH:-32}
+mkdir -p "$RUNS"
+say() { echo "[recipe $(date +%H:%M:%S)] $*"; }
+
+say "stage 0"
+$PY -m vgt.train.stage0 --config "$CONFIG" --steps "$S0_STEPS" --batch 16 --lr 1e-3 --warmup 100 \
+  --eval-every 100 --save-every 50 --out "$RUNS/stage0"
+
+say "VGT-AE stage 1"
+$PY -m vgt.train.ae --stage 1 --config "$CONFIG" --stage0 "$RUNS/stage0/ckpt.pt" --steps "$AE1_STEPS" \
+  --batch "$AE_BATCH" --lr 5e-4 --warmup 100 --eval-every 250 --eval-batch 32 --save-every 50 --out "$RUNS/ae1"
+
+say "VGT-AE stage 2"
+$PY -m vgt.train.ae --stage 2 --config "$CONFIG" --init "$RUNS/ae1/ckpt.pt" --sigma "$SIGMA" --steps "$AE2_STEPS" \
+  --batch "$AE_BATCH" --lr 5e-4 --warmup 100 --eval-every 250 --eval-batch 32 --save-every 50 --out "$RUNS/ae2"
+
+[ -f "$RUNS/ae2/eval-recon.json" ] || { say "reconstruction eval"; $PY -m vgt.train.evaluate recon --ae "$RUNS/ae2/ckpt.pt" --n 1000; }
+
+say "latents"
+$PY -m vgt.train.encode_latents --ae "$RUNS/ae2/ckpt.pt" --out "$RUNS/latents" --n "$N_LATENTS" --worker 0 --workers 2 &
+$PY -m vgt.train.encode_latents --ae "$RUNS/ae2/ckpt.pt" --out "$RUNS/latents" --n "$N_LATENTS" --worker 1 --workers 2
+wait
+
+say "QueryAR"
+$PY -m vgt.train.ar --config "$CONFIG" --latents "$RUNS/latents" --steps "$AR_STEPS" --batch "$AR_BATCH" \
+  --save-every 100 --ae "$RUNS/ae2/ckpt.pt" --eval-every 2000 --out "$RUNS/ar"
+
+[ -f "$RUNS/ar/eval-gen.json" ] || { say "generation eval"; $PY -m vgt.train.evaluate gen --ar "$RUNS/ar/ckpt.pt" --ae "$RUNS/ae2/ckpt.pt" --k 1 4 16; }
+$PY -m vgt.train.assemble --ae "$RUNS/ae2/ckpt.pt" --ar "$RUNS/ar/ckpt.pt" --out "$RUNS/vgt-shapes.pt"
+say "done: $RUNS/vgt-shapes.pt"
