@@ -10,7 +10,10 @@ export function electronUnavailableReason(env = process.env, platform = process.
     // The electron package exports the path of its binary; it throws when the download never happened.
     binary = require('electron');
   } catch (error) {
-    return `its binary is not installed: ${String(error.message).split('\n')[0]}`;
+    // `npm ci` skips the binary download on purpose (.npmrc): say how to get it, not electron's generic advice.
+    return /failed to install correctly/.test(String(error.message))
+      ? 'its binary was not downloaded; VGT_ELECTRON_DOWNLOAD=1 npm ci fetches it where there is internet'
+      : `it cannot be loaded: ${String(error.message).split('\n')[0]}`;
   }
   if (typeof binary !== 'string' || !existsSync(binary)) return 'its binary is not installed';
   if (platform === 'linux' && !env.DISPLAY && !env.WAYLAND_DISPLAY)
