@@ -4,19 +4,23 @@
 // Pure: no Node or Electron imports, so the renderer, preload, host and tests all share it.
 import type { z } from 'zod';
 import { generationCalls, generationEvents } from './api/generation';
+import { modelsCalls, modelsEvents } from './api/models';
 import { systemCalls, systemEvents } from './api/system';
 
 export * from './api/generation';
+export * from './api/models';
 export * from './api/system';
 
 export const calls = {
   ...systemCalls,
   ...generationCalls,
+  ...modelsCalls,
 } as const satisfies Record<string, { request: z.ZodType; response: z.ZodType }>;
 
 export const events = {
   ...systemEvents,
   ...generationEvents,
+  ...modelsEvents,
 } as const satisfies Record<string, z.ZodType>;
 
 export type CallName = keyof typeof calls;

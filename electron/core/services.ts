@@ -1,4 +1,5 @@
 // What the handlers work with: one instance of each service per studio, created and disposed together.
+import type { ModelRegistry } from '../models/registry';
 import type { EventHub } from './events';
 
 export type StudioMode = 'app' | 'web' | 'cli';
@@ -9,4 +10,6 @@ export type Services = {
   readonly env: NodeJS.ProcessEnv;
   readonly electronVersion: string | null;
   readonly events: EventHub;
+  /** Installed and built-in model bundles: `models.resolve(id?)` gives the bundle folder to run. */
+  readonly models: ModelRegistry;
 };

@@ -5,7 +5,9 @@ import type { CallResult } from '../common/contract';
 import { dispatch, type CallContext, type Handlers } from './dispatch';
 import { EventHub } from './events';
 import { generationHandlers } from './handlers/generation';
+import { modelsHandlers } from './handlers/models';
 import { systemHandlers } from './handlers/system';
+import { ModelRegistry } from '../models/registry';
 import type { Services, StudioMode } from './services';
 
 export type { StudioMode } from './services';
@@ -33,11 +35,13 @@ export function createStudio(options: StudioOptions): Studio {
     env: options.env ?? process.env,
     electronVersion: options.electronVersion ?? null,
     events: new EventHub(),
+    models: new ModelRegistry({ home: options.home }),
   };
   // Each area adds its handlers here; `Handlers` makes a missing call a type error.
   const handlers: Handlers = {
     ...systemHandlers(services),
     ...generationHandlers(services),
+    ...modelsHandlers(services),
   };
 
   return {

@@ -217,7 +217,7 @@ export class ModelRegistry {
   }
 
   /** Refuses an id that is already installed or built in. */
-  async #ensureFree(id: string): Promise<void> {
+  async checkIdFree(id: string): Promise<void> {
     const taken = (await this.#entries()).find((entry) => entry.id === id);
     if (taken) {
       throw new StudioError(
@@ -240,7 +240,7 @@ export class ModelRegistry {
   install(staged: string, signal?: AbortSignal): Promise<Model> {
     return this.#exclusive(async () => {
       const manifest = await readManifest(staged);
-      await this.#ensureFree(manifest.id);
+      await this.checkIdFree(manifest.id);
       await this.#validate(staged, signal);
       await rename(staged, path.join(this.modelsDir, manifest.id));
       return this.resolve(manifest.id);
@@ -257,11 +257,11 @@ export class ModelRegistry {
     }
     if (!(await stat(dir)).isDirectory()) throw new StudioError('MODEL_INVALID', `${source} is not a folder.`);
     const manifest = await readManifest(dir);
-    await this.#ensureFree(manifest.id);
+    await this.checkIdFree(manifest.id);
     await mkdir(this.modelsDir, { recursive: true });
     if (mode === 'link') {
       return this.#exclusive(async () => {
-        await this.#ensureFree(manifest.id);
+        await this.checkIdFree(manifest.id);
         await this.#validate(dir, signal);
         // A junction on Windows needs no privileges; elsewhere the type is ignored.
         await symlink(dir, path.join(this.modelsDir, manifest.id), 'junction');

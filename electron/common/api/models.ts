@@ -78,8 +78,9 @@ export const DownloadProgressSchema = z.object({
   phase: DownloadPhaseSchema,
   /** The bundle file being fetched or verified, null for the bundle as a whole. */
   file: z.string().nullable(),
-  /** Bytes of the whole bundle on disk (or verified, in the verifying phase). */
+  /** Bytes of the whole bundle on disk; in the verifying phase, bytes of `file` checked so far. */
   receivedBytes: z.number().nonnegative(),
+  /** The bundle's size (null until the manifest is in); in the verifying phase, the size of `file`. */
   totalBytes: z.number().nonnegative().nullable(),
   bytesPerSecond: z.number().nonnegative(),
   /** 1 for the first try of the current file; grows with retries. */
@@ -93,6 +94,9 @@ export type DownloadProgress = z.infer<typeof DownloadProgressSchema>;
 export const DownloadStateSchema = z.object({
   downloadId: z.string(),
   url: z.string(),
+  sha256: z.string(),
+  /** The bundle's name once its manifest is in. */
+  name: z.string().nullable(),
   /** Running now, or stopped (cancelled, crashed, app closed) with partial files kept for a resume. */
   active: z.boolean(),
   receivedBytes: z.number().nonnegative(),

@@ -1,0 +1,245 @@
+// Bundle downloads: the manifest (pinned by the sha256 the user gives), then every file it lists (each pinned by its
+// own sha256), into <models>/.downloads/<downloadId>/, then validation and one rename into place. Everything a
+// resume needs is on disk, so running the same download again (after a cancel, a crash or a restart) continues.
+import { createHash } from 'node:crypto';
+import { mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import type { DownloadPhase, DownloadProgress, DownloadState, Model } from '../common/api/models';
+import { StudioError, toErrorPayload } from '../common/errors';
+import { DEFAULT_POLICY, downloadFile, partialPath, type FileProgress, type RetryPolicy } from './download';
+import { MANIFEST_FILE, bundleBytes, readManifest, type Manifest } from './manifest';
+import { ensureFreeDisk, type ModelRegistry } from './registry';
+
+export type DownloadManagerOptions = Readonly<{
+  registry: ModelRegistry;
+  onProgress: (progress: DownloadProgress) => void;
+  policy?: RetryPolicy;
+  fetch?: typeof fetch;
+}>;
+
+type Active = { controller: AbortController; done: Promise<Model>; state: DownloadState };
+
+/** Stable per (URL, sha256): the same download asked for again finds its partial files. */
+export function downloadIdOf(url: string, sha256: string): string {
+  return createHash('sha256').update(`${url}\n${sha256.toLowerCase()}`).digest('hex').slice(0, 16);
+}
+
+/** The manifest's URL: `hf:owner/repo[@rev]` → the repo's resolve URL; a folder URL gets `vgt-bundle.json`. */
+export function manifestUrl(source: string): string {
+  const hf = /^hf:([\w.-]+\/[\w.-]+)(?:@([\w./-]+))?$/.exec(source);
+  if (hf) return `https://huggingface.co/${hf[1]}/resolve/${encodeURIComponent(hf[2] ?? 'main')}/${MANIFEST_FILE}`;
+  return source.endsWith('/') ? `${source}${MANIFEST_FILE}` : source;
+}
+
+async function sizeOf(file: string): Promise<number> {
+  return stat(file).then(
+    (info) => info.size,
+    () => 0,
+  );
+}
+
+/** Bytes of a bundle already on disk in a staging folder: finished files plus partial ones. */
+async function bytesPresent(stage: string, manifest: Manifest): Promise<number> {
+  let sum = 0;
+  for (const name of Object.keys(manifest.files)) {
+    const file = path.join(stage, name);
+    sum += (await sizeOf(file)) || (await sizeOf(partialPath(file)));
+  }
+  return sum;
+}
+
+/** Bytes per second over the last few seconds. */
+class Rate {
+  #samples: Array<Readonly<{ time: number; bytes: number }>> = [];
+
+  add(bytes: number): number {
+    const now = Date.now();
+    this.#samples = [...this.#samples.filter((s) => now - s.time <= 5000), { time: now, bytes }];
+    const [first] = this.#samples;
+    return first && now > first.time ? Math.max(0, ((bytes - first.bytes) * 1000) / (now - first.time)) : 0;
+  }
+}
+
+export class DownloadManager {
+  readonly #options: DownloadManagerOptions;
+  readonly #root: string;
+  readonly #active = new Map<string, Active>();
+
+  constructor(options: DownloadManagerOptions) {
+    this.#options = options;
+    this.#root = path.join(options.registry.modelsDir, '.downloads');
+  }
+
+  #stage(downloadId: string): string {
+    return path.join(this.#root, downloadId);
+  }
+
+  #stateFile(downloadId: string): string {
+    return path.join(this.#root, `${downloadId}.json`);
+  }
+
+  /** Downloads and installs a bundle; asking again for a running download joins it. */
+  download(source: string, sha256: string): Promise<Model> {
+    const downloadId = downloadIdOf(source, sha256);
+    const running = this.#active.get(downloadId);
+    if (running) return running.done;
+    const active: Active = {
+      controller: new AbortController(),
+      done: Promise.resolve(null as unknown as Model),
+      state: {
+        downloadId,
+        url: source,
+        sha256: sha256.toLowerCase(),
+        name: null,
+        active: true,
+        receivedBytes: 0,
+        totalBytes: null,
+      },
+    };
+    active.done = this.#run(active).finally(() => this.#active.delete(downloadId));
+    this.#active.set(downloadId, active);
+    return active.done;
+  }
+
+  async #run(active: Active): Promise<Model> {
+    const { downloadId, url, sha256 } = active.state;
+    const { signal } = active.controller;
+    const stage = this.#stage(downloadId);
+    const rate = new Rate();
+    let phase: DownloadPhase = 'preparing';
+    let file: string | null = null;
+    let attempt = 1;
+    let resumedFromBytes = 0;
+    const emit = (extra: Partial<DownloadProgress> = {}) =>
+      this.#options.onProgress({
+        downloadId,
+        url,
+        phase,
+        file,
+        receivedBytes: active.state.receivedBytes,
+        totalBytes: active.state.totalBytes,
+        bytesPerSecond: phase === 'downloading' ? rate.add(active.state.receivedBytes) : 0,
+        attempt,
+        resumedFromBytes,
+        ...extra,
+      });
+    const fetchOne = (from: string, dest: string, fileSha: string, done: number, expectedBytes?: number) =>
+      downloadFile({
+        url: from,
+        dest,
+        sha256: fileSha,
+        expectedBytes,
+        signal,
+        policy: this.#options.policy ?? DEFAULT_POLICY,
+        fetch: this.#options.fetch,
+        onProgress: (p: FileProgress) => {
+          phase = p.phase;
+          attempt = p.attempt;
+          resumedFromBytes = p.resumedFrom;
+          if (p.phase === 'verifying') {
+            emit({ receivedBytes: p.bytes, totalBytes: p.totalBytes });
+            return;
+          }
+          active.state.receivedBytes = done + p.bytes;
+          emit(p.message ? { message: p.message } : {});
+        },
+      });
+
+    try {
+      await mkdir(stage, { recursive: true });
+      await writeFile(this.#stateFile(downloadId), JSON.stringify({ url, sha256 }));
+      emit();
+      await fetchOne(manifestUrl(url), path.join(stage, MANIFEST_FILE), sha256, 0);
+      const manifest = await readManifest(stage);
+      active.state.name = manifest.name;
+      await this.#options.registry.checkIdFree(manifest.id);
+      const total = bundleBytes(manifest);
+      active.state.totalBytes = total;
+      await ensureFreeDisk(stage, total - (await bytesPresent(stage, manifest)));
+
+      let done = 0;
+      for (const [name, entry] of Object.entries(manifest.files)) {
+        file = name;
+        const dest = path.join(stage, name);
+        // A finished file was verified before it got its name, in this run or an earlier one.
+        const from = new URL(name.split('/').map(encodeURIComponent).join('/'), manifestUrl(url)).toString();
+        if ((await sizeOf(dest)) !== entry.bytes) await fetchOne(from, dest, entry.sha256, done, entry.bytes);
+        done += entry.bytes;
+        active.state.receivedBytes = done;
+      }
+      file = null;
+      phase = 'installing';
+      emit();
+      const model = await this.#options.registry.install(stage, signal);
+      await rm(this.#stateFile(downloadId), { force: true });
+      phase = 'done';
+      emit();
+      return model;
+    } catch (error) {
+      const payload = toErrorPayload(signal.aborted ? new StudioError('CANCELLED') : error);
+      phase = payload.code === 'CANCELLED' ? 'cancelled' : 'failed';
+      emit({ message: payload.message.slice(0, 1024) });
+      // Files that can never become this bundle go; anything resumable stays for the next try.
+      if (payload.code === 'MODEL_EXISTS' || payload.code === 'MODEL_INVALID') await this.discard(downloadId);
+      if (payload.code === 'CANCELLED') {
+        throw new StudioError('CANCELLED', 'The download was cancelled; run it again to resume.');
+      }
+      throw error;
+    }
+  }
+
+  /** Stops a download (its files stay for a resume unless `discard`); false when there was nothing to stop. */
+  async cancel(downloadId: string, discard: boolean): Promise<boolean> {
+    const active = this.#active.get(downloadId);
+    if (active) {
+      active.controller.abort();
+      await active.done.catch(() => undefined);
+    }
+    const stopped = await stat(this.#stateFile(downloadId)).then(
+      () => true,
+      () => false,
+    );
+    if (discard) await this.discard(downloadId);
+    return active !== undefined || (discard && stopped);
+  }
+
+  async discard(downloadId: string): Promise<void> {
+    await rm(this.#stage(downloadId), { recursive: true, force: true });
+    await rm(this.#stateFile(downloadId), { force: true });
+  }
+
+  /** Running downloads, then stopped ones with their bytes on disk. */
+  async list(): Promise<Array<DownloadState>> {
+    const states: Array<DownloadState> = [...this.#active.values()].map((a) => ({ ...a.state }));
+    let names: Array<string>;
+    try {
+      names = await readdir(this.#root);
+    } catch {
+      return states;
+    }
+    for (const name of names.sort()) {
+      const downloadId = name.replace(/\.json$/, '');
+      if (!/^[0-9a-f]{16}\.json$/.test(name) || this.#active.has(downloadId)) continue;
+      try {
+        const { url, sha256 } = JSON.parse(await readFile(path.join(this.#root, name), 'utf8')) as {
+          url: string;
+          sha256: string;
+        };
+        const stage = this.#stage(downloadId);
+        const manifest = await readManifest(stage).catch(() => null);
+        states.push({
+          downloadId,
+          url,
+          sha256,
+          name: manifest?.name ?? null,
+          active: false,
+          receivedBytes: manifest ? await bytesPresent(stage, manifest) : 0,
+          totalBytes: manifest ? bundleBytes(manifest) : null,
+        });
+      } catch {
+        // A state file we cannot read is not a download anyone can resume.
+      }
+    }
+    return states;
+  }
+}
