@@ -37,6 +37,8 @@ export type FileDownload = Readonly<{
   sha256: string;
   /** The size the caller knows the file must have (from the bundle manifest), if any. */
   expectedBytes?: number;
+  /** Refuse anything larger (a manifest URL that turns out to name a multi-GB file). */
+  maxBytes?: number;
   signal?: AbortSignal;
   policy?: RetryPolicy;
   fetch?: typeof fetch;
@@ -232,6 +234,10 @@ export async function downloadFile(options: FileDownload): Promise<FileDownloadR
             `The server's file has ${total} bytes; ${options.expectedBytes} were expected. Check the URL.`,
           );
         }
+        if (options.maxBytes !== undefined && total !== null && total > options.maxBytes) {
+          await response.body?.cancel();
+          throw tooLarge(url, options.maxBytes);
+        }
         sidecar = { ...sidecar, etag, lastModified, totalBytes: total };
         // The sidecar is written before the first byte, so a crash at any point leaves a resumable pair.
         await writeSidecar(dest, sidecar);
@@ -260,6 +266,7 @@ export async function downloadFile(options: FileDownload): Promise<FileDownloadR
             if (total !== null && have > total) {
               throw new StudioError('DOWNLOAD_FAILED', `The server sent more than the ${total} bytes it announced.`);
             }
+            if (options.maxBytes !== undefined && have > options.maxBytes) throw tooLarge(url, options.maxBytes);
             const now = Date.now();
             if (now - lastReport >= 200) {
               lastReport = now;
@@ -355,6 +362,10 @@ export async function downloadFile(options: FileDownload): Promise<FileDownloadR
   await rename(partial, dest);
   await rm(sidecarPath(dest), { force: true });
   return { transferredBytes: transferred, resumedFrom, restarts, attempts };
+}
+
+function tooLarge(url: string, maxBytes: number): StudioError {
+  return new StudioError('DOWNLOAD_FAILED', `${url} is larger than ${maxBytes} bytes: it is not what was expected.`);
 }
 
 function causeOf(error: unknown): string {

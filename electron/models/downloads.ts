@@ -7,7 +7,7 @@ import path from 'node:path';
 import type { DownloadPhase, DownloadProgress, DownloadState, Model } from '../common/api/models';
 import { StudioError, toErrorPayload } from '../common/errors';
 import { DEFAULT_POLICY, downloadFile, partialPath, type FileProgress, type RetryPolicy } from './download';
-import { MANIFEST_FILE, bundleBytes, readManifest, type Manifest } from './manifest';
+import { MANIFEST_NAME, bundleBytes, readBundleManifest, type BundleManifest } from './manifest';
 import { ensureFreeDisk, type ModelRegistry } from './registry';
 
 export type DownloadManagerOptions = Readonly<{
@@ -16,6 +16,9 @@ export type DownloadManagerOptions = Readonly<{
   policy?: RetryPolicy;
   fetch?: typeof fetch;
 }>;
+
+/** Manifests are a few KB; a manifest URL that serves more names something else. */
+const MAX_MANIFEST_BYTES = 4 * 1024 * 1024;
 
 type Active = { controller: AbortController; done: Promise<Model>; state: DownloadState };
 
@@ -27,8 +30,8 @@ export function downloadIdOf(url: string, sha256: string): string {
 /** The manifest's URL: `hf:owner/repo[@rev]` → the repo's resolve URL; a folder URL gets `vgt-bundle.json`. */
 export function manifestUrl(source: string): string {
   const hf = /^hf:([\w.-]+\/[\w.-]+)(?:@([\w./-]+))?$/.exec(source);
-  if (hf) return `https://huggingface.co/${hf[1]}/resolve/${encodeURIComponent(hf[2] ?? 'main')}/${MANIFEST_FILE}`;
-  return source.endsWith('/') ? `${source}${MANIFEST_FILE}` : source;
+  if (hf) return `https://huggingface.co/${hf[1]}/resolve/${encodeURIComponent(hf[2] ?? 'main')}/${MANIFEST_NAME}`;
+  return source.endsWith('/') ? `${source}${MANIFEST_NAME}` : source;
 }
 
 async function sizeOf(file: string): Promise<number> {
@@ -39,7 +42,7 @@ async function sizeOf(file: string): Promise<number> {
 }
 
 /** Bytes of a bundle already on disk in a staging folder: finished files plus partial ones. */
-async function bytesPresent(stage: string, manifest: Manifest): Promise<number> {
+async function bytesPresent(stage: string, manifest: BundleManifest): Promise<number> {
   let sum = 0;
   for (const name of Object.keys(manifest.files)) {
     const file = path.join(stage, name);
@@ -123,12 +126,18 @@ export class DownloadManager {
         resumedFromBytes,
         ...extra,
       });
-    const fetchOne = (from: string, dest: string, fileSha: string, done: number, expectedBytes?: number) =>
+    const fetchOne = (
+      from: string,
+      dest: string,
+      fileSha: string,
+      done: number,
+      limits: Readonly<{ expectedBytes?: number; maxBytes?: number }>,
+    ) =>
       downloadFile({
         url: from,
         dest,
         sha256: fileSha,
-        expectedBytes,
+        ...limits,
         signal,
         policy: this.#options.policy ?? DEFAULT_POLICY,
         fetch: this.#options.fetch,
@@ -149,8 +158,8 @@ export class DownloadManager {
       await mkdir(stage, { recursive: true });
       await writeFile(this.#stateFile(downloadId), JSON.stringify({ url, sha256 }));
       emit();
-      await fetchOne(manifestUrl(url), path.join(stage, MANIFEST_FILE), sha256, 0);
-      const manifest = await readManifest(stage);
+      await fetchOne(manifestUrl(url), path.join(stage, MANIFEST_NAME), sha256, 0, { maxBytes: MAX_MANIFEST_BYTES });
+      const manifest = await readBundleManifest(stage);
       active.state.name = manifest.name;
       await this.#options.registry.checkIdFree(manifest.id);
       const total = bundleBytes(manifest);
@@ -163,14 +172,15 @@ export class DownloadManager {
         const dest = path.join(stage, name);
         // A finished file was verified before it got its name, in this run or an earlier one.
         const from = new URL(name.split('/').map(encodeURIComponent).join('/'), manifestUrl(url)).toString();
-        if ((await sizeOf(dest)) !== entry.bytes) await fetchOne(from, dest, entry.sha256, done, entry.bytes);
+        if ((await sizeOf(dest)) !== entry.bytes)
+          await fetchOne(from, dest, entry.sha256, done, { expectedBytes: entry.bytes });
         done += entry.bytes;
         active.state.receivedBytes = done;
       }
       file = null;
       phase = 'installing';
       emit();
-      const model = await this.#options.registry.install(stage, signal);
+      const model = await this.#options.registry.install(stage, true);
       await rm(this.#stateFile(downloadId), { force: true });
       phase = 'done';
       emit();
@@ -226,7 +236,7 @@ export class DownloadManager {
           sha256: string;
         };
         const stage = this.#stage(downloadId);
-        const manifest = await readManifest(stage).catch(() => null);
+        const manifest = await readBundleManifest(stage).catch(() => null);
         states.push({
           downloadId,
           url,

@@ -1,82 +1,31 @@
-// Reading a bundle's manifest (native-models/BUNDLE.md) as far as the registry and the downloader need it:
-// identity, and the file list with sizes and sha256. Deep checks of the architecture belong to the engine.
+// What the registry and the downloader need from a bundle's manifest, on top of the engine's reader and validator
+// (electron/engine/bundle.ts): an id that is safe as a folder name, the bundle's size, and hashing with progress.
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { readFile, stat } from 'node:fs/promises';
-import path from 'node:path';
-import { z } from 'zod';
 import { ModelIdSchema } from '../common/api/models';
 import { StudioError } from '../common/errors';
-import { describeIssues } from '../core/dispatch';
-import { resolveInside } from '../core/paths';
+import { readManifest, type BundleManifest } from '../engine/bundle';
 
-export const MANIFEST_FILE = 'vgt-bundle.json';
-/** Real manifests are a few KB; anything far larger is not one. */
-const MAX_MANIFEST_BYTES = 1024 * 1024;
+export { MANIFEST_NAME, type BundleManifest } from '../engine/bundle';
 
-/** A path inside the bundle: relative, forward slashes, no `..`, no drive letters or NUL. */
-const BundlePathSchema = z
-  .string()
-  .min(1)
-  .max(512)
-  .refine(
-    (p) => !p.includes('\0') && !p.includes('\\') && !p.startsWith('/') && !/^[a-zA-Z]:/.test(p),
-    'must be a relative path',
-  )
-  .refine((p) => p.split('/').every((part) => part !== '' && part !== '.' && part !== '..'), 'must stay inside');
-
-const FileEntrySchema = z.looseObject({
-  sha256: z.string().regex(/^[0-9a-f]{64}$/),
-  bytes: z.number().int().nonnegative(),
-});
-
-export const ManifestSchema = z.looseObject({
-  format: z.literal('vgt-bundle'),
-  formatVersion: z.literal(1),
-  id: ModelIdSchema,
-  name: z.string().min(1).max(200),
-  description: z.string().max(4000).default(''),
-  licence: z.string().max(200).default(''),
-  files: z.record(BundlePathSchema, FileEntrySchema).refine((files) => Object.keys(files).length > 0, 'is empty'),
-});
-export type Manifest = z.infer<typeof ManifestSchema>;
-
-/** Parses manifest text; every problem is MODEL_INVALID with the reason. */
-export function parseManifest(text: string, where: string): Manifest {
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch {
-    throw new StudioError('MODEL_INVALID', `${where}: ${MANIFEST_FILE} is not valid JSON.`);
+/** The engine's manifest check, plus an id the registry can use as a folder name. */
+export async function readBundleManifest(dir: string): Promise<BundleManifest> {
+  const manifest = await readManifest(dir);
+  if (!ModelIdSchema.safeParse(manifest.id).success) {
+    throw new StudioError(
+      'MODEL_INVALID',
+      `${dir}: the bundle id ${JSON.stringify(manifest.id.slice(0, 100))} is not usable; ids are 1–80 letters, digits, ".", "_" or "-".`,
+    );
   }
-  const parsed = ManifestSchema.safeParse(json);
-  if (!parsed.success) {
-    throw new StudioError('MODEL_INVALID', `${where}: ${MANIFEST_FILE}: ${describeIssues(parsed.error)}`);
-  }
-  if (Object.keys(parsed.data.files).includes(MANIFEST_FILE)) {
-    throw new StudioError('MODEL_INVALID', `${where}: the manifest cannot list itself.`);
-  }
-  return parsed.data;
-}
-
-export async function readManifest(dir: string): Promise<Manifest> {
-  const file = path.join(dir, MANIFEST_FILE);
-  let size: number;
-  try {
-    size = (await stat(file)).size;
-  } catch {
-    throw new StudioError('MODEL_INVALID', `${dir} is not a model bundle (no ${MANIFEST_FILE}).`);
-  }
-  if (size > MAX_MANIFEST_BYTES) throw new StudioError('MODEL_INVALID', `${file} is too large to be a manifest.`);
-  return parseManifest(await readFile(file, 'utf8'), dir);
+  return manifest;
 }
 
 /** The manifest's total payload, for free-disk checks and progress. */
-export function bundleBytes(manifest: Manifest): number {
+export function bundleBytes(manifest: BundleManifest): number {
   return Object.values(manifest.files).reduce((sum, entry) => sum + entry.bytes, 0);
 }
 
-/** Streams a file through sha256, reporting bytes read (for the visible verification phase). */
+/** Streams a file through sha256, reporting bytes read (the downloader's visible verification phase). */
 export async function sha256File(
   file: string,
   onBytes?: (bytes: number) => void,
@@ -88,39 +37,4 @@ export async function sha256File(
     onBytes?.((chunk as Buffer).length);
   }
   return hash.digest('hex');
-}
-
-export type VerifyOptions = Readonly<{ onBytes?: (file: string, bytes: number) => void; signal?: AbortSignal }>;
-
-/**
- * Checks that every listed file exists inside the bundle (no symlink out of it) with its size and sha256.
- * Sizes are checked for all files first, so a truncated bundle fails before hours of hashing.
- */
-export async function verifyBundleFiles(dir: string, manifest: Manifest, options: VerifyOptions = {}): Promise<void> {
-  const entries = Object.entries(manifest.files);
-  const checked: Array<[name: string, real: string, sha256: string]> = [];
-  for (const [name, entry] of entries) {
-    let real: string;
-    try {
-      real = resolveInside(dir, name);
-    } catch (error) {
-      const code = (error as StudioError).code;
-      throw new StudioError(
-        'MODEL_INVALID',
-        code === 'NOT_FOUND' ? `${name} is missing from the bundle.` : `${name} points outside the bundle.`,
-      );
-    }
-    const info = await stat(real);
-    if (!info.isFile()) throw new StudioError('MODEL_INVALID', `${name} is not a file.`);
-    if (info.size !== entry.bytes) {
-      throw new StudioError('MODEL_INVALID', `${name} has ${info.size} bytes; the manifest says ${entry.bytes}.`);
-    }
-    checked.push([name, real, entry.sha256]);
-  }
-  for (const [name, real, sha256] of checked) {
-    const digest = await sha256File(real, (bytes) => options.onBytes?.(name, bytes), options.signal);
-    if (digest !== sha256) {
-      throw new StudioError('MODEL_INVALID', `${name} does not match its sha256 (the file is damaged or altered).`);
-    }
-  }
 }

@@ -21,10 +21,11 @@ import {
 import path from 'node:path';
 import { ModelIdSchema, type ImportMode, type Model } from '../common/api/models';
 import { StudioError } from '../common/errors';
-import { MANIFEST_FILE, bundleBytes, readManifest, verifyBundleFiles, type Manifest } from './manifest';
+import { validateBundle } from '../engine/bundle';
+import { MANIFEST_NAME, bundleBytes, readBundleManifest, type BundleManifest } from './manifest';
 
-/** Checks a bundle folder completely; throws MODEL_INVALID with the reason. */
-export type BundleValidator = (dir: string, signal?: AbortSignal) => Promise<void>;
+/** Checks a bundle folder completely (or all but the hashes, when they were just checked); throws MODEL_INVALID. */
+export type BundleValidator = (dir: string, options: Readonly<{ hashes: 'verify' | 'skip' }>) => Promise<unknown>;
 
 export type RegistryOptions = Readonly<{
   home: string;
@@ -36,11 +37,6 @@ export type RegistryOptions = Readonly<{
 const SETTINGS_FILE = 'models.json';
 /** Headroom kept free on the disk beyond the bundle itself. */
 export const DISK_MARGIN_BYTES = 256 * 1024 * 1024;
-
-/** Until the engine's deep validation lands, a bundle is valid when its manifest parses and every file checks out. */
-export const verifyBundle: BundleValidator = async (dir, signal) => {
-  await verifyBundleFiles(dir, await readManifest(dir), { signal });
-};
 
 /** Built-in bundle folders: the packaged app's resources, then the checkout's native-models/bundles. */
 export function defaultBuiltinRoots(): Array<string> {
@@ -104,7 +100,7 @@ export class ModelRegistry {
     this.home = options.home;
     this.modelsDir = path.join(options.home, 'models');
     this.#builtinRoots = options.builtinRoots ?? defaultBuiltinRoots();
-    this.#validate = options.validate ?? verifyBundle;
+    this.#validate = options.validate ?? validateBundle;
   }
 
   #exclusive<T>(work: () => Promise<T>): Promise<T> {
@@ -128,7 +124,7 @@ export class ModelRegistry {
         const linked = dirent.isSymbolicLink();
         if (!dirent.isDirectory() && !linked) continue;
         // A built-in root holds only bundle folders; anything else there is not ours to list.
-        if (builtin && !(await stat(path.join(dir, MANIFEST_FILE)).catch(() => null))) continue;
+        if (builtin && !(await stat(path.join(dir, MANIFEST_NAME)).catch(() => null))) continue;
         found.set(dirent.name, { id: dirent.name, dir, builtin, linked: linked && !builtin });
       }
     };
@@ -157,11 +153,11 @@ export class ModelRegistry {
 
   async #describe(entry: Entry, isDefault: boolean): Promise<Model> {
     let dir = entry.dir;
-    let manifest: Manifest | null = null;
+    let manifest: BundleManifest | null = null;
     let problem: string | undefined;
     try {
       dir = await realpath(entry.dir);
-      manifest = await readManifest(dir);
+      manifest = await readBundleManifest(dir);
     } catch (error) {
       problem =
         error instanceof StudioError
@@ -236,12 +232,15 @@ export class ModelRegistry {
     return dir;
   }
 
-  /** Validates a complete bundle in a staging folder and moves it into place as <models>/<manifest id>. */
-  install(staged: string, signal?: AbortSignal): Promise<Model> {
+  /**
+   * Validates a complete bundle in a staging folder and moves it into place as <models>/<manifest id>.
+   * `hashesVerified`: the caller checked every file's sha256 just now (the downloader), so only the rest is checked.
+   */
+  install(staged: string, hashesVerified = false): Promise<Model> {
     return this.#exclusive(async () => {
-      const manifest = await readManifest(staged);
+      const manifest = await readBundleManifest(staged);
       await this.checkIdFree(manifest.id);
-      await this.#validate(staged, signal);
+      await this.#validate(staged, { hashes: hashesVerified ? 'skip' : 'verify' });
       await rename(staged, path.join(this.modelsDir, manifest.id));
       return this.resolve(manifest.id);
     });
@@ -256,13 +255,13 @@ export class ModelRegistry {
       throw new StudioError('NOT_FOUND', `No folder at ${source}.`);
     }
     if (!(await stat(dir)).isDirectory()) throw new StudioError('MODEL_INVALID', `${source} is not a folder.`);
-    const manifest = await readManifest(dir);
+    const manifest = await readBundleManifest(dir);
     await this.checkIdFree(manifest.id);
     await mkdir(this.modelsDir, { recursive: true });
     if (mode === 'link') {
       return this.#exclusive(async () => {
         await this.checkIdFree(manifest.id);
-        await this.#validate(dir, signal);
+        await this.#validate(dir, { hashes: 'verify' });
         // A junction on Windows needs no privileges; elsewhere the type is ignored.
         await symlink(dir, path.join(this.modelsDir, manifest.id), 'junction');
         return this.resolve(manifest.id);
@@ -272,12 +271,12 @@ export class ModelRegistry {
     const staged = await this.stagingDir('import');
     try {
       // Only the manifest and the files it lists: stray files (or symlinks) in the user's folder stay behind.
-      for (const name of [MANIFEST_FILE, ...Object.keys(manifest.files)]) {
+      for (const name of [MANIFEST_NAME, ...Object.keys(manifest.files)]) {
         signal?.throwIfAborted();
         await mkdir(path.dirname(path.join(staged, name)), { recursive: true });
         await copyFile(path.join(dir, name), path.join(staged, name), constants.COPYFILE_FICLONE);
       }
-      return await this.install(staged, signal);
+      return await this.install(staged);
     } catch (error) {
       if (signal?.aborted) throw new StudioError('CANCELLED', 'The import was cancelled.');
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
