@@ -1,0 +1,173 @@
+// The bundle's ONNX graphs as the sampler's `Graphs`, on one execution provider. Sessions are created once per bundle
+// and provider and released together; runtime failures become typed errors (never a silently black image).
+import ort from 'onnxruntime-node';
+import type { ProviderId } from '../common/contract';
+import { StudioError } from '../common/errors';
+import { bundleEntry, hasRole, type Bundle, type BundleRole, type Grid } from './bundle';
+import type { Graphs, KvCache, LmStepInput } from './sampler';
+
+export type SessionOptions = Readonly<{
+  /** Threads per graph run; 0 lets onnxruntime decide. */
+  threads?: number;
+}>;
+
+/** Creates one session; tests swap it to simulate a failing provider. */
+export type SessionFactory = (file: string, ep: ProviderId, options: SessionOptions) => Promise<ort.InferenceSession>;
+
+export const createOrtSession: SessionFactory = (file, ep, options) =>
+  ort.InferenceSession.create(file, {
+    executionProviders: [ep],
+    graphOptimizationLevel: 'all',
+    logSeverityLevel: 3,
+    ...(options.threads ? { intraOpNumThreads: options.threads, interOpNumThreads: 1 } : {}),
+  });
+
+const OOM = /bad_alloc|out of memory|failed to allocate|cudaErrorMemoryAllocation|E_OUTOFMEMORY|insufficient memory/i;
+
+/** A runtime error as the studio reports it: out-of-memory apart, everything else is the provider failing. */
+export function runtimeError(ep: ProviderId, what: string, error: unknown): StudioError {
+  if (error instanceof StudioError) return error;
+  const message = (error as Error)?.message ?? String(error);
+  const line = message.split('\n').find((l) => l.trim() !== '') ?? message;
+  if (OOM.test(message)) {
+    return new StudioError(
+      'OUT_OF_MEMORY',
+      `The model ran out of memory on ${ep} (${what}). Try fewer images at once or a smaller model.`,
+      { cause: error },
+    );
+  }
+  return new StudioError('PROVIDER_FAILED', `The ${ep} provider failed in ${what}: ${line.slice(0, 300)}`, {
+    cause: error,
+  });
+}
+
+function assertFinite(data: Float32Array, ep: ProviderId, what: string): void {
+  for (const value of data) {
+    if (!Number.isFinite(value)) {
+      throw new StudioError('PROVIDER_FAILED', `The ${ep} provider returned non-finite values from ${what}.`);
+    }
+  }
+}
+
+const GRAPH_ROLES = ['lm_step', 'latent_in', 'head_cond', 'head_velocity', 'vgtae_decode'] as const;
+
+export class OrtGraphs implements Graphs {
+  readonly ep: ProviderId;
+  readonly encode: Graphs['encode'];
+  readonly #sessions: ReadonlyMap<BundleRole, ort.InferenceSession>;
+  readonly #layers: number;
+  readonly #kvHeads: number;
+  readonly #headDim: number;
+
+  private constructor(bundle: Bundle, ep: ProviderId, sessions: ReadonlyMap<BundleRole, ort.InferenceSession>) {
+    this.ep = ep;
+    this.#sessions = sessions;
+    const a = bundle.manifest.architecture;
+    this.#layers = a.layers;
+    this.#kvHeads = a.kvHeads;
+    this.#headDim = a.headDim;
+    const { size } = bundle.manifest.image;
+    this.encode = sessions.has('vgtae_encode')
+      ? async (image, batch) =>
+          (await this.#run('vgtae_encode', { image: tensor(image, [batch, 3, size, size]) }, 'z')).data as Float32Array
+      : null;
+  }
+
+  /** Opens every graph of the bundle on `ep`; releases what it opened if one fails. */
+  static async open(
+    bundle: Bundle,
+    ep: ProviderId,
+    options: SessionOptions = {},
+    factory: SessionFactory = createOrtSession,
+  ): Promise<OrtGraphs> {
+    const roles: Array<BundleRole> = [
+      ...GRAPH_ROLES,
+      ...(hasRole(bundle, 'vgtae_encode') ? ['vgtae_encode' as const] : []),
+    ];
+    const sessions = new Map<BundleRole, ort.InferenceSession>();
+    try {
+      for (const role of roles) sessions.set(role, await factory(bundleEntry(bundle, role).file, ep, options));
+    } catch (error) {
+      await Promise.all([...sessions.values()].map((s) => s.release().catch(() => undefined)));
+      throw error;
+    }
+    return new OrtGraphs(bundle, ep, sessions);
+  }
+
+  async release(): Promise<void> {
+    await Promise.all([...this.#sessions.values()].map((s) => s.release().catch(() => undefined)));
+  }
+
+  async #runAll(role: BundleRole, feeds: Record<string, ort.Tensor>): Promise<ort.InferenceSession.ReturnType> {
+    const session = this.#sessions.get(role);
+    if (!session) throw new StudioError('MODEL_INVALID', `The model has no ${role} graph.`);
+    try {
+      return await session.run(feeds);
+    } catch (error) {
+      throw runtimeError(this.ep, role, error);
+    }
+  }
+
+  async #run(role: BundleRole, feeds: Record<string, ort.Tensor>, output: string): Promise<ort.Tensor> {
+    const out = (await this.#runAll(role, feeds))[output];
+    if (!out) throw new StudioError('MODEL_INVALID', `The ${role} graph has no output "${output}".`);
+    return out;
+  }
+
+  async lmStep(input: LmStepInput): Promise<{ hidden: Float32Array; present: KvCache }> {
+    const { rows, length } = input;
+    const hidden = input.embeds.length / (rows * length);
+    const pastLength = input.mask.length / rows - length;
+    const feeds: Record<string, ort.Tensor> = {
+      inputs_embeds: tensor(input.embeds, [rows, length, hidden]),
+      attention_mask: new ort.Tensor('int64', input.mask, [rows, pastLength + length]),
+      position_ids: new ort.Tensor('int64', input.positions, [rows, length]),
+    };
+    const kvShape = [rows, this.#kvHeads, pastLength, this.#headDim];
+    for (let i = 0; i < this.#layers; i++) {
+      const past = input.past as ReadonlyArray<ort.Tensor> | null;
+      feeds[`past_key.${i}`] = past?.[2 * i] ?? tensor(new Float32Array(0), kvShape);
+      feeds[`past_value.${i}`] = past?.[2 * i + 1] ?? tensor(new Float32Array(0), kvShape);
+    }
+    const result = await this.#runAll('lm_step', feeds);
+    const output = (name: string): ort.Tensor => {
+      const value = result[name];
+      if (!value) throw new StudioError('MODEL_INVALID', `The lm_step graph has no output "${name}".`);
+      return value;
+    };
+    const present: Array<ort.Tensor> = [];
+    for (let i = 0; i < this.#layers; i++) present.push(output(`present_key.${i}`), output(`present_value.${i}`));
+    const out = output('hidden_states').data as Float32Array;
+    assertFinite(out, this.ep, 'lm_step');
+    return { hidden: out, present };
+  }
+
+  async latentIn(z: Float32Array, pos: Float32Array, n: number): Promise<Float32Array> {
+    const feeds = { z: tensor(z, [n, z.length / n]), pos: tensor(pos, [n, pos.length / n]) };
+    return (await this.#run('latent_in', feeds, 'embeds')).data as Float32Array;
+  }
+
+  async headCond(hidden: Float32Array, n: number): Promise<Float32Array> {
+    return (await this.#run('head_cond', { hidden: tensor(hidden, [n, hidden.length / n]) }, 'cond'))
+      .data as Float32Array;
+  }
+
+  async headVelocity(x: Float32Array, t: Float32Array, cond: Float32Array, n: number): Promise<Float32Array> {
+    const feeds = { x: tensor(x, [n, x.length / n]), t: tensor(t, [n]), cond: tensor(cond, [n, cond.length / n]) };
+    const v = (await this.#run('head_velocity', feeds, 'v')).data as Float32Array;
+    assertFinite(v, this.ep, 'head_velocity');
+    return v;
+  }
+
+  async decode(z: Float32Array, batch: number, grid: Grid): Promise<Float32Array> {
+    const dZ = z.length / (batch * grid[0] * grid[1]);
+    const image = (await this.#run('vgtae_decode', { z: tensor(z, [batch, dZ, grid[0], grid[1]]) }, 'image'))
+      .data as Float32Array;
+    assertFinite(image, this.ep, 'vgtae_decode');
+    return image;
+  }
+}
+
+function tensor(data: Float32Array, dims: ReadonlyArray<number>): ort.Tensor {
+  return new ort.Tensor('float32', data, dims);
+}

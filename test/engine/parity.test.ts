@@ -1,0 +1,99 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { validateBundle } from '../../electron/engine/bundle';
+import { loadModel, type LoadedModel } from '../../electron/engine/model';
+import { initialState, latentsToGrid, sample, sdeTimesteps, type GroupTrace } from '../../electron/engine/sampler';
+import { TINY_BUNDLE, golden, goldenNoise, goldenTensor, maxAbsDiff } from './golden';
+
+let model: LoadedModel;
+
+beforeAll(async () => {
+  model = await loadModel(await validateBundle(TINY_BUNDLE), 'cpu', { threads: 1 });
+});
+afterAll(() => model?.graphs.release());
+
+describe('tokenizer and template', () => {
+  it('gives the reference ids for the golden prompt and the unconditional prompt', () => {
+    const encoded = model.prompts.encode(`  ${golden.prompt}\n`);
+    expect(encoded.cond).toEqual(golden.tokenIds.cond);
+    expect(encoded.uncond).toEqual(golden.tokenIds.uncond);
+    expect(model.tables.imgTokenIds).toEqual(golden.tokenIds.img);
+  });
+});
+
+describe.each(['k1', 'k4'])('parity with the PyTorch sampler (%s)', (name) => {
+  const c = golden.cases[name]!;
+  const traces: Array<GroupTrace> = [];
+  let latents: Float32Array;
+  let image: Float32Array;
+
+  beforeAll(async () => {
+    const state = initialState(1, 64, model.tables.dZ);
+    await sample(
+      model.graphs,
+      model.tables,
+      {
+        sampling: c.settings,
+        cond: golden.tokenIds.cond,
+        uncond: golden.tokenIds.uncond,
+        fixed: [],
+        orders: [Int32Array.from(c.order)],
+      },
+      state,
+      goldenNoise(c),
+      { trace: (t) => traces.push(t) },
+    );
+    latents = latentsToGrid(state.latents, model.tables.dZ, 64);
+    image = await model.graphs.decode(latents, 1, [8, 8]);
+  });
+
+  it('uses the reference time grid', () => {
+    expect(Array.from(sdeTimesteps(c.settings.steps))).toEqual(c.ts);
+  });
+
+  it('matches hidden states, head conditions, velocities and group latents within 1e-4', () => {
+    expect(traces.length).toBe(c.groupSizes.length);
+    const concat = (pick: (t: GroupTrace) => ReadonlyArray<Float32Array> | Float32Array): Float32Array =>
+      Float32Array.from(
+        traces.flatMap((t) => {
+          const v = pick(t);
+          return v instanceof Float32Array ? Array.from(v) : v.flatMap((x) => Array.from(x));
+        }),
+      );
+    expect(
+      maxAbsDiff(
+        concat((t) => t.hidden),
+        goldenTensor(c.files.hidden!),
+      ),
+    ).toBeLessThan(1e-4);
+    expect(
+      maxAbsDiff(
+        concat((t) => t.cond),
+        goldenTensor(c.files.cond!),
+      ),
+    ).toBeLessThan(1e-4);
+    expect(
+      maxAbsDiff(
+        concat((t) => t.velocities),
+        goldenTensor(c.files.velocity!),
+      ),
+    ).toBeLessThan(1e-4);
+    expect(
+      maxAbsDiff(
+        concat((t) => t.z),
+        goldenTensor(c.files.group_latents!),
+      ),
+    ).toBeLessThan(1e-4);
+  });
+
+  it('matches the latent grid and the decoded image within 1e-4', () => {
+    expect(maxAbsDiff(latents, goldenTensor(c.files.latents!))).toBeLessThan(1e-4);
+    expect(maxAbsDiff(image, goldenTensor(c.files.image!))).toBeLessThan(1e-4);
+  });
+});
+
+describe('autoencoder parity', () => {
+  it('encodes the golden image to the reference latents within 1e-4', async () => {
+    const z = await model.graphs.encode!(goldenTensor(golden.ae.files.encode_input!), 1);
+    expect(maxAbsDiff(z, goldenTensor(golden.ae.files.encode_z!))).toBeLessThan(1e-4);
+  });
+});
