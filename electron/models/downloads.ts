@@ -8,7 +8,7 @@ import type { DownloadPhase, DownloadProgress, DownloadState, Model } from '../c
 import { StudioError, toErrorPayload } from '../common/errors';
 import { DEFAULT_POLICY, downloadFile, partialPath, type FileProgress, type RetryPolicy } from './download';
 import { MANIFEST_NAME, bundleBytes, readBundleManifest, type BundleManifest } from './manifest';
-import { ensureFreeDisk, type ModelRegistry } from './registry';
+import { ensureFreeDisk, sizeOnDisk, type ModelRegistry } from './registry';
 
 export type DownloadManagerOptions = Readonly<{
   registry: ModelRegistry;
@@ -189,8 +189,9 @@ export class DownloadManager {
       const payload = toErrorPayload(signal.aborted ? new StudioError('CANCELLED') : error);
       phase = payload.code === 'CANCELLED' ? 'cancelled' : 'failed';
       emit({ message: payload.message.slice(0, 1024) });
-      // Files that can never become this bundle go; anything resumable stays for the next try.
-      if (payload.code === 'MODEL_EXISTS' || payload.code === 'MODEL_INVALID') await this.discard(downloadId);
+      // Bytes on disk stay for a resume; a download with none (a wrong hash, a 404) or that can never install goes.
+      const hopeless = payload.code === 'MODEL_EXISTS' || payload.code === 'MODEL_INVALID';
+      if (hopeless || (await sizeOnDisk(stage)) === 0) await this.discard(downloadId);
       if (payload.code === 'CANCELLED') {
         throw new StudioError('CANCELLED', 'The download was cancelled; run it again to resume.');
       }
