@@ -43,7 +43,7 @@ def encode_latents(ae, images, stage, sigma=0.0, noise_uniform=False, generator=
         z = latent_layer_norm(z, ae.c.latent_ln_eps)
         if sigma > 0:
             s = sigma * (torch.rand(z.shape[0], 1, 1, generator=generator) if noise_uniform else torch.ones(1))
-            z = z + s * torch.randn(z.shape, generator=generator)
+            z = z + (s * torch.randn(z.shape, generator=generator)).to(z.device)
     return tokens_to_grid(z, ae.c.grid), feats
 
 
@@ -94,6 +94,10 @@ def main(argv=None):
         for q in list(ae.encoder.parameters()) + list(ae.mlp1.parameters()):
             q.requires_grad_(False)  # E_vlm frozen: only the projector and the decoder move
         groups = [(trainable(ae.parameters()), 1.0)]
+    dev = torch.device(args.device)
+    ae.to(dev)
+    if teacher is not None:
+        teacher.to(dev)
     opt = make_optimizer(groups, args)
     ema = EMA(ae, args.ema)
     modules = {"ae": ae}
@@ -108,7 +112,7 @@ def main(argv=None):
     while step < args.steps:
         lr = set_lr(opt, step, args)
         batch = shapes_batch(args.seed, step, args.batch, S, stream=2 + args.stage)
-        x = batch["images"]
+        x = batch["images"].to(dev)
         ae.train()
         if args.stage == 2:
             ae.encoder.eval()
@@ -151,7 +155,7 @@ def evaluate_batch(ae, ema, args, S):
     ev.load_state_dict(ema.shadow)
     ev.eval()
     vb = shapes_batch(args.seed, 0, args.eval_batch, S, stream=1, train=False)
-    z, _ = encode_latents(ev, vb["images"], args.stage)  # no noise at evaluation
+    z, _ = encode_latents(ev, vb["images"].to(args.device), args.stage)  # no noise at evaluation
     rec = to_uint8(ev.decode(z))
     return {"eval_psnr": psnr(rec, vb["uint8"]), "eval_shapes_pass": shapes_pass_rate(rec, vb["captions"])}
 

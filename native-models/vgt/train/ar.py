@@ -66,6 +66,8 @@ def main(argv=None):
     z_all, captions, _ = load_latents(args.latents, args.limit)
     assert z_all.shape[1:] == (cfg.d_z, cfg.ae.grid, cfg.ae.grid), (z_all.shape, cfg.d_z, cfg.ae.grid)
     model = init_generator(QueryAR(cfg), args.seed)
+    dev = torch.device(args.device)
+    model.to(dev)
     opt = make_optimizer(list(model.parameters()), args)
     ema = EMA(model, args.ema)
     modules = {"gen": model}
@@ -84,7 +86,8 @@ def main(argv=None):
         idx = rng.integers(0, len(captions), size=args.batch)
         g = torch.Generator().manual_seed(args.seed * 1000003 + step)
         ids, mask = prepare_text_batch(tok, [captions[i] for i in idx], args.cond_drop, g)
-        z = z_all[torch.from_numpy(idx)].float()
+        z = z_all[torch.from_numpy(idx)].float().to(dev)
+        ids, mask = ids.to(dev), mask.to(dev)
         model.train()
         loss = model.ar_loss(ids, mask, z, img_ids, generator=g, time_shift_fn=shift_fn,
                              diffusion_batch_mul=args.diffusion_batch_mul)
@@ -103,8 +106,8 @@ def main(argv=None):
             save_ckpt(args.out, step, modules, opt, ema, {"config": cfg.to_dict(), "args": vars(args)})
         if args.ae and (step % args.eval_every == 0 or step == args.steps):
             from .evaluate import generation_eval
-            gen = copy.deepcopy(model)
-            gen.load_state_dict(ema.shadow)
+            gen = copy.deepcopy(model).cpu()
+            gen.load_state_dict({k: v.cpu() for k, v in ema.shadow.items()})
             res = generation_eval(gen.eval(), args.ae, ks=(4,), limit=args.eval_prompts, steps=10)
             log.log(step=step, **{f"eval_k{k}_overall": r["overall"] for k, r in res.items()})
     log.log(event="done", step=step)

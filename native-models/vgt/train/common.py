@@ -39,6 +39,7 @@ def base_parser(description, default_out):
     p.add_argument("--grad-clip", type=float, default=1.0)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--threads", type=int, default=1, help="torch threads (1: run stages side by side)")
+    p.add_argument("--device", default="cpu", help="cpu or cuda (evaluation always runs on the CPU)")
     p.add_argument("--log-every", type=int, default=10)
     p.add_argument("--save-every", type=int, default=200)
     p.add_argument("--fresh", action="store_true", help="ignore an existing checkpoint in --out")
@@ -141,7 +142,7 @@ def load_ckpt(out, modules, opt=None, ema=None, name="ckpt.pt"):
     if opt is not None and ck.get("opt"):
         opt.load_state_dict(ck["opt"])
     if ema is not None and ck.get("ema"):
-        ema.shadow = ck["ema"]
+        ema.shadow = {k: v.to(ema.shadow[k].device) for k, v in ck["ema"].items()}
         ema.n = ck["step"]
     print(f"resumed from {path} at step {ck['step']}", file=sys.stderr)
     return ck["step"]
@@ -169,9 +170,13 @@ def to_tensor(images):
     return x / 127.5 - 1.0
 
 
+def to_device(batch, dev):
+    return {k: (v.to(dev) if torch.is_tensor(v) else v) for k, v in batch.items()}
+
+
 def to_uint8(x):
     """float [B,3,S,S] in [-1, 1] -> uint8 numpy [B,S,S,3] (the reference's clamp(127.5x + 128))."""
-    return torch.clamp(127.5 * x + 128.0, 0, 255).to(torch.uint8).permute(0, 2, 3, 1).numpy()
+    return torch.clamp(127.5 * x.detach().cpu() + 128.0, 0, 255).to(torch.uint8).permute(0, 2, 3, 1).numpy()
 
 
 def _inside(o, px, py):

@@ -16,7 +16,7 @@ import torch.nn.functional as F
 
 from ..vgtae import VGTAE
 from .common import (EMA, N_COUNT, PAIRS, Logger, base_parser, load_ckpt, make_optimizer, save_ckpt, set_lr,
-                     semantic_features, setup, shapes_batch)
+                     semantic_features, setup, shapes_batch, to_device)
 
 
 class SemanticHeads(nn.Module):
@@ -60,6 +60,8 @@ def main(argv=None):
     args = p.parse_args(argv)
     cfg = setup(args)
     ae, heads = build(cfg)
+    dev = torch.device(args.device)
+    ae.to(dev), heads.to(dev)
     S, grid = cfg.ae.image_size, cfg.ae.grid
     params = list(ae.encoder.parameters()) + list(ae.mlp1.parameters()) + list(heads.parameters())
     opt = make_optimizer(params, args)
@@ -72,7 +74,7 @@ def main(argv=None):
     t_last = time.time()
     while step < args.steps:
         lr = set_lr(opt, step, args)
-        batch = shapes_batch(args.seed, step, args.batch, S, grid)
+        batch = to_device(shapes_batch(args.seed, step, args.batch, S, grid), dev)
         ae.train()
         loss, m = losses(ae, heads, batch)
         opt.zero_grad(set_to_none=True)
@@ -88,7 +90,7 @@ def main(argv=None):
         if step % args.eval_every == 0 or step == args.steps:
             ae.eval()
             with torch.no_grad():
-                vb = shapes_batch(args.seed, 0, args.eval_batch, S, grid, stream=1, train=False)
+                vb = to_device(shapes_batch(args.seed, 0, args.eval_batch, S, grid, stream=1, train=False), dev)
                 vloss, vm = losses(ae, heads, vb)
             log.log(step=step, eval_loss=vloss.item(), **{"eval_" + k: v for k, v in vm.items()})
         if step % args.save_every == 0 or step == args.steps:
