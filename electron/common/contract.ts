@@ -4,10 +4,12 @@
 // Pure: no Node or Electron imports, so the renderer, preload, host and tests all share it.
 import type { z } from 'zod';
 import { generationCalls, generationEvents } from './api/generation';
+import { libraryCalls, libraryEvents } from './api/library';
 import { modelsCalls, modelsEvents } from './api/models';
 import { systemCalls, systemEvents } from './api/system';
 
 export * from './api/generation';
+export * from './api/library';
 export * from './api/models';
 export * from './api/system';
 
@@ -15,12 +17,14 @@ export const calls = {
   ...systemCalls,
   ...generationCalls,
   ...modelsCalls,
+  ...libraryCalls,
 } as const satisfies Record<string, { request: z.ZodType; response: z.ZodType }>;
 
 export const events = {
   ...systemEvents,
   ...generationEvents,
   ...modelsEvents,
+  ...libraryEvents,
 } as const satisfies Record<string, z.ZodType>;
 
 export type CallName = keyof typeof calls;

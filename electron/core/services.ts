@@ -1,5 +1,6 @@
 // What the handlers work with: one instance of each service per studio, created and disposed together.
 import type { ModelRegistry } from '../models/registry';
+import type { LibraryService } from '../store/library';
 import type { EventHub } from './events';
 
 export type StudioMode = 'app' | 'web' | 'cli';
@@ -12,4 +13,6 @@ export type Services = {
   readonly events: EventHub;
   /** Installed and built-in model bundles: `models.resolve(id?)` gives the bundle folder to run. */
   readonly models: ModelRegistry;
+  /** History, gallery and queue (SQLite), opened on first use: `await library.get()`. */
+  readonly library: LibraryService;
 };

@@ -5,9 +5,11 @@ import type { CallResult } from '../common/contract';
 import { dispatch, type CallContext, type Handlers } from './dispatch';
 import { EventHub } from './events';
 import { generationHandlers } from './handlers/generation';
+import { forwardLibraryChange, libraryHandlers } from './handlers/library';
 import { modelsHandlers } from './handlers/models';
 import { systemHandlers } from './handlers/system';
 import { ModelRegistry } from '../models/registry';
+import { createLibraryService } from '../store/library';
 import type { Services, StudioMode } from './services';
 
 export type { StudioMode } from './services';
@@ -36,12 +38,16 @@ export function createStudio(options: StudioOptions): Studio {
     electronVersion: options.electronVersion ?? null,
     events: new EventHub(),
     models: new ModelRegistry({ home: options.home }),
+    library: createLibraryService(options.home, {
+      onChange: (change) => forwardLibraryChange(services.events, change),
+    }),
   };
   // Each area adds its handlers here; `Handlers` makes a missing call a type error.
   const handlers: Handlers = {
     ...systemHandlers(services),
     ...generationHandlers(services),
     ...modelsHandlers(services),
+    ...libraryHandlers(services),
   };
 
   return {
@@ -49,6 +55,8 @@ export function createStudio(options: StudioOptions): Studio {
     events: services.events,
     services,
     handle: (name, payload, context) => dispatch(handlers, name, payload, context),
-    dispose: async () => {},
+    dispose: async () => {
+      await services.library.close();
+    },
   };
 }
