@@ -1,21 +1,16 @@
 // Electron main: window, protocols and IPC registration. Everything with logic lives in core/ and is tested under Node.
-import { app, BrowserWindow, ipcMain, net, protocol, session, shell } from 'electron';
+import { app, BrowserWindow, dialog, ipcMain, net, protocol, session, shell } from 'electron';
+import electronUpdater from 'electron-updater';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { StudioEvent } from '../common/contract';
-import { StudioError, toErrorPayload } from '../common/errors';
-import { resolveHome, resolveInside } from '../core/paths';
+import { resolveHome } from '../core/paths';
 import { createStudio, type Studio } from '../core/studio';
-import {
-  APP_CSP,
-  APP_HOST,
-  APP_ORIGIN,
-  APP_SCHEME,
-  FILE_SCHEME,
-  WEB_PREFERENCES,
-  isSafeExternalUrl,
-  isTrustedSenderUrl,
-} from './security';
+import { hardenContents, hardenSession } from './harden';
+import { answerIpcCall } from './ipc';
+import { resolveAppRequest, resolveLibraryRequest, type ProtocolAnswer } from './protocols';
+import { APP_CSP, APP_ORIGIN, APP_SCHEME, FILE_SCHEME, WEB_PREFERENCES } from './security';
+import { wireUpdates } from './updater';
 
 declare const MAIN_WINDOW_VITE_DEV_SERVER_URL: string | undefined;
 declare const MAIN_WINDOW_VITE_NAME: string;
@@ -36,58 +31,35 @@ function rendererRoot(): string {
   return path.join(import.meta.dirname, '..', 'renderer', MAIN_WINDOW_VITE_NAME);
 }
 
-function registerProtocols(home: string): void {
-  protocol.handle(APP_SCHEME, async (request) => {
-    const url = new URL(request.url);
-    if (url.host !== APP_HOST) return new Response('Not found', { status: 404 });
-    try {
-      const file = resolveInside(rendererRoot(), decodeURIComponent(url.pathname).replace(/^\/+/, '') || 'index.html');
-      const response = await net.fetch(pathToFileURL(file).toString());
-      const headers = new Headers(response.headers);
-      headers.set('Content-Security-Policy', APP_CSP);
-      headers.set('X-Content-Type-Options', 'nosniff');
-      return new Response(response.body, { status: response.status, headers });
-    } catch (error) {
-      const payload = toErrorPayload(error);
-      return new Response(payload.message, { status: payload.code === 'NOT_FOUND' ? 404 : 403 });
-    }
-  });
-  protocol.handle(FILE_SCHEME, async (request) => {
-    try {
-      const url = new URL(request.url);
-      const file = resolveInside(home, decodeURIComponent(`${url.host}${url.pathname}`));
-      return await net.fetch(pathToFileURL(file).toString());
-    } catch (error) {
-      const payload = toErrorPayload(error);
-      return new Response(payload.message, { status: payload.code === 'NOT_FOUND' ? 404 : 403 });
-    }
-  });
+/** Serves a file the pure resolver allowed, or its refusal. */
+async function serve(answer: ProtocolAnswer, headers: Record<string, string> = {}): Promise<Response> {
+  if (!('file' in answer)) return new Response(answer.message, { status: answer.status });
+  const response = await net.fetch(pathToFileURL(answer.file).toString());
+  const merged = new Headers(response.headers);
+  for (const [name, value] of Object.entries({ 'X-Content-Type-Options': 'nosniff', ...headers })) {
+    merged.set(name, value);
+  }
+  return new Response(response.body, { status: response.status, headers: merged });
 }
 
-function hardenContents(): void {
-  session.defaultSession.setPermissionRequestHandler((_contents, _permission, callback) => callback(false));
-  session.defaultSession.setPermissionCheckHandler(() => false);
-  app.on('web-contents-created', (_event, contents) => {
-    contents.on('will-navigate', (event, url) => {
-      if (!isTrustedSenderUrl(url, devServerUrl)) event.preventDefault();
-    });
-    contents.on('will-redirect', (event) => event.preventDefault());
-    contents.on('will-attach-webview', (event) => event.preventDefault());
-    contents.setWindowOpenHandler(({ url }) => {
-      if (isSafeExternalUrl(url)) void shell.openExternal(url);
-      return { action: 'deny' };
-    });
-  });
+function registerProtocols(home: string): void {
+  protocol.handle(APP_SCHEME, (request) =>
+    serve(resolveAppRequest(request.url, rendererRoot()), { 'Content-Security-Policy': APP_CSP }),
+  );
+  protocol.handle(FILE_SCHEME, (request) => serve(resolveLibraryRequest(request.url, home)));
+}
+
+function harden(): void {
+  hardenSession(session.defaultSession);
+  app.on('web-contents-created', (_event, contents) =>
+    hardenContents(contents, { devServerUrl, openExternal: (url) => void shell.openExternal(url) }),
+  );
 }
 
 function registerIpc(host: Studio): void {
-  ipcMain.handle('vgt:call', async (event, name: unknown, payload: unknown) => {
-    const frame = event.senderFrame;
-    if (!frame || frame.parent !== null || !isTrustedSenderUrl(frame.url, devServerUrl)) {
-      return { ok: false, error: new StudioError('FORBIDDEN').toPayload() };
-    }
-    return host.handle(name, payload);
-  });
+  ipcMain.handle('vgt:call', (event, name: unknown, payload: unknown) =>
+    answerIpcCall(host, event.senderFrame, name, payload, devServerUrl),
+  );
   host.events.subscribe((studioEvent: StudioEvent) => {
     for (const window of BrowserWindow.getAllWindows()) window.webContents.send('vgt:event', studioEvent);
   });
@@ -126,10 +98,18 @@ app.on('before-quit', () => {
 void app.whenReady().then(() => {
   const home = process.env.VGT_STUDIO_HOME ? resolveHome() : app.getPath('userData');
   studio = createStudio({ home, mode: 'app', electronVersion: process.versions.electron });
-  hardenContents();
+  harden();
   registerProtocols(home);
   registerIpc(studio);
   createWindow();
+  if (app.isPackaged) {
+    void wireUpdates(electronUpdater.autoUpdater, {
+      ask: async ({ message, detail, yes, no }) =>
+        (await dialog.showMessageBox({ type: 'info', message, detail, buttons: [yes, no], defaultId: 0, cancelId: 1 }))
+          .response === 0,
+      log: (line) => console.warn(line),
+    });
+  }
   app.on('activate', () => {
     if (BrowserWindow.getAllWindows().length === 0) createWindow();
   });
