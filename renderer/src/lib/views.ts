@@ -29,3 +29,14 @@ export function viewForKey(
   if (event.ctrlKey || event.metaKey || event.altKey || isTypingTarget(event.target)) return null;
   return VIEWS.find((view) => view.key === event.key)?.id ?? null;
 }
+
+/** A parameter of the hash route, e.g. `image` in `#/edit?image=12`. */
+export function hashParam(hash: string, name: string): string | null {
+  const query = hash.split('?')[1];
+  return query ? new URLSearchParams(query).get(name) : null;
+}
+
+export function viewHref(id: ViewId, params: Readonly<Record<string, string>> = {}): string {
+  const query = new URLSearchParams(params).toString();
+  return `#/${id}${query ? `?${query}` : ''}`;
+}

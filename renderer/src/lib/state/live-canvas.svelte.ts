@@ -11,12 +11,16 @@ export type Rgb = readonly [number, number, number];
 const VEIL_ALPHA = 200;
 const NEWEST_ALPHA = 110;
 const ORDER_ALPHA = 170;
+export const FIXED = -2;
 
 export class LiveCanvasState {
   rows = $state(0);
   cols = $state(0);
   totalGroups = $state(0);
-  /** Per token (row-major): the 0-based group that committed it, or -1. Replaced, never mutated, so views react. */
+  /**
+   * Per token (row-major): the 0-based group that committed it, FIXED for a token given before the first group (kept by
+   * an edit, committed before a resume), or -1. Replaced, never mutated, so views react.
+   */
   order = $state.raw<Int32Array>(new Int32Array(0));
   /** Groups committed so far. */
   groups = $state(0);
@@ -26,7 +30,7 @@ export class LiveCanvasState {
   /** The tokens of the newest group, which the 'committed' overlay marks. */
   newest = $state.raw<ReadonlyArray<number>>([]);
 
-  committed = $derived(this.order.reduce((n, group) => (group >= 0 ? n + 1 : n), 0));
+  committed = $derived(this.order.reduce((n, group) => (group !== -1 ? n + 1 : n), 0));
   tokens = $derived(this.rows * this.cols);
 
   /** Starts a canvas for a rows×cols grid generated in `totalGroups` groups. */
@@ -60,6 +64,13 @@ export class LiveCanvasState {
     this.groups = Math.max(this.groups, group + 1);
     this.newest = fresh;
     if (preview) this.preview = preview;
+  }
+
+  /** Tokens that are final before generation starts; they keep any group they already have. */
+  fix(positions: ReadonlyArray<number>): void {
+    const order = this.order.slice();
+    for (const p of positions) if (Number.isInteger(p) && order[p] === -1) order[p] = FIXED;
+    this.order = order;
   }
 
   /** The finished image: every token is final, so the overlay has nothing left to mark. */

@@ -1,0 +1,111 @@
+// The gallery's data: pages of items from the library (keyset pagination: each page continues from the last one's
+// cursor), the query that produced them, and the selection. A new query starts over; stale answers are dropped.
+import type { StudioApi } from '../../../../electron/common/contract';
+import type { GalleryFilters, GalleryItem, GallerySort } from '../../../../electron/common/api/library';
+import { SvelteSet } from 'svelte/reactivity';
+import { messageOf } from '../errors';
+
+const PAGE = 120;
+
+export class GalleryState {
+  items = $state.raw<ReadonlyArray<GalleryItem>>([]);
+  total = $state(0);
+  text = $state('');
+  filters = $state<GalleryFilters>({});
+  sort = $state<GallerySort>('newest');
+  loading = $state(false);
+  error = $state<string | null>(null);
+  /** Selected item ids, and the item the detail panel shows. */
+  readonly selected = new SvelteSet<number>();
+  anchor = $state<number | null>(null);
+
+  #api: StudioApi;
+  #cursor: string | null = null;
+  #done = false;
+  #generation = 0;
+
+  constructor(api: StudioApi) {
+    this.#api = api;
+  }
+
+  /** Runs the current query from its first page. */
+  async refresh(): Promise<void> {
+    this.#generation++;
+    this.#cursor = null;
+    this.#done = false;
+    this.items = [];
+    this.total = 0;
+    await this.more();
+  }
+
+  /** Fetches the next page, unless one is on its way or there is none. */
+  async more(): Promise<void> {
+    if (this.loading || this.#done) return;
+    const generation = this.#generation;
+    this.loading = true;
+    this.error = null;
+    const base = {
+      filters: Object.keys(this.filters).length > 0 ? this.filters : undefined,
+      sort: this.sort,
+      limit: PAGE,
+      ...(this.#cursor ? { cursor: this.#cursor } : {}),
+    };
+    try {
+      const text = this.text.trim();
+      const page = text
+        ? await this.#api.call('library.search', { ...base, text })
+        : await this.#api.call('library.list', base);
+      if (generation === this.#generation) {
+        this.items = [...this.items, ...page.items];
+        this.total = page.total;
+        this.#cursor = page.nextCursor;
+        this.#done = page.nextCursor === null;
+      }
+    } catch (error) {
+      if (generation === this.#generation) this.error = messageOf(error);
+    } finally {
+      this.loading = false;
+    }
+    // The query changed while this page was loading (its answer was dropped): fetch the new query's first page.
+    if (generation !== this.#generation) await this.more();
+  }
+
+  /** Click semantics of file managers: plain selects one, Ctrl/Cmd toggles, Shift extends from the anchor. */
+  select(index: number, mode: 'one' | 'toggle' | 'range'): void {
+    const item = this.items[index];
+    if (!item) return;
+    if (mode === 'one') {
+      this.selected.clear();
+      this.selected.add(item.id);
+    } else if (mode === 'toggle') {
+      if (!this.selected.delete(item.id)) this.selected.add(item.id);
+    } else {
+      const from = this.items.findIndex((i) => i.id === this.anchor);
+      const [lo, hi] = from < 0 ? [index, index] : [Math.min(from, index), Math.max(from, index)];
+      for (const i of this.items.slice(lo, hi + 1)) this.selected.add(i.id);
+    }
+    if (mode !== 'range') this.anchor = item.id;
+  }
+
+  isSelected(index: number): boolean {
+    const item = this.items[index];
+    return item !== undefined && this.selected.has(item.id);
+  }
+
+  clearSelection(): void {
+    this.selected.clear();
+    this.anchor = null;
+  }
+
+  /** Applies a change to the loaded items without reloading (favorite, rating). */
+  patch(ids: ReadonlyArray<number>, change: Partial<Pick<GalleryItem, 'favorite' | 'rating'>>): void {
+    this.items = this.items.map((i) => (ids.includes(i.id) ? { ...i, ...change } : i));
+  }
+
+  remove(ids: ReadonlyArray<number>): void {
+    const before = this.items.length;
+    this.items = this.items.filter((i) => !ids.includes(i.id));
+    this.total = Math.max(0, this.total - (before - this.items.length));
+    for (const id of ids) this.selected.delete(id);
+  }
+}

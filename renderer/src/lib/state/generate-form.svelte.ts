@@ -1,0 +1,107 @@
+// The Generate form: what the user typed, turned into a request; and the follow-ups a result offers (reuse its
+// settings, a variation with the same order and a new seed, a re-order with the same seed and a new order).
+import type {
+  CfgSchedule,
+  GenerateRequest,
+  ResolvedSampling,
+  TokenOrder,
+} from '../../../../electron/common/api/generation';
+import type { Result } from './generation.svelte';
+import type { Defaults } from './settings.svelte';
+import { randomSeed } from '../seeds';
+
+export type ReuseParams = Partial<ResolvedSampling> &
+  Readonly<{ prompt: string; seed: number; orderSeed: number; modelId: string }>;
+
+export class GenerateForm {
+  prompt = $state('');
+  /** Empty means a random seed per run. */
+  seed = $state<number | null>(null);
+  orderSeed = $state<number | null>(null);
+  tokensPerStep = $state<number | null>(null);
+  steps = $state<number | null>(null);
+  cfg = $state<number | null>(null);
+  cfgSchedule = $state<CfgSchedule | ''>('');
+  order = $state<TokenOrder | ''>('');
+  count = $state(1);
+  model = $state('');
+
+  canSubmit = $derived(this.prompt.trim().length > 0);
+
+  constructor(defaults: Defaults) {
+    this.applyDefaults(defaults);
+  }
+
+  applyDefaults(d: Defaults): void {
+    this.tokensPerStep = d.tokensPerStep ?? null;
+    this.steps = d.steps ?? null;
+    this.cfg = d.cfg ?? null;
+    this.cfgSchedule = d.cfgSchedule ?? '';
+    this.order = d.order ?? '';
+    this.count = d.count;
+    this.model = d.model ?? '';
+  }
+
+  randomiseSeed(): void {
+    this.seed = randomSeed();
+  }
+
+  /** The request for the engine: fields left empty take the model's defaults (or a random seed). */
+  toRequest(): GenerateRequest {
+    const request: GenerateRequest = { prompt: this.prompt.trim(), count: clampInt(this.count, 1, 16) };
+    if (this.seed !== null) request.seed = this.seed;
+    if (this.orderSeed !== null) request.orderSeed = this.orderSeed;
+    if (this.tokensPerStep !== null) request.tokensPerStep = this.tokensPerStep;
+    if (this.steps !== null) request.steps = this.steps;
+    if (this.cfg !== null) request.cfg = this.cfg;
+    if (this.cfgSchedule) request.cfgSchedule = this.cfgSchedule;
+    if (this.order) request.order = this.order;
+    if (this.model) request.model = this.model;
+    return request;
+  }
+
+  /** Fills the form with exactly what produced a result, so generating again reproduces it. */
+  reuse(result: Result): void {
+    const r = result.request;
+    this.reuseParams({
+      ...r,
+      ...result.sampling,
+      seed: result.image.seed,
+      orderSeed: result.image.orderSeed,
+      modelId: r.model ?? '',
+    });
+  }
+
+  /** The same from a library record's replay parameters. */
+  reuseParams(p: Readonly<ReuseParams>): void {
+    this.prompt = p.prompt;
+    this.seed = p.seed;
+    this.orderSeed = p.orderSeed;
+    this.tokensPerStep = p.tokensPerStep ?? null;
+    this.steps = p.steps ?? null;
+    this.cfg = p.cfg ?? null;
+    this.cfgSchedule = p.cfgSchedule ?? '';
+    this.order = p.order ?? '';
+    this.model = p.modelId;
+    this.count = 1;
+  }
+
+  /** Same order, new noise seed. */
+  variation(result: Result, seed = randomSeed()): GenerateRequest {
+    this.reuse(result);
+    this.seed = seed === result.image.seed ? seed + 1 : seed;
+    return this.toRequest();
+  }
+
+  /** Same noise seed, new order (a random order even if the result was raster: raster has only one order). */
+  reorder(result: Result, orderSeed = randomSeed()): GenerateRequest {
+    this.reuse(result);
+    this.orderSeed = orderSeed === result.image.orderSeed ? orderSeed + 1 : orderSeed;
+    this.order = 'random';
+    return this.toRequest();
+  }
+}
+
+function clampInt(value: number, lo: number, hi: number): number {
+  return Number.isFinite(value) ? Math.min(hi, Math.max(lo, Math.round(value))) : lo;
+}

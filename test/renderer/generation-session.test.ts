@@ -1,0 +1,177 @@
+import { describe, expect, it } from 'vitest';
+import type { StudioApi, StudioEvent } from '../../electron/common/contract';
+import type { GenerationProgress } from '../../electron/common/api/generation';
+import { GenerationSession } from '../../renderer/src/lib/state/generation.svelte';
+import { SettingsState } from '../../renderer/src/lib/state/settings.svelte';
+
+type Call = { name: string; request: unknown };
+
+/** A host that answers calls from a table and lets the test emit events, also from inside a call. */
+function fakeApi(answers: Record<string, (request: unknown) => unknown>) {
+  const listeners = new Set<(event: StudioEvent) => void>();
+  const calls: Array<Call> = [];
+  const emit = (data: GenerationProgress) => {
+    for (const l of listeners) l({ type: 'generation.progress', data } as StudioEvent);
+  };
+  const api = {
+    async call(name: string, request: unknown) {
+      calls.push({ name, request });
+      const answer = answers[name];
+      if (!answer) throw Object.assign(new Error(`no ${name}`), { code: 'UNKNOWN_CALL' });
+      return answer(request);
+    },
+    subscribe(listener: (event: StudioEvent) => void) {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
+  } as unknown as StudioApi;
+  return { api, calls, emit };
+}
+
+const sampling = { tokensPerStep: 2, steps: 4, cfg: 3, cfgSchedule: 'linear', order: 'random' } as const;
+const prefill = (jobId: string, fixed: Array<number> = []): GenerationProgress => ({
+  jobId,
+  status: 'prefill',
+  kind: 'generate',
+  model: 'm',
+  ep: 'cpu',
+  grid: [2, 2],
+  width: 8,
+  height: 8,
+  count: 1,
+  groups: 2,
+  sampling,
+  fixed,
+  warnings: [],
+});
+const group = (jobId: string, g: number, positions: Array<number>, preview = true): GenerationProgress => ({
+  jobId,
+  status: 'group',
+  group: g,
+  groups: 2,
+  positions,
+  committed: g * 2,
+  total: 4,
+  elapsedMs: g * 10,
+  previews: preview ? [{ png: `P${g}`, width: 8, height: 8 }] : undefined,
+});
+
+describe('generation session', () => {
+  it('follows a job from submit to done, including events that beat the submit answer', async () => {
+    let t = 0;
+    const { api, emit } = fakeApi({
+      'generation.generate': () => {
+        emit({ jobId: 'j1', status: 'queued', position: 0 });
+        return { jobId: 'j1', position: 0 };
+      },
+      'library.get': () => ({ file: 'images/a.png' }),
+    });
+    const timings: Array<number> = [];
+    const session = new GenerationSession(api, { clock: () => (t += 100), onDone: (d) => timings.push(d.seconds) });
+    await session.generate({ prompt: 'a red circle', tokensPerStep: 2 });
+    expect(session.jobId).toBe('j1');
+    expect(session.progress.phase).toBe('queued');
+    emit(prefill('j1'));
+    emit(group('other-job', 1, [0, 1]));
+    emit(group('j1', 1, [0, 3]));
+    expect(session.previewCount).toBe(1);
+    expect(session.canvas.preview).toBe('data:image/png;base64,P1');
+    expect(Array.from(session.canvas.order)).toEqual([0, -1, -1, 0]);
+    emit(group('j1', 2, [1, 2], false));
+    expect(session.progress.group).toBe(2);
+    emit({ jobId: 'j1', status: 'decode' });
+    emit({
+      jobId: 'j1',
+      status: 'done',
+      images: [{ id: '7', file: '/data/images/a.png', seed: 1, orderSeed: 2, width: 8, height: 8 }],
+      model: 'm',
+      ep: 'cpu',
+      seconds: 1.5,
+      firstPreviewMs: 10,
+      warnings: [],
+    });
+    expect(session.busy).toBe(false);
+    expect(session.results).toHaveLength(1);
+    expect(session.results[0]!.request.prompt).toBe('a red circle');
+    expect(session.results[0]!.sampling).toEqual(sampling);
+    expect(timings).toEqual([1.5]);
+    await new Promise((r) => setTimeout(r, 0));
+    expect(session.results[0]!.src).toBe('./files/images/a.png');
+  });
+
+  it('keeps a cancelled job resumable and resumes without losing committed tokens', async () => {
+    const { api, calls, emit } = fakeApi({
+      'generation.generate': () => ({ jobId: 'j2', position: 0 }),
+      'generation.cancel': () => ({ cancelled: true, state: 'cancelled' }),
+      'generation.resume': () => ({ jobId: 'j2', position: 0 }),
+      'generation.decodePartial': () => ({ images: [{ png: 'D', width: 8, height: 8 }], committed: 2, total: 4 }),
+    });
+    const session = new GenerationSession(api, { clock: () => 0 });
+    await session.generate({ prompt: 'p' });
+    emit(prefill('j2'));
+    emit(group('j2', 1, [0, 1]));
+    await session.cancel();
+    emit({ jobId: 'j2', status: 'cancelled', committed: 2, total: 4, resumable: true });
+    expect(session.stopped).toEqual({ committed: 2, total: 4, resumable: true, reason: 'cancelled' });
+    await session.decodeAsIs();
+    expect(session.canvas.preview).toBe('data:image/png;base64,D');
+    await session.resume();
+    expect(session.stopped).toBeNull();
+    expect(session.progress.running).toBe(true);
+    emit(prefill('j2', [0, 1]));
+    expect(Array.from(session.canvas.order)).toEqual([0, 0, -1, -1]);
+    emit(group('j2', 2, [2, 3]));
+    expect(session.canvas.committed).toBe(4);
+    expect(calls.map((c) => c.name)).toEqual([
+      'generation.generate',
+      'generation.cancel',
+      'generation.decodePartial',
+      'generation.resume',
+    ]);
+  });
+
+  it('shows a failed submit in place and stays usable', async () => {
+    const { api } = fakeApi({});
+    const session = new GenerationSession(api, { clock: () => 0 });
+    await session.generate({ prompt: 'p' });
+    expect(session.error).toBe('no generation.generate');
+    expect(session.busy).toBe(false);
+  });
+
+  it('marks the kept tokens of an edit as fixed', async () => {
+    const { api, emit } = fakeApi({ 'generation.edit': () => ({ jobId: 'e', position: 0 }) });
+    const session = new GenerationSession(api, { clock: () => 0 });
+    await session.edit({
+      prompt: 'p',
+      image: { kind: 'data', base64: 'AA==' },
+      mask: { kind: 'data', base64: 'AA==' },
+    });
+    emit(prefill('e', [0, 2]));
+    expect(session.canvas.committed).toBe(2);
+    expect(Array.from(session.canvas.order)).toEqual([-2, -1, -2, -1]);
+  });
+});
+
+describe('settings', () => {
+  it('keeps valid defaults and timings, and ignores damaged storage', () => {
+    const store = new Map<string, string>();
+    const storage = {
+      getItem: (k: string) => store.get(k) ?? null,
+      setItem: (k: string, v: string) => store.set(k, v),
+    };
+    const s = new SettingsState(storage);
+    s.setDefaults({ tokensPerStep: 4, cfg: 3.5 });
+    expect(() => s.setDefaults({ count: 99 })).toThrow();
+    s.recordTiming('m', 4, 1200);
+    const again = new SettingsState(storage);
+    expect(again.defaults).toEqual({ count: 1, tokensPerStep: 4, cfg: 3.5 });
+    expect(again.timingFor('m', 4)).toBe(1200);
+    expect(again.timingFor('m', 8)).toBeNull();
+    store.set('vgt.settings', '{not json');
+    expect(new SettingsState(storage).defaults).toEqual({ count: 1 });
+    store.set('vgt.settings', JSON.stringify({ defaults: { count: 'x' }, timings: { m: { 4: 5 } } }));
+    const damaged = new SettingsState(storage);
+    expect(damaged.defaults).toEqual({ count: 1 });
+    expect(damaged.timingFor('m', 4)).toBe(5);
+  });
+});
