@@ -127,3 +127,32 @@ export async function getProviderReport(preference: string | undefined): Promise
     preference: preference?.trim() ? preference.trim() : null,
   };
 }
+
+/** The providers to try, best first: VGT_EP's order, only those that initialise here, CPU always last. */
+export async function providerCandidates(preference: string | undefined): Promise<Array<ProviderId>> {
+  const statuses = await probeProviders();
+  return parsePreference(preference).order.filter((id) => statuses.find((s) => s.id === id)?.available);
+}
+
+export type Fallback = Readonly<{ ep: ProviderId; reason: string }>;
+
+/**
+ * Runs `attempt` on each provider in turn until one succeeds; every failure is reported through `onFallback`
+ * (the user sees why a faster provider was skipped). Throws the last provider's error when all fail.
+ */
+export async function withFallback<T>(
+  candidates: ReadonlyArray<ProviderId>,
+  attempt: (ep: ProviderId) => Promise<T>,
+  onFallback: (fallback: Fallback) => void,
+): Promise<Readonly<{ value: T; ep: ProviderId }>> {
+  let lastError: unknown = new Error('no execution provider is available');
+  for (const ep of candidates) {
+    try {
+      return { value: await attempt(ep), ep };
+    } catch (error) {
+      lastError = error;
+      onFallback({ ep, reason: firstLine((error as Error)?.message ?? String(error)) });
+    }
+  }
+  throw lastError;
+}

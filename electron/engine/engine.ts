@@ -1,0 +1,480 @@
+// The engine: loads a bundle on the best provider that works (falling back with a reason), and runs jobs on it:
+// generation and edits (with previews, cancel and resumable checkpoints), reconstruction, and partial decodes.
+// It is transport-free; engine/worker.ts runs it off the host's event loop.
+import type {
+  EditSummary,
+  GenerationProgress,
+  InlinePng,
+  ProviderId,
+  ReconstructResult,
+  ResolvedSampling,
+  Sampling,
+} from '../common/contract';
+import { StudioError, toErrorPayload, type ErrorPayload } from '../common/errors';
+import { validateBundle, type Bundle } from './bundle';
+import { createOrtSession, type SessionFactory } from './graphs';
+import {
+  encodePng,
+  encodeScaledPng,
+  loadModelImage,
+  maskToCells,
+  rgbToTensor,
+  tensorToRgb,
+  inspectImage,
+  type Rgb,
+} from './image';
+import { latentPca, psnr, ssim, tokenErrors } from './metrics';
+import { loadModel, type LoadedModel } from './model';
+import { providerCandidates, withFallback, type Fallback } from './providers';
+import { shuffled } from './rng';
+import {
+  gridToLatents,
+  groupSizes,
+  initialState,
+  latentsToGrid,
+  sample,
+  seededNoise,
+  type SamplePlan,
+  type SampleState,
+} from './sampler';
+
+/** Everything a resume needs: the plan (orders, fixed cells, text) and what was committed. */
+export type Checkpoint = Readonly<{
+  plan: SamplePlan;
+  state: SampleState;
+  seeds: ReadonlyArray<number>;
+  orderSeeds: ReadonlyArray<number>;
+  /** The prompt as the model saw it (trimmed, maybe truncated). */
+  prompt: string;
+  warnings: ReadonlyArray<string>;
+  /** An edit's input pixels and kept cells, for the unmasked PSNR at the end. */
+  edit: Readonly<{ source: Rgb; kept: number }> | null;
+}>;
+
+export type EditInput = Readonly<{ image: Uint8Array; mask: Uint8Array; threshold: number }>;
+
+export type EngineJob = Readonly<{
+  jobId: string;
+  kind: 'generate' | 'edit';
+  bundleDir: string;
+  modelId: string;
+  prompt: string;
+  sampling: Sampling;
+  seeds: ReadonlyArray<number>;
+  orderSeeds: ReadonlyArray<number>;
+  previews: boolean;
+  edit?: EditInput;
+  /** Continue a cancelled or failed job. */
+  checkpoint?: Checkpoint;
+}>;
+
+type WithoutJob<T> = T extends unknown ? Omit<T, 'jobId'> : never;
+/** The engine's share of a job's progress (the runner adds queued, done, error and cancelled). */
+export type EngineProgress = WithoutJob<Extract<GenerationProgress, { status: 'prefill' | 'group' | 'decode' }>>;
+
+export type EngineImage = Readonly<{ png: Uint8Array; seed: number; orderSeed: number; width: number; height: number }>;
+
+export type EngineOutcome =
+  | Readonly<{
+      status: 'done';
+      images: ReadonlyArray<EngineImage>;
+      ep: ProviderId;
+      sampling: ResolvedSampling;
+      prompt: string;
+      seconds: number;
+      firstPreviewMs: number | null;
+      warnings: ReadonlyArray<string>;
+      edit: EditSummary | null;
+    }>
+  | Readonly<{ status: 'cancelled'; checkpoint: Checkpoint; committed: number; total: number }>;
+
+/** A failed job: its typed error, and what it had committed (resumable when it has groups). */
+export class JobError extends StudioError {
+  readonly checkpoint: Checkpoint | null;
+
+  constructor(payload: ErrorPayload, checkpoint: Checkpoint | null) {
+    super(payload.code, payload.message);
+    this.name = 'JobError';
+    this.checkpoint = checkpoint;
+  }
+}
+
+export type EngineOptions = Readonly<{
+  /** VGT_EP. */
+  preference?: string;
+  /** The providers to try, in order, instead of the available ones of `preference` (tests, benchmarks). */
+  providers?: ReadonlyArray<ProviderId>;
+  /** Threads per graph run (0: onnxruntime's default). */
+  threads?: number;
+  /** Remembers verified bundle hashes across runs. */
+  hashCacheFile?: string;
+  /** Minimum time between two previews; the engine also keeps previews under ~20 % of the time. */
+  previewIntervalMs?: number;
+  sessionFactory?: SessionFactory;
+  /** A provider was skipped (session creation or its first run failed). */
+  onFallback?: (fallback: Fallback) => void;
+}>;
+
+export type EngineStatusInfo = Readonly<{
+  ep: ProviderId | null;
+  model: Readonly<{ dir: string; id: string; name: string }> | null;
+  fallbacks: ReadonlyArray<Fallback>;
+}>;
+
+const PREVIEW_INTERVAL_MS = 200;
+
+function resolveSampling(bundle: Bundle, sampling: Sampling): ResolvedSampling {
+  const d = bundle.manifest.sampling;
+  const [h, w] = bundle.manifest.image.grid;
+  const resolved: ResolvedSampling = {
+    tokensPerStep: sampling.tokensPerStep ?? d.tokensPerStep,
+    steps: sampling.steps ?? d.steps,
+    cfg: sampling.cfg ?? d.cfg,
+    cfgSchedule: sampling.cfgSchedule ?? d.cfgSchedule,
+    order: sampling.order ?? d.order,
+  };
+  if (resolved.tokensPerStep > h * w) {
+    throw new StudioError(
+      'INVALID_PAYLOAD',
+      `tokensPerStep ${resolved.tokensPerStep} is larger than the model's ${h * w} tokens (a ${h}×${w} grid); use 1 to ${h * w}.`,
+    );
+  }
+  return resolved;
+}
+
+async function toInlinePng(rgb: Rgb): Promise<InlinePng> {
+  return { png: Buffer.from(await encodePng(rgb)).toString('base64'), width: rgb.width, height: rgb.height };
+}
+
+export class Engine {
+  readonly #options: EngineOptions;
+  #loaded: Readonly<{ dir: string; model: LoadedModel }> | null = null;
+  #loading: Promise<LoadedModel> | null = null;
+  readonly #fallbacks: Array<Fallback> = [];
+  readonly #cancelled = new Set<string>();
+
+  constructor(options: EngineOptions = {}) {
+    this.#options = options;
+  }
+
+  status(): EngineStatusInfo {
+    const loaded = this.#loaded;
+    return {
+      ep: loaded?.model.graphs.ep ?? null,
+      model: loaded
+        ? { dir: loaded.dir, id: loaded.model.bundle.manifest.id, name: loaded.model.bundle.manifest.name }
+        : null,
+      fallbacks: [...this.#fallbacks],
+    };
+  }
+
+  /** The model of a bundle folder: validated (hashes once), sessions created once, the previous model released. */
+  async model(bundleDir: string): Promise<LoadedModel> {
+    if (this.#loaded?.dir === bundleDir) return this.#loaded.model;
+    // One load at a time; a second caller for the same folder shares it.
+    while (this.#loading) await this.#loading.catch(() => undefined);
+    if (this.#loaded?.dir === bundleDir) return this.#loaded.model;
+    this.#loading = this.#load(bundleDir);
+    try {
+      return await this.#loading;
+    } finally {
+      this.#loading = null;
+    }
+  }
+
+  async #load(bundleDir: string): Promise<LoadedModel> {
+    const bundle = await validateBundle(bundleDir, { hashes: 'verify', cacheFile: this.#options.hashCacheFile });
+    const previous = this.#loaded;
+    this.#loaded = null;
+    await previous?.model.graphs.release();
+    const candidates = this.#options.providers ?? (await providerCandidates(this.#options.preference));
+    const { value } = await withFallback(
+      candidates,
+      async (ep) => {
+        const model = await loadModel(
+          bundle,
+          ep,
+          { threads: this.#options.threads },
+          this.#options.sessionFactory ?? createOrtSession,
+        );
+        try {
+          await warmUp(model);
+        } catch (error) {
+          await model.graphs.release();
+          throw error;
+        }
+        return model;
+      },
+      (fallback) => {
+        this.#fallbacks.push(fallback);
+        this.#options.onFallback?.(fallback);
+      },
+    ).catch((error: unknown) => {
+      if (error instanceof StudioError && error.code === 'MODEL_INVALID') throw error;
+      const tried = this.#fallbacks.map((f) => `${f.ep}: ${f.reason}`).join('; ');
+      throw new StudioError('PROVIDER_FAILED', `No execution provider could run this model (${tried}).`, {
+        cause: error,
+      });
+    });
+    this.#loaded = { dir: bundleDir, model: value };
+    return value;
+  }
+
+  cancel(jobId: string): void {
+    this.#cancelled.add(jobId);
+  }
+
+  async run(job: EngineJob, onProgress: (progress: EngineProgress) => void): Promise<EngineOutcome> {
+    this.#cancelled.delete(job.jobId);
+    const model = await this.model(job.bundleDir);
+    const started = performance.now();
+    const { bundle, graphs, tables } = model;
+    const { grid, size } = bundle.manifest.image;
+    const cells = grid[0] * grid[1];
+    const checkpoint = job.checkpoint ?? (await this.#plan(model, job));
+    const { plan, state } = checkpoint;
+    const B = plan.orders.length;
+    const total = cells;
+    const groups = groupSizes(plan.orders[0]?.length ?? 0, plan.sampling.tokensPerStep).length;
+    const fixed = Array.from(state.known.keys()).filter((cell) => state.known[cell] === 1);
+    onProgress({
+      status: 'prefill',
+      kind: job.kind,
+      model: job.modelId,
+      ep: graphs.ep,
+      grid,
+      width: size,
+      height: size,
+      count: B,
+      groups,
+      sampling: plan.sampling,
+      fixed,
+      warnings: [...checkpoint.warnings],
+    });
+
+    let firstPreviewMs: number | null = null;
+    let lastPreviewAt = -Infinity;
+    let previewCost = 0;
+    const interval = this.#options.previewIntervalMs ?? PREVIEW_INTERVAL_MS;
+    try {
+      await sample(graphs, tables, plan, state, seededNoise(checkpoint.seeds), {
+        shouldStop: () => this.#cancelled.has(job.jobId),
+        onGroup: async (report) => {
+          const now = performance.now();
+          const last = report.group + 1 === report.groups;
+          const wantPreview =
+            job.previews &&
+            !last &&
+            (firstPreviewMs === null || now - lastPreviewAt >= Math.max(interval, 4 * previewCost));
+          let previews: Array<InlinePng> | undefined;
+          if (wantPreview) {
+            previews = await this.#decode(model, state.latents);
+            const done = performance.now();
+            previewCost = done - now;
+            lastPreviewAt = done;
+            firstPreviewMs ??= done - started;
+          }
+          onProgress({
+            status: 'group',
+            group: report.group + 1,
+            groups: report.groups,
+            positions: Array.from(report.cells[0] ?? []),
+            committed: state.known.reduce((a, b) => a + b, 0),
+            total,
+            elapsedMs: performance.now() - started,
+            ...(previews ? { previews } : {}),
+          });
+        },
+      });
+    } catch (error) {
+      const payload = toErrorPayload(error);
+      const committed = state.known.reduce((a, b) => a + b, 0);
+      if (payload.code === 'CANCELLED') return { status: 'cancelled', checkpoint, committed, total };
+      throw new JobError(payload, checkpoint);
+    } finally {
+      this.#cancelled.delete(job.jobId);
+    }
+
+    onProgress({ status: 'decode' });
+    const rgbs = await this.#decodeRgb(model, state.latents).catch((error: unknown) => {
+      throw new JobError(toErrorPayload(error), checkpoint);
+    });
+    const images = await Promise.all(
+      rgbs.map(async (rgb, b) => ({
+        png: await encodePng(rgb),
+        seed: checkpoint.seeds[b] ?? 0,
+        orderSeed: checkpoint.orderSeeds[b] ?? 0,
+        width: rgb.width,
+        height: rgb.height,
+      })),
+    );
+    let edit: EditSummary | null = null;
+    if (checkpoint.edit) {
+      const [h, w] = grid;
+      const stride = size / w;
+      const kept = new Set(plan.fixed);
+      const keptPixel = (pixel: number): boolean =>
+        kept.has(Math.floor(Math.floor(pixel / size) / stride) * w + Math.floor((pixel % size) / stride));
+      edit = {
+        keptTokens: checkpoint.edit.kept,
+        regeneratedTokens: h * w - checkpoint.edit.kept,
+        unmaskedPsnr: psnr(images0(rgbs), checkpoint.edit.source, keptPixel),
+      };
+    }
+    return {
+      status: 'done',
+      images,
+      ep: graphs.ep,
+      sampling: plan.sampling,
+      prompt: checkpoint.prompt,
+      seconds: (performance.now() - started) / 1000,
+      firstPreviewMs,
+      warnings: checkpoint.warnings,
+      edit,
+    };
+  }
+
+  /** A fresh job's plan: text ids, per-image orders, and for an edit the encoded image and the kept cells. */
+  async #plan(model: LoadedModel, job: EngineJob): Promise<Checkpoint> {
+    const { bundle, tables, prompts, graphs } = model;
+    const sampling = resolveSampling(bundle, job.sampling);
+    const { grid, size } = bundle.manifest.image;
+    const cells = grid[0] * grid[1];
+    const encoded = prompts.encode(job.prompt);
+    const warnings = encoded.warning ? [encoded.warning] : [];
+    const B = job.seeds.length;
+    const state = initialState(B, cells, tables.dZ);
+    let generate = Array.from({ length: cells }, (_, i) => i);
+    let fixed: Array<number> = [];
+    let edit: Checkpoint['edit'] = null;
+    if (job.edit) {
+      if (!graphs.encode) {
+        throw new StudioError(
+          'MODEL_INVALID',
+          'This model has no image encoder (vgtae_encode): it cannot edit images.',
+        );
+      }
+      const source = await loadModelImage(job.edit.image, size);
+      const shape = await inspectImage(job.edit.image);
+      const masked = await maskToCells(job.edit.mask, shape, size, grid, job.edit.threshold);
+      generate = generate.filter((cell) => masked[cell] === 1);
+      fixed = Array.from({ length: cells }, (_, i) => i).filter((cell) => masked[cell] === 0);
+      if (generate.length === 0) {
+        throw new StudioError(
+          'INVALID_PAYLOAD',
+          `The mask marks no token for regeneration: no cell of the ${grid[0]}×${grid[1]} grid is at least ${Math.round(job.edit.threshold * 100)} % white.`,
+        );
+      }
+      if (sampling.tokensPerStep > generate.length) {
+        throw new StudioError(
+          'INVALID_PAYLOAD',
+          `tokensPerStep ${sampling.tokensPerStep} is larger than the ${generate.length} masked tokens; use 1 to ${generate.length}.`,
+        );
+      }
+      const [latents] = gridToLatents(await graphs.encode(rgbToTensor(source), 1), 1, tables.dZ, cells) as [
+        Float32Array,
+      ];
+      for (const lat of state.latents) lat.set(latents);
+      for (const cell of fixed) state.known[cell] = 1;
+      // Unknown cells start neutral (zero), exactly as a fresh generation.
+      for (const lat of state.latents)
+        for (const cell of generate) lat.fill(0, cell * tables.dZ, (cell + 1) * tables.dZ);
+      edit = { source, kept: fixed.length };
+    }
+    const orders = job.orderSeeds.map((orderSeed) =>
+      sampling.order === 'raster' ? Int32Array.from(generate) : shuffled(generate, orderSeed),
+    );
+    return {
+      plan: { sampling, cond: encoded.cond, uncond: encoded.uncond, fixed, orders },
+      state,
+      seeds: job.seeds,
+      orderSeeds: job.orderSeeds,
+      prompt: encoded.prompt,
+      warnings,
+      edit,
+    };
+  }
+
+  async #decodeRgb(model: LoadedModel, latents: ReadonlyArray<Float32Array>): Promise<Array<Rgb>> {
+    const { grid, size } = model.bundle.manifest.image;
+    const cells = grid[0] * grid[1];
+    const image = await model.graphs.decode(latentsToGrid(latents, model.tables.dZ, cells), latents.length, grid);
+    return latents.map((_, b) => tensorToRgb(image, size, size, b * 3 * size * size));
+  }
+
+  async #decode(model: LoadedModel, latents: ReadonlyArray<Float32Array>): Promise<Array<InlinePng>> {
+    return Promise.all((await this.#decodeRgb(model, latents)).map(toInlinePng));
+  }
+
+  /** Decodes a checkpoint's committed tokens as they are (unfilled tokens neutral). */
+  async decodeCheckpoint(bundleDir: string, checkpoint: Checkpoint): Promise<Array<InlinePng>> {
+    return this.#decode(await this.model(bundleDir), checkpoint.state.latents);
+  }
+
+  async reconstruct(bundleDir: string, modelId: string, imageBytes: Uint8Array): Promise<ReconstructResult> {
+    const model = await this.model(bundleDir);
+    const { graphs, tables, bundle } = model;
+    if (!graphs.encode) {
+      throw new StudioError(
+        'MODEL_INVALID',
+        'This model has no image encoder (vgtae_encode): it cannot reconstruct images.',
+      );
+    }
+    const started = performance.now();
+    const { grid, size } = bundle.manifest.image;
+    const cells = grid[0] * grid[1];
+    const input = await loadModelImage(imageBytes, size);
+    const z = await graphs.encode(rgbToTensor(input), 1);
+    const output = tensorToRgb(await graphs.decode(z, 1, grid), size, size);
+    const [latents] = gridToLatents(z, 1, tables.dZ, cells) as [Float32Array];
+    const pca = latentPca(latents, tables.dZ, grid);
+    const scale = Math.max(1, Math.floor(size / grid[1]));
+    return {
+      model: modelId,
+      input: await toInlinePng(input),
+      output: await toInlinePng(output),
+      psnr: psnr(input, output),
+      ssim: ssim(input, output),
+      tokens: grid,
+      tokenErrors: tokenErrors(input, output, grid),
+      pca: {
+        png: Buffer.from(await encodeScaledPng(pca, scale)).toString('base64'),
+        width: pca.width * scale,
+        height: pca.height * scale,
+      },
+      seconds: (performance.now() - started) / 1000,
+    };
+  }
+
+  async dispose(): Promise<void> {
+    const loaded = this.#loaded;
+    this.#loaded = null;
+    await loaded?.model.graphs.release();
+  }
+}
+
+function images0(rgbs: ReadonlyArray<Rgb>): Rgb {
+  const [first] = rgbs;
+  if (!first) throw new StudioError('INTERNAL', 'The decoder returned no image.');
+  return first;
+}
+
+/** One tiny run of every graph: a provider that creates sessions but cannot run them fails here, not mid-job. */
+async function warmUp(model: LoadedModel): Promise<void> {
+  const { graphs, tables, bundle } = model;
+  const { hidden: H, dZ } = tables;
+  const W = bundle.manifest.architecture.headWidth;
+  await graphs.lmStep({
+    embeds: new Float32Array(H),
+    rows: 1,
+    length: 1,
+    mask: BigInt64Array.of(1n),
+    positions: BigInt64Array.of(0n),
+    past: null,
+  });
+  await graphs.latentIn(new Float32Array(dZ), new Float32Array(H), 1);
+  await graphs.headCond(new Float32Array(H), 1);
+  await graphs.headVelocity(new Float32Array(dZ), new Float32Array(1), new Float32Array(W), 1);
+  const [h, w] = bundle.manifest.image.grid;
+  await graphs.decode(new Float32Array(dZ * h * w), 1, [h, w]);
+}

@@ -1,0 +1,146 @@
+// Image I/O for the engine: any PNG/JPEG/WebP (EXIF orientation applied, alpha flattened onto white) to the model's
+// square input, masks to token grids, and model output to deterministic PNG bytes.
+// The one rule for sizes: scale so the shorter side equals the model's size, then crop the centre square.
+/* eslint-disable @typescript-eslint/no-non-null-assertion -- pixel kernels: every index is in range by construction (noUncheckedIndexedAccess cannot see it) */
+import sharp from 'sharp';
+import { StudioError } from '../common/errors';
+import type { Grid } from './bundle';
+
+/** Larger inputs are refused before decoding: 16384 px a side, 2^28 pixels (sharp's own default limit). */
+export const MAX_INPUT_SIDE = 16384;
+export const MAX_INPUT_PIXELS = 2 ** 28;
+const FORMATS = new Set(['png', 'jpeg', 'webp']);
+
+export type Rgb = Readonly<{ width: number; height: number; data: Uint8Array }>;
+
+function invalid(message: string, cause?: unknown): StudioError {
+  return new StudioError('IMAGE_INVALID', message, cause === undefined ? undefined : { cause });
+}
+
+/** Checks what the header says (format, size) without decoding the pixels. Returns the displayed size. */
+export async function inspectImage(
+  bytes: Uint8Array,
+  what = 'The image',
+): Promise<Readonly<{ width: number; height: number; format: string }>> {
+  if (bytes.byteLength === 0) throw invalid(`${what} is empty (0 bytes).`);
+  const meta = await sharp(bytes, { limitInputPixels: false })
+    .metadata()
+    .catch((error: unknown) => {
+      throw invalid(`${what} cannot be read: ${(error as Error).message}. Use a PNG, JPEG or WebP file.`, error);
+    });
+  if (!meta.format || !FORMATS.has(meta.format)) {
+    throw invalid(`${what} is ${meta.format ?? 'of an unknown format'}; use a PNG, JPEG or WebP file.`);
+  }
+  const rotated = (meta.orientation ?? 1) >= 5;
+  const width = (rotated ? meta.height : meta.width) ?? 0;
+  const height = (rotated ? meta.width : meta.height) ?? 0;
+  if (width < 1 || height < 1) throw invalid(`${what} has no pixels (${width}×${height}).`);
+  if (width > MAX_INPUT_SIDE || height > MAX_INPUT_SIDE || width * height > MAX_INPUT_PIXELS) {
+    throw invalid(
+      `${what} is ${width}×${height} pixels; the studio reads images up to ${MAX_INPUT_SIDE} px a side and ${MAX_INPUT_PIXELS / 2 ** 20} megapixels.`,
+    );
+  }
+  return { width, height, format: meta.format };
+}
+
+async function toSquare(bytes: Uint8Array, size: number, what: string, channels: 1 | 3): Promise<Uint8Array> {
+  try {
+    let pipeline = sharp(bytes, { failOn: 'error', limitInputPixels: MAX_INPUT_PIXELS })
+      .rotate()
+      .flatten({ background: channels === 3 ? '#ffffff' : '#000000' })
+      .resize(size, size, { fit: 'cover', position: 'centre', kernel: 'lanczos3' });
+    pipeline = channels === 1 ? pipeline.greyscale() : pipeline.removeAlpha();
+    const { data, info } = await pipeline.raw().toBuffer({ resolveWithObject: true });
+    if (info.channels !== channels) throw new Error(`decoded ${info.channels} channels`);
+    return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+  } catch (error) {
+    throw invalid(`${what} cannot be decoded: ${(error as Error).message}.`, error);
+  }
+}
+
+/** An input image as the model sees it: size × size RGB (cover-resized, centre-cropped). */
+export async function loadModelImage(bytes: Uint8Array, size: number): Promise<Rgb> {
+  await inspectImage(bytes);
+  return { width: size, height: size, data: await toSquare(bytes, size, 'The image', 3) };
+}
+
+/** RGB bytes → the encoder's input [1, 3, size, size] in [-1, 1]. */
+export function rgbToTensor(rgb: Rgb): Float32Array {
+  const n = rgb.width * rgb.height;
+  const out = new Float32Array(3 * n);
+  for (let i = 0; i < n; i++) {
+    for (let c = 0; c < 3; c++) out[c * n + i] = rgb.data[3 * i + c]! / 127.5 - 1;
+  }
+  return out;
+}
+
+/** Decoder output [3, h, w] in [-1, 1] → RGB bytes, as the reference: clamp(127.5·x + 128, 0, 255), truncated. */
+export function tensorToRgb(image: Float32Array, width: number, height: number, offset = 0): Rgb {
+  const n = width * height;
+  const data = new Uint8Array(3 * n);
+  const f = Math.fround;
+  for (let i = 0; i < n; i++) {
+    for (let c = 0; c < 3; c++) {
+      const value = f(f(127.5 * image[offset + c * n + i]!) + 128);
+      data[3 * i + c] = Math.trunc(Math.min(255, Math.max(0, value)));
+    }
+  }
+  return { width, height, data };
+}
+
+/** PNG bytes of RGB pixels; the same pixels always give the same bytes (fixed settings, no metadata). */
+export async function encodePng(rgb: Rgb): Promise<Uint8Array> {
+  const buffer = await sharp(rgb.data, { raw: { width: rgb.width, height: rgb.height, channels: 3 } })
+    .png({ compressionLevel: 6, adaptiveFiltering: false, palette: false })
+    .toBuffer();
+  return new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength);
+}
+
+/** A small RGB image scaled up with nearest-neighbour (token maps, PCA) so each token stays a crisp square. */
+export async function encodeScaledPng(rgb: Rgb, scale: number): Promise<Uint8Array> {
+  const buffer = await sharp(rgb.data, { raw: { width: rgb.width, height: rgb.height, channels: 3 } })
+    .resize(rgb.width * scale, rgb.height * scale, { kernel: 'nearest' })
+    .png({ compressionLevel: 6, adaptiveFiltering: false })
+    .toBuffer();
+  return new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength);
+}
+
+/**
+ * A mask image → the cells to regenerate: white (≥ 128 after flattening onto black) marks pixels; a cell is
+ * regenerated when at least `threshold` of its pixels are marked. The mask must have the image's aspect ratio
+ * (then any size works: it is scaled with the image's rule); another shape is refused rather than guessed.
+ */
+export async function maskToCells(
+  mask: Uint8Array,
+  image: Readonly<{ width: number; height: number }>,
+  size: number,
+  grid: Grid,
+  threshold: number,
+): Promise<Uint8Array> {
+  const meta = await inspectImage(mask, 'The mask');
+  const ratio = meta.width / meta.height / (image.width / image.height);
+  if (Math.abs(ratio - 1) > 0.01) {
+    throw invalid(
+      `The mask is ${meta.width}×${meta.height} but the image is ${image.width}×${image.height}; the mask must have the image's shape (any size with the same aspect ratio).`,
+    );
+  }
+  const pixels = await toSquare(mask, size, 'The mask', 1);
+  const [h, w] = grid;
+  const cellH = size / h;
+  const cellW = size / w;
+  const cells = new Uint8Array(h * w);
+  for (let r = 0; r < h; r++) {
+    for (let c = 0; c < w; c++) {
+      let marked = 0;
+      let total = 0;
+      for (let y = Math.floor(r * cellH); y < Math.floor((r + 1) * cellH); y++) {
+        for (let x = Math.floor(c * cellW); x < Math.floor((c + 1) * cellW); x++) {
+          total++;
+          if (pixels[y * size + x]! >= 128) marked++;
+        }
+      }
+      cells[r * w + c] = total > 0 && marked / total >= threshold ? 1 : 0;
+    }
+  }
+  return cells;
+}
