@@ -19,6 +19,8 @@ export type StudioOptions = Readonly<{
   mode: StudioMode;
   env?: NodeJS.ProcessEnv;
   electronVersion?: string | null;
+  /** Folders of built-in model bundles (default: the packaged app's resources, then native-models/bundles). */
+  builtinBundles?: ReadonlyArray<string>;
 }>;
 
 export type Studio = Readonly<{
@@ -37,7 +39,7 @@ export function createStudio(options: StudioOptions): Studio {
     env: options.env ?? process.env,
     electronVersion: options.electronVersion ?? null,
     events: new EventHub(),
-    models: new ModelRegistry({ home: options.home }),
+    models: new ModelRegistry({ home: options.home, builtinRoots: options.builtinBundles }),
     library: createLibraryService(options.home, {
       onChange: (change) => forwardLibraryChange(services.events, change),
     }),
