@@ -28,11 +28,11 @@ $PY -m vgt.train.stage0 --config "$CONFIG" --steps "$S0_STEPS" --batch 16 --lr 1
 
 say "VGT-AE stage 1"
 $PY -m vgt.train.ae --stage 1 --config "$CONFIG" --stage0 "$RUNS/stage0/ckpt.pt" --steps "$AE1_STEPS" \
-  --batch "$AE_BATCH" --lr 5e-4 --warmup 100 --eval-every 250 --eval-batch 32 --save-every 50 --out "$RUNS/ae1"
+  --batch "$AE_BATCH" --lr 5e-4 --warmup 100 --eval-every 100 --eval-batch 32 --save-every 50 --out "$RUNS/ae1"
 
 say "VGT-AE stage 2"
 $PY -m vgt.train.ae --stage 2 --config "$CONFIG" --init "$RUNS/ae1/ckpt.pt" --sigma "$SIGMA" --steps "$AE2_STEPS" \
-  --batch "$AE_BATCH" --lr 5e-4 --warmup 100 --eval-every 250 --eval-batch 32 --save-every 50 --out "$RUNS/ae2"
+  --batch "$AE_BATCH" --lr 5e-4 --warmup 100 --eval-every 100 --eval-batch 32 --save-every 50 --out "$RUNS/ae2"
 
 [ -f "$RUNS/ae2/eval-recon.json" ] || { say "reconstruction eval"; $PY -m vgt.train.evaluate recon --ae "$RUNS/ae2/ckpt.pt" --n 1000; }
 
