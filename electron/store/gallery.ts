@@ -4,6 +4,7 @@
 import {
   GALLERY_PAGE_MAX,
   ITEM_PROMPT_MAX_CHARS,
+  TOTAL_CAP,
   type GalleryFilters,
   type GalleryItem,
   type GalleryPage,
@@ -88,10 +89,19 @@ function decodeCursor(text: string, sort: GallerySort): Cursor {
 
 type Sql = { clauses: Array<string>; params: Array<unknown> };
 
+function statuses(filters: GalleryFilters): ReadonlyArray<string> {
+  return filters.status ?? ['done'];
+}
+
+/** Only a status filter (or none): the total comes from the per-status counters. */
+function countsByStatusOnly(query: PageQuery): boolean {
+  return query.text === undefined && Object.keys(query.filters ?? {}).every((key) => key === 'status');
+}
+
 function filterSql(filters: GalleryFilters): Sql {
   const clauses: Array<string> = [];
   const params: Array<unknown> = [];
-  const status = filters.status ?? ['done'];
+  const status = statuses(filters);
   clauses.push(status.length === 1 ? 'g.status = ?' : `g.status IN (${placeholders(status.length)})`);
   params.push(...status);
   if (filters.favorite !== undefined) {
@@ -140,6 +150,8 @@ export type PageSql = Readonly<{
   countParams: ReadonlyArray<unknown>;
   sql: string;
   params: ReadonlyArray<unknown>;
+  /** The count is exact (per-status counters) rather than capped at TOTAL_CAP. */
+  countExact: boolean;
   sort: GallerySort;
   limit: number;
 }>;
@@ -157,8 +169,11 @@ export function pageSql(query: PageQuery): PageSql {
     clauses.unshift('search_index MATCH ?');
     params.unshift(query.syntax === 'fts' ? query.text : plainToFts(query.text ?? ''));
   }
-  const countSql = `SELECT count(*) FROM ${from} WHERE ${clauses.join(' AND ')}`;
-  const countParams = [...params];
+  const status = statuses(query.filters ?? {});
+  const countSql = countsByStatusOnly(query)
+    ? `SELECT coalesce(sum(count), 0) FROM status_counts WHERE status IN (${placeholders(status.length)})`
+    : `SELECT count(*) FROM (SELECT 1 FROM ${from} WHERE ${clauses.join(' AND ')} LIMIT ${TOTAL_CAP + 1})`;
+  const countParams = countsByStatusOnly(query) ? [...status] : [...params];
   if (query.cursor !== undefined) {
     const cursor = decodeCursor(query.cursor, sort);
     if (sort === 'rating') {
@@ -174,14 +189,14 @@ export function pageSql(query: PageQuery): PageSql {
     LEFT JOIN images i ON i.id = g.image_id
     WHERE ${clauses.join(' AND ')} ORDER BY ${order} LIMIT ?`;
   params.push(limit + 1);
-  return { countSql, countParams, sql, params, sort, limit };
+  return { countSql, countParams, countExact: countsByStatusOnly(query), sql, params, sort, limit };
 }
 
 /** One gallery page: items, the cursor of the next page, and the total matching the filters and text. */
 export function page(ctx: StoreContext, query: PageQuery): GalleryPage {
   const q = pageSql(query);
   try {
-    const total = ctx
+    const count = ctx
       .prepare(q.countSql)
       .pluck()
       .get(...q.countParams) as number;
@@ -192,7 +207,8 @@ export function page(ctx: StoreContext, query: PageQuery): GalleryPage {
       items,
       nextCursor:
         rows.length > q.limit && last ? encodeCursor({ sort: q.sort, id: last.id, rating: last.rating }) : null,
-      total,
+      total: Math.min(count, q.countExact ? count : TOTAL_CAP),
+      totalExact: q.countExact || count <= TOTAL_CAP,
     };
   } catch (error) {
     throw (query.syntax === 'fts' ? ftsSyntaxError(error) : null) ?? error;

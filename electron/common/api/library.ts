@@ -105,6 +105,8 @@ export const GallerySortSchema = z.enum(['newest', 'oldest', 'rating']);
 export type GallerySort = z.infer<typeof GallerySortSchema>;
 
 export const GALLERY_PAGE_MAX = 200;
+/** Counting stops here for searches and detailed filters (a count of every match costs as much as reading them). */
+export const TOTAL_CAP = 1000;
 
 export const ListRequestSchema = z
   .object({
@@ -153,8 +155,10 @@ export const GalleryPageSchema = z.object({
   items: z.array(GalleryItemSchema),
   /** Pass as `cursor` for the next page; null on the last page. */
   nextCursor: z.string().nullable(),
-  /** How many items match the filters (and search text) in all. */
+  /** How many items match the filters (and search text) in all; a lower bound when `totalExact` is false. */
   total: z.number().int().min(0),
+  /** False when there are more than TOTAL_CAP matches: then `total` is TOTAL_CAP ("1,000+"). */
+  totalExact: z.boolean(),
 });
 export type GalleryPage = z.infer<typeof GalleryPageSchema>;
 

@@ -4,6 +4,7 @@ import type { Database } from 'better-sqlite3';
 import { updateToVersion10 } from './0010-library';
 import { updateToVersion20 } from './0020-search';
 import { updateToVersion30 } from './0030-queue';
+import { updateToVersion40 } from './0040-counts';
 
 export type Migration = Readonly<{ version: number; name: string; up: (db: Database) => void }>;
 
@@ -11,6 +12,7 @@ export const MIGRATIONS: ReadonlyArray<Migration> = [
   { version: 10, name: 'library', up: updateToVersion10 },
   { version: 20, name: 'search', up: updateToVersion20 },
   { version: 30, name: 'queue', up: updateToVersion30 },
+  { version: 40, name: 'counts', up: updateToVersion40 },
 ];
 
 MIGRATIONS.reduce((previous, m) => {
