@@ -13,16 +13,7 @@ import type {
 import { StudioError, toErrorPayload, type ErrorPayload } from '../common/errors';
 import { validateBundle, type Bundle } from './bundle';
 import { createOrtSession, type SessionFactory } from './graphs';
-import {
-  encodePng,
-  encodeScaledPng,
-  loadModelImage,
-  maskToCells,
-  rgbToTensor,
-  tensorToRgb,
-  inspectImage,
-  type Rgb,
-} from './image';
+import { encodePng, encodeScaledPng, loadModelImage, rgbToTensor, tensorToRgb, type Rgb } from './image';
 import { latentPca, psnr, ssim, tokenErrors } from './metrics';
 import { loadModel, type LoadedModel } from './model';
 import { providerCandidates, withFallback, type Fallback } from './providers';
@@ -51,7 +42,8 @@ export type Checkpoint = Readonly<{
   edit: Readonly<{ source: Rgb; kept: number }> | null;
 }>;
 
-export type EditInput = Readonly<{ image: Uint8Array; mask: Uint8Array; threshold: number }>;
+/** An edit: the image (any size; the engine resizes it) and, per grid cell, 1 where the token is regenerated. */
+export type EditInput = Readonly<{ image: Uint8Array; regenerate: Uint8Array }>;
 
 export type EngineJob = Readonly<{
   jobId: string;
@@ -355,15 +347,17 @@ export class Engine {
         );
       }
       const source = await loadModelImage(job.edit.image, size);
-      const shape = await inspectImage(job.edit.image);
-      const masked = await maskToCells(job.edit.mask, shape, size, grid, job.edit.threshold);
-      generate = generate.filter((cell) => masked[cell] === 1);
-      fixed = Array.from({ length: cells }, (_, i) => i).filter((cell) => masked[cell] === 0);
-      if (generate.length === 0) {
+      const masked = job.edit.regenerate;
+      if (masked.length !== cells) {
         throw new StudioError(
           'INVALID_PAYLOAD',
-          `The mask marks no token for regeneration: no cell of the ${grid[0]}×${grid[1]} grid is at least ${Math.round(job.edit.threshold * 100)} % white.`,
+          `An edit needs one mask value per token (${cells}), got ${masked.length}.`,
         );
+      }
+      generate = generate.filter((cell) => masked[cell] === 1);
+      fixed = Array.from({ length: cells }, (_, i) => i).filter((cell) => masked[cell] !== 1);
+      if (generate.length === 0) {
+        throw new StudioError('INVALID_PAYLOAD', 'The mask marks no token for regeneration.');
       }
       if (sampling.tokensPerStep > generate.length) {
         throw new StudioError(

@@ -125,6 +125,17 @@ export async function maskToCells(
     );
   }
   const pixels = await toSquare(mask, size, 'The mask', 1);
+  const cells = cellsOfMask(pixels, size, grid, threshold);
+  if (!cells.includes(1)) {
+    throw new StudioError(
+      'INVALID_PAYLOAD',
+      `The mask marks no token for regeneration: no cell of the ${grid[0]}×${grid[1]} grid is at least ${Math.round(threshold * 100)} % white.`,
+    );
+  }
+  return cells;
+}
+
+function cellsOfMask(pixels: Uint8Array, size: number, grid: Grid, threshold: number): Uint8Array {
   const [h, w] = grid;
   const cellH = size / h;
   const cellW = size / w;

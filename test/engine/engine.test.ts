@@ -12,6 +12,7 @@ import {
 import { createOrtSession, type SessionFactory } from '../../electron/engine/graphs';
 
 type Session = Awaited<ReturnType<SessionFactory>>;
+import { inspectImage, loadModelImage, maskToCells, rgbToTensor } from '../../electron/engine/image';
 import { TINY_BUNDLE } from './golden';
 
 const engine = new Engine({ threads: 1, previewIntervalMs: 0 });
@@ -150,7 +151,7 @@ describe('edit', () => {
     const source = (await run(job())).images[0]!.png;
     // Left half white: regenerate columns 0–3 of the 8×8 grid; the mask is twice the image size (same shape).
     const mask = await png(96, 96, (x) => (x < 48 ? [255, 255, 255] : [0, 0, 0]));
-    const edit = { image: source, mask, threshold: 0.5 };
+    const edit = { image: source, regenerate: await maskToCells(mask, { width: 48, height: 48 }, 48, [8, 8], 0.5) };
     const j = job({ kind: 'edit', prompt: 'a green triangle', edit, seeds: [1], orderSeeds: [2] });
     const cancelled = await engine.run(j, (p) => p.status === 'group' && engine.cancel(j.jobId));
     if (cancelled.status !== 'cancelled') throw new Error('expected a cancel');
@@ -160,7 +161,6 @@ describe('edit', () => {
 
     // The kept latents are exactly the encoder's.
     const model = await engine.model(TINY_BUNDLE);
-    const { loadModelImage, rgbToTensor } = await import('../../electron/engine/image');
     const z = await model.graphs.encode!(rgbToTensor(await loadModelImage(source, 48)), 1);
     for (const cell of plan.fixed) {
       for (let c = 0; c < 8; c++) expect(state.latents[0]![cell * 8 + c]).toBe(z[c * 64 + cell]);
@@ -172,8 +172,13 @@ describe('edit', () => {
 
   it('gives typed errors for bad images and masks', async () => {
     const good = await png(64, 64, () => [10, 20, 30]);
-    const edit = (image: Uint8Array, mask: Uint8Array) =>
-      rejection(run(job({ kind: 'edit', edit: { image, mask, threshold: 0.5 } })));
+    const edit = async (image: Uint8Array, mask: Uint8Array) =>
+      rejection(
+        (async () => {
+          const regenerate = await maskToCells(mask, await inspectImage(image), 48, [8, 8], 0.5);
+          return run(job({ kind: 'edit', edit: { image, regenerate } }));
+        })(),
+      );
     expect(await edit(Buffer.from('not an image at all'), good)).toMatchObject({ code: 'IMAGE_INVALID' });
     expect(await edit(good.subarray(0, 60), good)).toMatchObject({ code: 'IMAGE_INVALID' });
     expect(await edit(new Uint8Array(0), good)).toMatchObject({
