@@ -20,6 +20,8 @@ export const WEB_PREFERENCES = {
   experimentalFeatures: false,
   navigateOnDragDrop: false,
   spellcheck: false,
+  // A middle click must not open links in new windows (the window-open handler refuses them too).
+  disableBlinkFeatures: 'Auxclick',
 } as const;
 
 /** The CSP main adds to every response of the app scheme (the page also carries it as a meta tag). */
