@@ -4,6 +4,7 @@ import { mkdirSync } from 'node:fs';
 import type { CallResult } from '../common/contract';
 import { dispatch, type CallContext, type Handlers } from './dispatch';
 import { EventHub } from './events';
+import { disposeGenerationRunner } from './generation-runner';
 import { generationHandlers } from './handlers/generation';
 import { forwardLibraryChange, libraryHandlers } from './handlers/library';
 import { modelsHandlers } from './handlers/models';
@@ -58,6 +59,7 @@ export function createStudio(options: StudioOptions): Studio {
     services,
     handle: (name, payload, context) => dispatch(handlers, name, payload, context),
     dispose: async () => {
+      await disposeGenerationRunner(services);
       await services.library.close();
     },
   };

@@ -11,7 +11,7 @@ import type {
   Sampling,
 } from '../common/contract';
 import { StudioError, toErrorPayload, type ErrorPayload } from '../common/errors';
-import { validateBundle, type Bundle } from './bundle';
+import { validateBundle, type BundleManifest } from './bundle';
 import { createOrtSession, type SessionFactory } from './graphs';
 import { encodePng, encodeScaledPng, loadModelImage, rgbToTensor, tensorToRgb, type Rgb } from './image';
 import { latentPca, psnr, ssim, tokenErrors } from './metrics';
@@ -115,9 +115,10 @@ export type EngineStatusInfo = Readonly<{
 
 const PREVIEW_INTERVAL_MS = 200;
 
-function resolveSampling(bundle: Bundle, sampling: Sampling): ResolvedSampling {
-  const d = bundle.manifest.sampling;
-  const [h, w] = bundle.manifest.image.grid;
+/** Request settings over the bundle's defaults; k must fit the grid. */
+export function resolveSampling(manifest: BundleManifest, sampling: Sampling): ResolvedSampling {
+  const d = manifest.sampling;
+  const [h, w] = manifest.image.grid;
   const resolved: ResolvedSampling = {
     tokensPerStep: sampling.tokensPerStep ?? d.tokensPerStep,
     steps: sampling.steps ?? d.steps,
@@ -329,7 +330,7 @@ export class Engine {
   /** A fresh job's plan: text ids, per-image orders, and for an edit the encoded image and the kept cells. */
   async #plan(model: LoadedModel, job: EngineJob): Promise<Checkpoint> {
     const { bundle, tables, prompts, graphs } = model;
-    const sampling = resolveSampling(bundle, job.sampling);
+    const sampling = resolveSampling(bundle.manifest, job.sampling);
     const { grid, size } = bundle.manifest.image;
     const cells = grid[0] * grid[1];
     const encoded = prompts.encode(job.prompt);

@@ -1,32 +1,22 @@
-import { StudioError } from '../../common/errors';
+// Generation calls: thin adapters from the contract to the generation runner (core/generation-runner.ts).
 import type { Handlers } from '../dispatch';
+import { generationRunner } from '../generation-runner';
+import { runShapesEval } from '../shapes-eval';
 import type { Services } from '../services';
 
-type GenerationCall =
-  | 'generation.generate'
-  | 'generation.edit'
-  | 'generation.cancel'
-  | 'generation.resume'
-  | 'generation.decodePartial'
-  | 'generation.jobs'
-  | 'generation.reconstruct'
-  | 'generation.eval'
-  | 'generation.engine';
+type GenerationCalls = Extract<keyof Handlers, `generation.${string}`>;
 
-// The engine lands in the next commits; until then every call answers a typed error so the contract can be used.
-export function generationHandlers(_services: Services): Pick<Handlers, GenerationCall> {
-  const pending = (): never => {
-    throw new StudioError('INTERNAL', 'The generation engine is not wired in yet.');
-  };
+export function generationHandlers(services: Services): Pick<Handlers, GenerationCalls> {
+  const runner = () => generationRunner(services);
   return {
-    'generation.generate': pending,
-    'generation.edit': pending,
-    'generation.cancel': pending,
-    'generation.resume': pending,
-    'generation.decodePartial': pending,
-    'generation.jobs': () => ({ jobs: [] }),
-    'generation.reconstruct': pending,
-    'generation.eval': pending,
-    'generation.engine': () => ({ ep: null, model: null, fallbacks: [], busy: false }),
+    'generation.generate': (request) => runner().generate(request),
+    'generation.edit': (request) => runner().edit(request),
+    'generation.cancel': ({ jobId }) => runner().cancel(jobId),
+    'generation.resume': ({ jobId }) => runner().resume(jobId),
+    'generation.decodePartial': ({ jobId }) => runner().decodePartial(jobId),
+    'generation.jobs': () => ({ jobs: runner().jobs() }),
+    'generation.reconstruct': (request) => runner().reconstruct(request),
+    'generation.eval': (request, context) => runShapesEval(services, request, context.signal),
+    'generation.engine': () => runner().status(),
   };
 }
