@@ -35,6 +35,7 @@ function library(n: number) {
         items: (name === 'library.search' ? ids.slice(0, 1) : ids).map(item),
         nextCursor: start + limit < n && name === 'library.list' ? String(start + limit) : null,
         total: name === 'library.search' ? 1 : n,
+        totalExact: true,
       };
     },
     subscribe: () => () => {},

@@ -10,6 +10,8 @@ const PAGE = 120;
 export class GalleryState {
   items = $state.raw<ReadonlyArray<GalleryItem>>([]);
   total = $state(0);
+  /** False when the library stopped counting (a large search): `total` is then a lower bound. */
+  totalExact = $state(true);
   text = $state('');
   filters = $state<GalleryFilters>({});
   sort = $state<GallerySort>('newest');
@@ -22,6 +24,8 @@ export class GalleryState {
   #api: StudioApi;
   #cursor: string | null = null;
   #done = false;
+  /** The next page starts a new query: it replaces the items instead of extending them (no flash of "nothing"). */
+  #replace = false;
   #generation = 0;
 
   constructor(api: StudioApi) {
@@ -33,8 +37,7 @@ export class GalleryState {
     this.#generation++;
     this.#cursor = null;
     this.#done = false;
-    this.items = [];
-    this.total = 0;
+    this.#replace = true;
     await this.more();
   }
 
@@ -56,13 +59,18 @@ export class GalleryState {
         ? await this.#api.call('library.search', { ...base, text })
         : await this.#api.call('library.list', base);
       if (generation === this.#generation) {
-        this.items = [...this.items, ...page.items];
+        this.items = this.#replace ? page.items : [...this.items, ...page.items];
+        this.#replace = false;
         this.total = page.total;
+        this.totalExact = page.totalExact;
         this.#cursor = page.nextCursor;
         this.#done = page.nextCursor === null;
       }
     } catch (error) {
-      if (generation === this.#generation) this.error = messageOf(error);
+      if (generation === this.#generation) {
+        this.error = messageOf(error);
+        if (this.#replace) this.items = [];
+      }
     } finally {
       this.loading = false;
     }
