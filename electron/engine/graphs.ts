@@ -7,9 +7,15 @@ import { bundleEntry, hasRole, type Bundle, type BundleRole, type Grid } from '.
 import type { Graphs, KvCache, LmStepInput } from './sampler';
 
 export type SessionOptions = Readonly<{
-  /** Threads per graph run; 0 lets onnxruntime decide. */
+  /**
+   * Threads per graph run. By default the per-token graphs (LM step, head, latent_in) run on one thread — their
+   * work per call is small, and a thread pool's hand-offs cost more than they save — and the autoencoder graphs
+   * get onnxruntime's default pool.
+   */
   threads?: number;
 }>;
+
+const POOLED_ROLES: ReadonlySet<BundleRole> = new Set(['vgtae_decode', 'vgtae_encode']);
 
 /** Creates one session; tests swap it to simulate a failing provider. */
 export type SessionFactory = (file: string, ep: ProviderId, options: SessionOptions) => Promise<ort.InferenceSession>;
@@ -19,7 +25,8 @@ export const createOrtSession: SessionFactory = (file, ep, options) =>
     executionProviders: [ep],
     graphOptimizationLevel: 'all',
     logSeverityLevel: 3,
-    ...(options.threads ? { intraOpNumThreads: options.threads, interOpNumThreads: 1 } : {}),
+    interOpNumThreads: 1,
+    ...(options.threads ? { intraOpNumThreads: options.threads } : {}),
   });
 
 const OOM = /bad_alloc|out of memory|failed to allocate|cudaErrorMemoryAllocation|E_OUTOFMEMORY|insufficient memory/i;
@@ -86,7 +93,10 @@ export class OrtGraphs implements Graphs {
     ];
     const sessions = new Map<BundleRole, ort.InferenceSession>();
     try {
-      for (const role of roles) sessions.set(role, await factory(bundleEntry(bundle, role).file, ep, options));
+      for (const role of roles) {
+        const threads = options.threads ?? (POOLED_ROLES.has(role) ? undefined : 1);
+        sessions.set(role, await factory(bundleEntry(bundle, role).file, ep, { threads }));
+      }
     } catch (error) {
       await Promise.all([...sessions.values()].map((s) => s.release().catch(() => undefined)));
       throw error;

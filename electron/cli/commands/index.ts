@@ -1,11 +1,21 @@
 // Every `vgt` command, in the order `vgt --help` lists them. Each area adds its commands here.
 import type { Command } from '../command';
+import { bench } from './bench';
 import { doctor } from './doctor';
+import { edit } from './edit';
+import { evalCommand } from './eval';
+import { generate } from './generate';
 import { history } from './history';
 import { models } from './models';
+import { reconstruct } from './reconstruct';
 
 export const COMMANDS: Readonly<Record<string, Command>> = {
   doctor,
+  generate,
+  edit,
+  reconstruct,
+  eval: evalCommand,
+  bench,
   models,
   history,
 };

@@ -1,0 +1,209 @@
+// `vgt bench` (`npm run bench`): the performance figures of interfaces.md on the default model of this machine.
+// Generation runs through the studio's own runner and worker thread, so the host's event-loop lag is what the app
+// would see; the PyTorch reference sampler of native-models runs on the same bundle and settings in the same run.
+import { execFile } from 'node:child_process';
+import path from 'node:path';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { promisify } from 'node:util';
+import { StudioError } from '../../common/errors';
+import { generationRunner } from '../../core/generation-runner';
+import { readManifest } from '../../engine/bundle';
+import { benchLibrary, type LibraryBench } from '../../store/bench';
+import type { CliIo, Command } from '../command';
+import { intOption } from './generate';
+
+const run = promisify(execFile);
+const NATIVE_MODELS = path.resolve(import.meta.dirname, '..', '..', '..', 'native-models');
+const PROMPT = 'a red circle left of a blue square';
+
+type ByK = Record<string, number>;
+
+export type BenchResult = Readonly<{
+  model: string;
+  ep: string;
+  steps: number;
+  grid: [number, number];
+  prompt: string;
+  runs: number;
+  threads: number | null;
+  msPerImage: ByK;
+  /** Time to the first preview, and its share of that run's total (previews on). */
+  firstPreviewMs: ByK;
+  firstPreviewFraction: ByK;
+  /** msPerImage at k = 1 over msPerImage at k. */
+  speedupVsK1: ByK;
+  peakRssMB: number;
+  eventLoopLagP99Ms: number;
+  eventLoopLagMaxMs: number;
+  /** The same measure with the engine idle, for comparison (a loaded machine delays every process). */
+  eventLoopLagIdleP99Ms: number;
+  torchReference: Readonly<{ msPerImage: ByK; threads: number | null; skipped?: string }>;
+  speedupVsTorch: ByK;
+  library: LibraryBench | Readonly<{ skipped: string }>;
+}>;
+
+const round = (x: number, digits = 1): number => Math.round(x * 10 ** digits) / 10 ** digits;
+
+function median(values: ReadonlyArray<number>): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  const at = (i: number): number => sorted[i] ?? NaN;
+  return sorted.length % 2 ? at(mid) : (at(mid - 1) + at(mid)) / 2;
+}
+
+/** The host's event-loop delay over `ms` with nothing of ours running: the machine's own noise floor. */
+async function idleLagP99(ms: number): Promise<number> {
+  const idle = monitorEventLoopDelay({ resolution: 5 });
+  idle.enable();
+  await new Promise((resolve) => setTimeout(resolve, ms));
+  idle.disable();
+  return idle.percentile(99) / 1e6;
+}
+
+function list(raw: unknown, fallback: ReadonlyArray<number>): Array<number> {
+  if (raw === undefined) return [...fallback];
+  const values = String(raw)
+    .split(',')
+    .map((s) => Number(s.trim()));
+  if (values.some((v) => !Number.isSafeInteger(v) || v < 1))
+    throw new StudioError('USAGE', '--k takes whole numbers, e.g. 1,4,16.');
+  return values;
+}
+
+async function torchMsPerImage(
+  bundleDir: string,
+  k: number,
+  count: number,
+  threads: number | null,
+): Promise<Readonly<{ ms: number; threads: number }>> {
+  const args = ['-m', 'vgt.generate', '--bundle', bundleDir, '--prompt', PROMPT, '--seed', '0'];
+  args.push('--tokens-per-step', String(k), '--count', String(count), '--json');
+  if (threads) args.push('--threads', String(threads));
+  const { stdout } = await run('/usr/bin/python3', args, {
+    cwd: NATIVE_MODELS,
+    timeout: 30 * 60_000,
+    maxBuffer: 1 << 20,
+  });
+  const result = JSON.parse(stdout.trim().split('\n').at(-1) ?? '{}') as { msPerImage?: number; threads?: number };
+  if (typeof result.msPerImage !== 'number') throw new Error('no msPerImage in the reference sampler output');
+  return { ms: result.msPerImage, threads: result.threads ?? 0 };
+}
+
+const USAGE =
+  'vgt bench [--model ID] [--k 1,4,16] [--runs N] [--torch-k 1,4] [--torch-runs N] [--no-torch] ' +
+  '[--library-rows N] [--no-library] [--threads N] [--json]';
+
+export const bench: Command = {
+  summary: 'Measure generation speed (per k), first preview, memory, event-loop lag, PyTorch reference, library',
+  usage: USAGE,
+  options: {
+    model: { type: 'string' },
+    k: { type: 'string' },
+    runs: { type: 'string' },
+    'torch-k': { type: 'string' },
+    'torch-runs': { type: 'string' },
+    'no-torch': { type: 'boolean' },
+    'library-rows': { type: 'string' },
+    'no-library': { type: 'boolean' },
+    threads: { type: 'string' },
+  },
+  async run(values, _positionals, context): Promise<BenchResult> {
+    const studio = context.studio();
+    const threads = intOption(values, 'threads') ?? null;
+    if (threads !== null) studio.services.env.VGT_THREADS = String(threads);
+    const model = await studio.services.models.resolve(values.model as string | undefined);
+    const manifest = await readManifest(model.path);
+    const [h, w] = manifest.image.grid;
+    const ks = list(values.k, [1, 4, 16]).filter((k) => k <= h * w);
+    const runs = intOption(values, 'runs') ?? 3;
+    const runner = generationRunner(studio.services);
+    const generate = (k: number, seed: number, previews: boolean) =>
+      runner.direct({
+        prompt: PROMPT,
+        model: model.id,
+        sampling: { tokensPerStep: k },
+        seeds: [seed],
+        orderSeeds: [seed],
+        previews,
+      });
+
+    context.progress(`bench: ${model.id} (${h}×${w} tokens, ${manifest.sampling.steps} steps), k = ${ks.join(', ')}`);
+    await generate(ks[0] ?? 1, 999, false); // loads the model and warms every graph
+    const idleLag = await idleLagP99(2000);
+    const lag = monitorEventLoopDelay({ resolution: 5 });
+    const msPerImage: ByK = {};
+    const firstPreviewMs: ByK = {};
+    const firstPreviewFraction: ByK = {};
+    for (const k of ks) {
+      lag.enable();
+      const times: Array<number> = [];
+      for (let r = 0; r < runs; r++) {
+        const t0 = performance.now();
+        await generate(k, r, false);
+        times.push(performance.now() - t0);
+      }
+      const withPreviews = await generate(k, runs, true);
+      lag.disable();
+      msPerImage[k] = round(median(times));
+      if (withPreviews.status === 'done' && withPreviews.firstPreviewMs !== null) {
+        firstPreviewMs[k] = round(withPreviews.firstPreviewMs);
+        firstPreviewFraction[k] = round(withPreviews.firstPreviewMs / (withPreviews.seconds * 1000), 3);
+      }
+      context.progress(`  k=${k}: ${msPerImage[k]} ms per image, first preview ${firstPreviewMs[k] ?? '–'} ms`);
+    }
+    const status = await runner.status();
+    const speedupVsK1: ByK = {};
+    for (const k of ks) if (msPerImage[1] && msPerImage[k]) speedupVsK1[k] = round(msPerImage[1] / msPerImage[k], 2);
+
+    const torchMs: ByK = {};
+    let torchThreads: number | null = null;
+    let skipped: string | undefined;
+    const speedupVsTorch: ByK = {};
+    if (values['no-torch']) skipped = '--no-torch';
+    else {
+      const torchRuns = intOption(values, 'torch-runs') ?? Math.max(1, Math.min(runs, 2));
+      try {
+        for (const k of list(values['torch-k'], [1, 4]).filter((x) => x <= h * w)) {
+          context.progress(`  PyTorch reference, k=${k}…`);
+          const t = await torchMsPerImage(model.path, k, torchRuns, threads);
+          torchMs[k] = round(t.ms);
+          torchThreads = t.threads;
+          if (msPerImage[k]) speedupVsTorch[k] = round(t.ms / msPerImage[k], 2);
+        }
+      } catch (error) {
+        skipped = `the reference sampler failed: ${((error as Error).message ?? String(error)).split('\n')[0]}`;
+      }
+    }
+
+    let library: BenchResult['library'];
+    if (values['no-library']) library = { skipped: '--no-library' };
+    else {
+      context.progress('  library…');
+      library = await benchLibrary({ rows: intOption(values, 'library-rows') ?? 100_000 });
+    }
+    const histogram = lag;
+    return {
+      model: model.id,
+      ep: status.ep ?? 'cpu',
+      steps: manifest.sampling.steps,
+      grid: [h, w],
+      prompt: PROMPT,
+      runs,
+      threads,
+      msPerImage,
+      firstPreviewMs,
+      firstPreviewFraction,
+      speedupVsK1,
+      peakRssMB: round(process.resourceUsage().maxRSS / 1024),
+      eventLoopLagP99Ms: round(histogram.percentile(99) / 1e6, 2),
+      eventLoopLagMaxMs: round(histogram.max / 1e6, 2),
+      eventLoopLagIdleP99Ms: round(idleLag, 2),
+      torchReference: { msPerImage: torchMs, threads: torchThreads, ...(skipped ? { skipped } : {}) },
+      speedupVsTorch,
+      library,
+    };
+  },
+  print(result, io: CliIo) {
+    io.stdout(JSON.stringify(result, null, 2) + '\n');
+  },
+};

@@ -1,0 +1,50 @@
+// `vgt eval shapes`: the Shapes World score (shapes-world.md) of a model.
+import path from 'node:path';
+import { EvalRequestSchema, type EvalResult } from '../../common/contract';
+import { StudioError } from '../../common/errors';
+import { runShapesEval } from '../../core/shapes-eval';
+import type { CliIo, Command } from '../command';
+import { intOption } from './generate';
+
+const USAGE = 'vgt eval shapes [--prompts FILE.jsonl] [--tokens-per-step K] [--seeds N] [--limit N] [--model ID]';
+
+export const evalCommand: Command = {
+  summary: 'Score a model on Shapes World prompts (overall and per category)',
+  usage: USAGE,
+  options: {
+    prompts: { type: 'string' },
+    'tokens-per-step': { type: 'string' },
+    seeds: { type: 'string' },
+    limit: { type: 'string' },
+    model: { type: 'string' },
+  },
+  async run(values, positionals, context): Promise<EvalResult> {
+    if (positionals.join(' ') !== 'shapes') throw new StudioError('USAGE', `Usage: ${USAGE}`);
+    const studio = context.studio();
+    const seeds = intOption(values, 'seeds');
+    const tokensPerStep = intOption(values, 'tokens-per-step');
+    const limit = intOption(values, 'limit');
+    const request = {
+      ...(values.prompts ? { prompts: path.resolve(values.prompts as string) } : {}),
+      ...(seeds !== undefined ? { seeds } : {}),
+      ...(tokensPerStep !== undefined ? { tokensPerStep } : {}),
+      ...(limit !== undefined ? { limit } : {}),
+      ...(values.model ? { model: values.model as string } : {}),
+    };
+    // Through the contract's schema, then straight to the evaluator so progress can be shown.
+    const checked = EvalRequestSchema.safeParse(request);
+    if (!checked.success)
+      throw new StudioError('USAGE', `${checked.error.issues[0]?.message ?? 'bad options'}. Usage: ${USAGE}`);
+    return runShapesEval(studio.services, checked.data, undefined, (done, total) => {
+      if (done === total || done % 10 === 0) context.progress(`  ${done}/${total} prompts`);
+    });
+  },
+  print(result, io: CliIo) {
+    const r = result as EvalResult;
+    const lines = Object.entries(r.categories).map(([name, score]) => `  ${name.padEnd(14)} ${score.toFixed(3)}`);
+    io.stdout(
+      [`overall ${r.overall.toFixed(3)} (${r.n} images, ${r.model}, ${r.seconds.toFixed(1)} s)`, ...lines].join('\n') +
+        '\n',
+    );
+  },
+};
