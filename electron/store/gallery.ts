@@ -161,12 +161,17 @@ export function pageSql(query: PageQuery): PageSql {
   const sort = query.sort ?? 'newest';
   const limit = Math.min(Math.max(1, query.limit ?? DEFAULT_PAGE), GALLERY_PAGE_MAX);
   const { clauses, params } = filterSql(query.filters ?? {});
+  // A search in id order walks the FTS index by rowid (the generation id) and joins generations. Sorted by rating,
+  // it walks the rating index instead and tests membership in the matches (`+` keeps the planner from driving
+  // the loop by that list, which would mean sorting every match).
   const searching = query.text !== undefined;
-  // A search joins the FTS index and orders by its rowid, which is the generation id.
-  const from = searching ? 'search_index s JOIN generations g ON g.id = s.rowid' : 'generations g';
-  const key = searching ? 's.rowid' : 'g.id';
+  const ftsDriven = searching && sort !== 'rating';
+  const from = ftsDriven ? 'search_index s JOIN generations g ON g.id = s.rowid' : 'generations g';
+  const key = ftsDriven ? 's.rowid' : 'g.id';
   if (searching) {
-    clauses.unshift('search_index MATCH ?');
+    clauses.unshift(
+      ftsDriven ? 'search_index MATCH ?' : '+g.id IN (SELECT rowid FROM search_index WHERE search_index MATCH ?)',
+    );
     params.unshift(query.syntax === 'fts' ? query.text : plainToFts(query.text ?? ''));
   }
   const status = statuses(query.filters ?? {});
@@ -196,20 +201,23 @@ export function pageSql(query: PageQuery): PageSql {
 export function page(ctx: StoreContext, query: PageQuery): GalleryPage {
   const q = pageSql(query);
   try {
-    const count = ctx
-      .prepare(q.countSql)
-      .pluck()
-      .get(...q.countParams) as number;
-    const rows = ctx.prepare(q.sql).all(...q.params) as Array<ItemRow>;
-    const items = rows.slice(0, q.limit).map(toItem);
-    const last = items.at(-1);
-    return {
-      items,
-      nextCursor:
-        rows.length > q.limit && last ? encodeCursor({ sort: q.sort, id: last.id, rating: last.rating }) : null,
-      total: Math.min(count, q.countExact ? count : TOTAL_CAP),
-      totalExact: q.countExact || count <= TOTAL_CAP,
-    };
+    // One read transaction: the total and the items come from the same snapshot while writers go on.
+    return ctx.db.transaction(() => {
+      const count = ctx
+        .prepare(q.countSql)
+        .pluck()
+        .get(...q.countParams) as number;
+      const rows = ctx.prepare(q.sql).all(...q.params) as Array<ItemRow>;
+      const items = rows.slice(0, q.limit).map(toItem);
+      const last = items.at(-1);
+      return {
+        items,
+        nextCursor:
+          rows.length > q.limit && last ? encodeCursor({ sort: q.sort, id: last.id, rating: last.rating }) : null,
+        total: Math.min(count, q.countExact ? count : TOTAL_CAP),
+        totalExact: q.countExact || count <= TOTAL_CAP,
+      };
+    })();
   } catch (error) {
     throw (query.syntax === 'fts' ? ftsSyntaxError(error) : null) ?? error;
   }

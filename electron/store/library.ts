@@ -130,7 +130,8 @@ async function importPng(ctx: StoreContext, png: Uint8Array): Promise<Readonly<{
 
 /** Reconciles rows and files, checks integrity and compacts. Safe to run at any time. */
 async function repair(ctx: StoreContext, file: string): Promise<RepairReport> {
-  const bytesBefore = await fileSize(file);
+  const dbBytes = async () => (await fileSize(file)) + (await fileSize(`${file}-wal`));
+  const bytesBefore = await dbBytes();
   const tempFilesRemoved = cleanTempFiles(ctx.home);
   let orphanFilesRemoved = await settlePending(ctx);
   // Rows whose image vanished keep their parameters (they can be replayed) but no longer claim an image.
@@ -171,7 +172,11 @@ async function repair(ctx: StoreContext, file: string): Promise<RepairReport> {
     }
   }
   // Files no row refers to (and no live process is writing) go.
-  const known = new Set(images.flatMap((i) => [i.file, i.thumb]));
+  const known = new Set(
+    (ctx.prepare('SELECT file, thumb FROM images').all() as Array<{ file: string; thumb: string | null }>).flatMap(
+      (i) => [i.file, i.thumb],
+    ),
+  );
   const strays = listLibraryFiles(ctx.home).filter((f) => !known.has(f));
   const claimed = ctx.db
     .transaction(() => {
@@ -198,7 +203,7 @@ async function repair(ctx: StoreContext, file: string): Promise<RepairReport> {
     missingImages,
     thumbnailsRebuilt,
     bytesBefore,
-    bytesAfter: await fileSize(file),
+    bytesAfter: await dbBytes(),
   };
 }
 

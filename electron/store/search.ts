@@ -7,7 +7,10 @@ const WORDLIKE = /[\p{L}\p{N}]/u;
 
 export function plainToFts(text: string): string {
   const terms: Array<string> = [];
-  for (const word of text.normalize('NFC').split(/\s+/u)) {
+  for (const word of text
+    .normalize('NFC')
+    .replace(/\p{Cc}/gu, ' ')
+    .split(/\s+/u)) {
     const prefix = word.length > 1 && word.endsWith('*');
     const body = prefix ? word.replace(/\*+$/u, '') : word;
     if (!WORDLIKE.test(body)) continue;
