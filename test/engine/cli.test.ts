@@ -1,0 +1,148 @@
+// The generation commands of `vgt` as a user runs them (--json: one object on stdout, typed errors).
+import { mkdtempSync } from 'node:fs';
+import { readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import sharp from 'sharp';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { main } from '../../electron/cli/main';
+import { TINY_BUNDLE } from './golden';
+
+const home = mkdtempSync(path.join(tmpdir(), 'vgt-cli-gen-'));
+const work = mkdtempSync(path.join(tmpdir(), 'vgt-cli-out-'));
+
+async function vgt(...args: Array<string>): Promise<{ code: number; json: Record<string, unknown>; lines: number }> {
+  let out = '';
+  const code = await main([...args, '--json'], {
+    stdout: (t) => (out += t),
+    stderr: () => undefined,
+    env: { VGT_STUDIO_HOME: home, VGT_THREADS: '1' },
+  });
+  const lines = out.trim().split('\n');
+  return { code, json: JSON.parse(lines.at(-1) ?? '{}') as Record<string, unknown>, lines: lines.length };
+}
+
+beforeAll(async () => {
+  expect((await vgt('models', 'import', TINY_BUNDLE)).code).toBe(0);
+});
+afterAll(async () => {
+  await Promise.all([home, work].map((dir) => rm(dir, { recursive: true, force: true })));
+});
+
+const settings = ['--seed', '3', '--order-seed', '4', '--tokens-per-step', '8', '--steps', '3'];
+
+describe('vgt generate / reconstruct / edit / eval / bench', () => {
+  it('generate --json: one object, the same PNG bytes for the same settings, recorded unless --no-history', async () => {
+    const out = path.join(work, 'a.png');
+    const a = await vgt('generate', '--prompt', 'a red circle', ...settings, '--out', out, '--no-history');
+    expect(a.code).toBe(0);
+    expect(a.lines).toBe(1);
+    expect(a.json).toMatchObject({
+      images: [{ file: out, seed: 3, orderSeed: 4, width: 48, height: 48, id: null }],
+      model: 'vgt-tiny-test',
+      ep: 'cpu',
+      seconds: expect.any(Number),
+    });
+    const b = await vgt('generate', '--prompt', 'a red circle', ...settings, '--count', '2');
+    expect(b.code).toBe(0);
+    const images = b.json.images as Array<{ file: string; id: string; seed: number }>;
+    expect(images.map((i) => i.seed)).toEqual([3, 4]);
+    expect(images[0]!.id).toMatch(/^\d+$/);
+    expect((await readFile(images[0]!.file)).equals(await readFile(out))).toBe(true);
+  });
+
+  it('reconstruct and edit a generated image', async () => {
+    const image = path.join(work, 'a.png');
+    const recon = await vgt('reconstruct', '--image', image, '--out', path.join(work, 'r.png'));
+    expect(recon.json).toMatchObject({
+      file: path.join(work, 'r.png'),
+      tokens: [8, 8],
+      psnr: expect.any(Number),
+      ssim: expect.any(Number),
+    });
+    const mask = path.join(work, 'mask.png');
+    await writeFile(
+      mask,
+      await sharp({ create: { width: 48, height: 48, channels: 3, background: '#000' } })
+        .composite([
+          {
+            input: await sharp({ create: { width: 48, height: 12, channels: 3, background: '#fff' } })
+              .png()
+              .toBuffer(),
+            top: 0,
+            left: 0,
+          },
+        ])
+        .png()
+        .toBuffer(),
+    );
+    const edit = await vgt(
+      'edit',
+      '--image',
+      image,
+      '--mask',
+      mask,
+      '--prompt',
+      'a blue square',
+      '--seed',
+      '9',
+      '--tokens-per-step',
+      '4',
+      '--out',
+      path.join(work, 'e.png'),
+    );
+    expect(edit.json).toMatchObject({ file: path.join(work, 'e.png'), keptTokens: 48, regeneratedTokens: 16 });
+  });
+
+  it('reports bad input as typed JSON errors', async () => {
+    expect(await vgt('generate', '--seed', '1')).toMatchObject({ code: 2, json: { error: { code: 'USAGE' } } });
+    expect(await vgt('generate', '--prompt', 'x', '--tokens-per-step', '999')).toMatchObject({
+      code: 1,
+      json: { error: { code: 'INVALID_PAYLOAD', message: expect.stringMatching(/larger than the model's 64 tokens/) } },
+    });
+    const corrupt = path.join(work, 'corrupt.png');
+    await writeFile(corrupt, (await readFile(path.join(work, 'a.png'))).subarray(0, 100));
+    expect(await vgt('reconstruct', '--image', corrupt)).toMatchObject({
+      code: 1,
+      json: { error: { code: 'IMAGE_INVALID' } },
+    });
+    expect(await vgt('eval', 'colours')).toMatchObject({ code: 2, json: { error: { code: 'USAGE' } } });
+  });
+
+  it('eval shapes and bench print their figures', async () => {
+    const evaluation = await vgt('eval', 'shapes', '--limit', '2', '--tokens-per-step', '16');
+    expect(evaluation.json).toMatchObject({
+      overall: expect.any(Number),
+      categories: { single_object: expect.any(Number) },
+      n: 2,
+    });
+    const bench = await vgt(
+      'bench',
+      '--k',
+      '16',
+      '--runs',
+      '1',
+      '--torch-k',
+      '16',
+      '--torch-runs',
+      '1',
+      '--library-rows',
+      '300',
+    );
+    expect(bench.code).toBe(0);
+    expect(bench.json).toMatchObject({
+      model: 'vgt-tiny-test',
+      ep: 'cpu',
+      steps: 4,
+      msPerImage: { 16: expect.any(Number) },
+      firstPreviewMs: { 16: expect.any(Number) },
+      peakRssMB: expect.any(Number),
+      eventLoopLagP99Ms: expect.any(Number),
+      library: { rows: 300, searchMs: expect.any(Number), firstPageMs: expect.any(Number) },
+    });
+    // The PyTorch reference runs where Debian's torch is installed; otherwise the bench says why it skipped it.
+    const torch = bench.json.torchReference as { msPerImage: Record<string, number>; skipped?: string };
+    if (torch.skipped === undefined) expect(bench.json.speedupVsTorch).toMatchObject({ 16: expect.any(Number) });
+    else expect(torch.skipped).toMatch(/reference sampler/);
+  }, 120_000);
+});
