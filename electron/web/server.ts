@@ -56,6 +56,9 @@ export const CONTENT_SECURITY_POLICY = [
   "frame-ancestors 'none'",
 ].join('; ');
 
+/** What /files/ serves: pictures only; the database and model files stay out of reach. */
+const LIBRARY_IMAGE_TYPES: ReadonlySet<string> = new Set(['.png', '.webp', '.jpg']);
+
 const MIME: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
   '.js': 'text/javascript; charset=utf-8',
@@ -141,6 +144,10 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
   let allowedOrigins = new Set<string>();
   const streams = new Set<http.ServerResponse>();
 
+  /** The per-start token, from the header or (for EventSource and <img>) the query. */
+  const hasToken = (req: http.IncomingMessage, url: URL): boolean =>
+    sameToken(token, (req.headers[TOKEN_HEADER] as string | undefined) ?? url.searchParams.get('token'));
+
   async function serveStatic(res: http.ServerResponse, pathname: string): Promise<void> {
     const relative = decodeURIComponent(pathname).replace(/^\/+/, '') || 'index.html';
     let file: string;
@@ -171,6 +178,46 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
       'Cache-Control': ext === '.html' ? 'no-store' : 'public, max-age=3600',
     });
     res.end(body);
+  }
+
+  /**
+   * GET /files/images/… and /files/thumbs/…: the library's pictures (content-addressed, so cached for good).
+   * An <img> cannot send the token header, so a same-origin fetch (Sec-Fetch-Site, which pages cannot forge)
+   * is accepted as well as the token (header or ?token=); CORP same-origin keeps other sites from embedding them.
+   */
+  async function serveLibraryFile(req: http.IncomingMessage, res: http.ServerResponse, url: URL): Promise<void> {
+    if (!hasToken(req, url) && req.headers['sec-fetch-site'] !== 'same-origin') {
+      sendError(res, { code: 'FORBIDDEN', message: 'Missing or wrong studio token.' });
+      return;
+    }
+    let relative: string;
+    try {
+      relative = decodeURIComponent(url.pathname.slice('/files/'.length));
+    } catch {
+      sendError(res, { code: 'NOT_FOUND', message: 'Malformed escape in the path.' });
+      return;
+    }
+    const ext = path.extname(relative).toLowerCase();
+    if (!/^(images|thumbs)\//.test(relative) || !LIBRARY_IMAGE_TYPES.has(ext)) {
+      sendError(res, { code: 'PATH_OUTSIDE_LIBRARY', message: 'Only library images are served under /files/.' });
+      return;
+    }
+    let file: string;
+    try {
+      file = resolveInside(options.studio.home, relative);
+      if (!(await stat(file)).isFile()) throw new StudioError('NOT_FOUND');
+    } catch (error) {
+      sendError(res, toErrorPayload(error));
+      return;
+    }
+    const body = await readFile(file);
+    res.writeHead(200, {
+      ...securityHeaders(),
+      'Content-Type': MIME[ext] ?? 'application/octet-stream',
+      'Content-Length': body.length,
+      'Cache-Control': 'private, max-age=31536000, immutable',
+    });
+    res.end(req.method === 'HEAD' ? undefined : body);
   }
 
   function openEvents(req: http.IncomingMessage, res: http.ServerResponse): void {
@@ -215,11 +262,11 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
         sendError(res, { code: 'NOT_FOUND', message: 'Only GET is served outside /api/.' });
         return;
       }
-      await serveStatic(res, url.pathname);
+      if (url.pathname.startsWith('/files/')) await serveLibraryFile(req, res, url);
+      else await serveStatic(res, url.pathname);
       return;
     }
-    const given = (req.headers[TOKEN_HEADER] as string | undefined) ?? url.searchParams.get('token');
-    if (!sameToken(token, given)) {
+    if (!hasToken(req, url)) {
       sendError(res, { code: 'FORBIDDEN', message: 'Missing or wrong studio token.' });
       return;
     }
