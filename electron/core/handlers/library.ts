@@ -1,5 +1,5 @@
 // Library and queue calls: thin adapters from the contract to the library service (electron/store/library.ts).
-import type { LibraryChange } from '../../store/library';
+import type { Library, LibraryChange } from '../../store/library';
 import type { Handlers } from '../dispatch';
 import type { EventHub } from '../events';
 import type { Services } from '../services';
@@ -10,6 +10,11 @@ const OK = { ok: true } as const;
 
 export function libraryHandlers(services: Services): Pick<Handlers, LibraryCalls> {
   const library = () => services.library.get();
+  /** For calls that answer only "done". */
+  const act = async (run: (library: Library) => Promise<unknown>) => {
+    await run(await library());
+    return OK;
+  };
   return {
     'library.list': async (request) => (await library()).list(request),
     'library.search': async (request) => (await library()).search(request),
@@ -18,45 +23,21 @@ export function libraryHandlers(services: Services): Pick<Handlers, LibraryCalls
       updated: await (await library()).update(ids, { favorite, rating }),
     }),
     'library.delete': async ({ ids }) => (await library()).delete(ids),
-    'library.tag': async ({ ids, add, remove }) => {
-      await (await library()).tag(ids, add, remove);
-      return OK;
-    },
+    'library.tag': ({ ids, add, remove }) => act((l) => l.tag(ids, add, remove)),
     'library.tags': async ({ prefix, limit }) => ({ tags: [...(await (await library()).tags(prefix, limit))] }),
-    'library.tags.rename': async ({ from, to }) => {
-      await (await library()).renameTag(from, to);
-      return OK;
-    },
-    'library.tags.delete': async ({ name }) => {
-      await (await library()).deleteTag(name);
-      return OK;
-    },
+    'library.tags.rename': ({ from, to }) => act((l) => l.renameTag(from, to)),
+    'library.tags.delete': ({ name }) => act((l) => l.deleteTag(name)),
     'library.boards': async () => ({ boards: [...(await (await library()).boards())] }),
     'library.boards.create': async ({ name }) => (await library()).createBoard(name),
-    'library.boards.rename': async ({ id, name }) => {
-      await (await library()).renameBoard(id, name);
-      return OK;
-    },
-    'library.boards.delete': async ({ id }) => {
-      await (await library()).deleteBoard(id);
-      return OK;
-    },
-    'library.boards.add': async ({ boardId, ids }) => {
-      await (await library()).addToBoard(boardId, ids);
-      return OK;
-    },
-    'library.boards.remove': async ({ boardId, ids }) => {
-      await (await library()).removeFromBoard(boardId, ids);
-      return OK;
-    },
+    'library.boards.rename': ({ id, name }) => act((l) => l.renameBoard(id, name)),
+    'library.boards.delete': ({ id }) => act((l) => l.deleteBoard(id)),
+    'library.boards.add': ({ boardId, ids }) => act((l) => l.addToBoard(boardId, ids)),
+    'library.boards.remove': ({ boardId, ids }) => act((l) => l.removeFromBoard(boardId, ids)),
     'library.import': async ({ png }) => (await library()).importPng(Buffer.from(png, 'base64')),
     'library.repair': async () => (await library()).repair(),
     'library.recover': () => services.library.recover(),
     'queue.list': async () => ({ items: [...(await (await library()).queue())] }),
-    'queue.move': async ({ id, before }) => {
-      await (await library()).moveJob(id, before);
-      return OK;
-    },
+    'queue.move': ({ id, before }) => act((l) => l.moveJob(id, before)),
     'queue.cancel': async ({ id }) => (await library()).cancel(id),
     'queue.retry': async ({ id }) => (await library()).retry(id),
   };

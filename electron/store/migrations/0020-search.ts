@@ -3,6 +3,14 @@
 // The FTS rowid is the generation id, so "newest matches first" walks the index backwards and stops at the page size.
 import type { Database } from 'better-sqlite3';
 
+/** A trigger that re-indexes the generations `which` selects (INSERT OR REPLACE: insert and update alike). */
+function refreshOn(name: string, event: string, which: string): string {
+  return `CREATE TRIGGER ${name} ${event} BEGIN
+      INSERT OR REPLACE INTO search_index (rowid, prompt, tags, boards)
+        SELECT id, prompt, tags, boards FROM search_source WHERE ${which};
+    END;`;
+}
+
 export function updateToVersion20(db: Database): void {
   db.exec(`
     CREATE VIRTUAL TABLE search_index USING fts5 (
@@ -22,42 +30,24 @@ export function updateToVersion20(db: Database): void {
 
     INSERT INTO search_index (rowid, prompt, tags, boards) SELECT id, prompt, tags, boards FROM search_source;
 
-    CREATE TRIGGER search_generation_insert AFTER INSERT ON generations BEGIN
-      INSERT INTO search_index (rowid, prompt, tags, boards)
-        SELECT id, prompt, tags, boards FROM search_source WHERE id = NEW.id;
-    END;
     CREATE TRIGGER search_generation_delete AFTER DELETE ON generations BEGIN
       DELETE FROM search_index WHERE rowid = OLD.id;
     END;
-    CREATE TRIGGER search_generation_prompt AFTER UPDATE OF prompt_id ON generations BEGIN
-      INSERT OR REPLACE INTO search_index (rowid, prompt, tags, boards)
-        SELECT id, prompt, tags, boards FROM search_source WHERE id = NEW.id;
-    END;
-    CREATE TRIGGER search_tag_link AFTER INSERT ON generation_tags BEGIN
-      INSERT OR REPLACE INTO search_index (rowid, prompt, tags, boards)
-        SELECT id, prompt, tags, boards FROM search_source WHERE id = NEW.generation_id;
-    END;
-    CREATE TRIGGER search_tag_unlink AFTER DELETE ON generation_tags BEGIN
-      INSERT OR REPLACE INTO search_index (rowid, prompt, tags, boards)
-        SELECT id, prompt, tags, boards FROM search_source WHERE id = OLD.generation_id;
-    END;
-    CREATE TRIGGER search_tag_rename AFTER UPDATE OF name ON tags BEGIN
-      INSERT OR REPLACE INTO search_index (rowid, prompt, tags, boards)
-        SELECT id, prompt, tags, boards FROM search_source
-        WHERE id IN (SELECT generation_id FROM generation_tags WHERE tag_id = NEW.id);
-    END;
-    CREATE TRIGGER search_board_link AFTER INSERT ON board_items BEGIN
-      INSERT OR REPLACE INTO search_index (rowid, prompt, tags, boards)
-        SELECT id, prompt, tags, boards FROM search_source WHERE id = NEW.generation_id;
-    END;
-    CREATE TRIGGER search_board_unlink AFTER DELETE ON board_items BEGIN
-      INSERT OR REPLACE INTO search_index (rowid, prompt, tags, boards)
-        SELECT id, prompt, tags, boards FROM search_source WHERE id = OLD.generation_id;
-    END;
-    CREATE TRIGGER search_board_rename AFTER UPDATE OF name ON boards BEGIN
-      INSERT OR REPLACE INTO search_index (rowid, prompt, tags, boards)
-        SELECT id, prompt, tags, boards FROM search_source
-        WHERE id IN (SELECT generation_id FROM board_items WHERE board_id = NEW.id);
-    END;
+    ${refreshOn('search_generation_insert', 'AFTER INSERT ON generations', 'id = NEW.id')}
+    ${refreshOn('search_generation_prompt', 'AFTER UPDATE OF prompt_id ON generations', 'id = NEW.id')}
+    ${refreshOn('search_tag_link', 'AFTER INSERT ON generation_tags', 'id = NEW.generation_id')}
+    ${refreshOn('search_tag_unlink', 'AFTER DELETE ON generation_tags', 'id = OLD.generation_id')}
+    ${refreshOn(
+      'search_tag_rename',
+      'AFTER UPDATE OF name ON tags',
+      'id IN (SELECT generation_id FROM generation_tags WHERE tag_id = NEW.id)',
+    )}
+    ${refreshOn('search_board_link', 'AFTER INSERT ON board_items', 'id = NEW.generation_id')}
+    ${refreshOn('search_board_unlink', 'AFTER DELETE ON board_items', 'id = OLD.generation_id')}
+    ${refreshOn(
+      'search_board_rename',
+      'AFTER UPDATE OF name ON boards',
+      'id IN (SELECT generation_id FROM board_items WHERE board_id = NEW.id)',
+    )}
   `);
 }
