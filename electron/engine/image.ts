@@ -136,22 +136,28 @@ export async function maskToCells(
 }
 
 function cellsOfMask(pixels: Uint8Array, size: number, grid: Grid, threshold: number): Uint8Array {
+  const marked = cellMeans(size, size, grid, (pixel) => (pixels[pixel]! >= 128 ? 1 : 0));
+  return Uint8Array.from(marked, (fraction) => (fraction >= threshold ? 1 : 0));
+}
+
+/** Per token cell (row-major), the mean of `value` over the cell's pixels (row-major pixel index). */
+export function cellMeans(width: number, height: number, grid: Grid, value: (pixel: number) => number): Array<number> {
   const [h, w] = grid;
-  const cellH = size / h;
-  const cellW = size / w;
-  const cells = new Uint8Array(h * w);
+  const cellH = height / h;
+  const cellW = width / w;
+  const out: Array<number> = [];
   for (let r = 0; r < h; r++) {
     for (let c = 0; c < w; c++) {
-      let marked = 0;
-      let total = 0;
+      let sum = 0;
+      let count = 0;
       for (let y = Math.floor(r * cellH); y < Math.floor((r + 1) * cellH); y++) {
         for (let x = Math.floor(c * cellW); x < Math.floor((c + 1) * cellW); x++) {
-          total++;
-          if (pixels[y * size + x]! >= 128) marked++;
+          sum += value(y * width + x);
+          count++;
         }
       }
-      cells[r * w + c] = total > 0 && marked / total >= threshold ? 1 : 0;
+      out.push(count > 0 ? sum / count : 0);
     }
   }
-  return cells;
+  return out;
 }

@@ -3,7 +3,7 @@
 // over RGB), per-token error and a 3-component PCA of the latents.
 /* eslint-disable @typescript-eslint/no-non-null-assertion -- typed-array kernels: every index is in range by construction (noUncheckedIndexedAccess cannot see it) */
 import type { Grid } from './bundle';
-import type { Rgb } from './image';
+import { cellMeans, type Rgb } from './image';
 
 /** PSNR of identical 8-bit images is infinite; it is reported as this many dB so it stays a JSON number. */
 export const PSNR_IDENTICAL = 100;
@@ -95,25 +95,11 @@ export function ssim(a: Rgb, b: Rgb): number {
 
 /** Mean squared error per token cell, on the [0, 1] pixel scale, row-major over the grid. */
 export function tokenErrors(a: Rgb, b: Rgb, grid: Grid): Array<number> {
-  const [h, w] = grid;
-  const cellH = a.height / h;
-  const cellW = a.width / w;
-  const out: Array<number> = [];
-  for (let r = 0; r < h; r++) {
-    for (let c = 0; c < w; c++) {
-      let sum = 0;
-      let count = 0;
-      for (let y = Math.floor(r * cellH); y < Math.floor((r + 1) * cellH); y++) {
-        for (let x = Math.floor(c * cellW); x < Math.floor((c + 1) * cellW); x++) {
-          const i = y * a.width + x;
-          for (let ch = 0; ch < 3; ch++) sum += ((a.data[3 * i + ch]! - b.data[3 * i + ch]!) / 255) ** 2;
-          count += 3;
-        }
-      }
-      out.push(count > 0 ? sum / count : 0);
-    }
-  }
-  return out;
+  return cellMeans(a.width, a.height, grid, (i) => {
+    let sum = 0;
+    for (let ch = 0; ch < 3; ch++) sum += ((a.data[3 * i + ch]! - b.data[3 * i + ch]!) / 255) ** 2;
+    return sum / 3;
+  });
 }
 
 /** Eigen-decomposition of a symmetric matrix (cyclic Jacobi): eigenvalues and column eigenvectors. */

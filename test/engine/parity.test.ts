@@ -59,30 +59,15 @@ describe.each(['k1', 'k4'])('parity with the PyTorch sampler (%s)', (name) => {
           return v instanceof Float32Array ? Array.from(v) : v.flatMap((x) => Array.from(x));
         }),
       );
-    expect(
-      maxAbsDiff(
-        concat((t) => t.hidden),
-        goldenTensor(c.files.hidden!),
-      ),
-    ).toBeLessThan(1e-4);
-    expect(
-      maxAbsDiff(
-        concat((t) => t.cond),
-        goldenTensor(c.files.cond!),
-      ),
-    ).toBeLessThan(1e-4);
-    expect(
-      maxAbsDiff(
-        concat((t) => t.velocities),
-        goldenTensor(c.files.velocity!),
-      ),
-    ).toBeLessThan(1e-4);
-    expect(
-      maxAbsDiff(
-        concat((t) => t.z),
-        goldenTensor(c.files.group_latents!),
-      ),
-    ).toBeLessThan(1e-4);
+    const stages: Array<[keyof typeof c.files, (t: GroupTrace) => ReadonlyArray<Float32Array> | Float32Array]> = [
+      ['hidden', (t) => t.hidden],
+      ['cond', (t) => t.cond],
+      ['velocity', (t) => t.velocities],
+      ['group_latents', (t) => t.z],
+    ];
+    for (const [file, pick] of stages) {
+      expect(maxAbsDiff(concat(pick), goldenTensor(c.files[file]!)), file).toBeLessThan(1e-4);
+    }
   });
 
   it('matches the latent grid and the decoded image within 1e-4', () => {
