@@ -283,10 +283,12 @@ export class Engine {
       const payload = toErrorPayload(error);
       const committed = state.known.reduce((a, b) => a + b, 0);
       if (payload.code === 'CANCELLED') return { status: 'cancelled', checkpoint, committed, total };
-      throw new JobError(payload, checkpoint);
+      if (payload.code !== 'OUT_OF_MEMORY' || B === 1) throw new JobError(payload, checkpoint);
     } finally {
       this.#cancelled.delete(job.jobId);
     }
+    // The batch did not fit: the same images one at a time, each from what the batch had committed.
+    if (state.committedGroups < groups) return this.#oneByOne(job, checkpoint, onProgress);
 
     onProgress({ status: 'decode' });
     const rgbs = await this.#decodeRgb(model, state.latents).catch((error: unknown) => {
@@ -324,6 +326,43 @@ export class Engine {
       firstPreviewMs,
       warnings: checkpoint.warnings,
       edit,
+    };
+  }
+
+  async #oneByOne(
+    job: EngineJob,
+    checkpoint: Checkpoint,
+    onProgress: (progress: EngineProgress) => void,
+  ): Promise<EngineOutcome> {
+    const { plan, state } = checkpoint;
+    const warning = `The ${plan.orders.length} images did not fit in memory together, so they were made one at a time.`;
+    const outcomes: Array<Extract<EngineOutcome, { status: 'done' }>> = [];
+    for (let b = 0; b < plan.orders.length; b++) {
+      const single: Checkpoint = {
+        ...checkpoint,
+        plan: { ...plan, orders: [plan.orders[b] ?? new Int32Array(0)] },
+        state: {
+          committedGroups: state.committedGroups,
+          latents: state.latents.slice(b, b + 1),
+          known: state.known.slice(),
+        },
+        seeds: checkpoint.seeds.slice(b, b + 1),
+        orderSeeds: checkpoint.orderSeeds.slice(b, b + 1),
+      };
+      const outcome = await this.run(
+        { ...job, seeds: single.seeds, orderSeeds: single.orderSeeds, checkpoint: single },
+        onProgress,
+      );
+      if (outcome.status === 'cancelled') return outcome;
+      outcomes.push(outcome);
+    }
+    const [first] = outcomes;
+    if (!first) throw new StudioError('INTERNAL', 'No image was generated.');
+    return {
+      ...first,
+      images: outcomes.flatMap((o) => o.images),
+      seconds: outcomes.reduce((sum, o) => sum + o.seconds, 0),
+      warnings: [...first.warnings, warning],
     };
   }
 

@@ -280,6 +280,33 @@ describe('providers', () => {
     }
   });
 
+  it('makes a batch one image at a time when it does not fit in memory', async () => {
+    // head_velocity "runs out of memory" above 8 rows: two images × (cond, uncond) × 4 tokens.
+    const small = new Engine({
+      providers: ['cpu'],
+      sessionFactory: async (file, _ep, options) => {
+        const session = await createOrtSession(file, 'cpu', options);
+        if (!file.endsWith('head_velocity.onnx')) return session;
+        return new Proxy(session, {
+          get: (target, key) =>
+            key === 'run'
+              ? (feeds: Parameters<Session['run']>[0]) =>
+                  (feeds.x?.dims[0] ?? 0) > 8 ? Promise.reject(new Error('std::bad_alloc')) : target.run(feeds)
+              : Reflect.get(target, key),
+        }) as Session;
+      },
+    });
+    try {
+      const batch = await run(job({ seeds: [7, 8], orderSeeds: [11, 12] }), undefined, small);
+      const alone = await run(job({ seeds: [8], orderSeeds: [12] }));
+      expect(batch.warnings).toEqual([expect.stringMatching(/one at a time/)]);
+      expect(batch.images.map((i) => i.seed)).toEqual([7, 8]);
+      expect(Buffer.from(batch.images[1]!.png).equals(Buffer.from(alone.images[0]!.png))).toBe(true);
+    } finally {
+      await small.dispose();
+    }
+  });
+
   it('refuses a bundle with a wrong hash or a missing graph with MODEL_INVALID', async () => {
     const { cp, mkdtemp, rm, unlink, writeFile } = await import('node:fs/promises');
     const { tmpdir } = await import('node:os');
