@@ -28,6 +28,7 @@ describe('studio flows', () => {
     await page.getByLabel('Guidance', { exact: true }).fill('2');
   };
 
+  const images = () => page.getByRole('listbox', { name: 'Images' }).getByRole('option');
   const resultCount = () => page.getByRole('list', { name: 'Results' }).getByRole('listitem').count();
 
   beforeAll(async () => {
@@ -100,10 +101,11 @@ describe('studio flows', () => {
 
   it('finds generations by searching the gallery', async () => {
     await go('Gallery');
-    await expect.poll(() => page.getByRole('option').count(), { timeout: LONG }).toBeGreaterThanOrEqual(2);
+    await expect.poll(() => images().count(), { timeout: LONG }).toBeGreaterThanOrEqual(2);
     await page.getByRole('searchbox', { name: 'Search' }).fill('circles');
     await expect.poll(() => page.getByTestId('gallery-total').textContent(), { timeout: LONG }).toBe('1 image');
-    await page.getByRole('option').first().click();
+    await expect.poll(() => images().count()).toBe(1);
+    await images().first().click();
     await expect
       .poll(() => page.getByRole('complementary', { name: 'Details' }).textContent())
       .toContain('two red circles above a blue square');
