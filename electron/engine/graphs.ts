@@ -1,5 +1,6 @@
 // The bundle's ONNX graphs as the sampler's `Graphs`, on one execution provider. Sessions are created once per bundle
 // and provider and released together; runtime failures become typed errors (never a silently black image).
+import { availableParallelism } from 'node:os';
 import ort from 'onnxruntime-node';
 import type { ProviderId } from '../common/contract';
 import { StudioError } from '../common/errors';
@@ -10,7 +11,7 @@ export type SessionOptions = Readonly<{
   /**
    * Threads per graph run. By default the per-token graphs (LM step, head, latent_in) run on one thread — their
    * work per call is small, and a thread pool's hand-offs cost more than they save — and the autoencoder graphs
-   * get onnxruntime's default pool.
+   * use every core but one, which stays free for the host's event loop.
    */
   threads?: number;
 }>;
@@ -94,7 +95,7 @@ export class OrtGraphs implements Graphs {
     const sessions = new Map<BundleRole, ort.InferenceSession>();
     try {
       for (const role of roles) {
-        const threads = options.threads ?? (POOLED_ROLES.has(role) ? undefined : 1);
+        const threads = options.threads ?? (POOLED_ROLES.has(role) ? Math.max(1, availableParallelism() - 1) : 1);
         sessions.set(role, await factory(bundleEntry(bundle, role).file, ep, { threads }));
       }
     } catch (error) {

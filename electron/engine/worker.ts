@@ -1,5 +1,6 @@
 // The engine's worker thread: all inference and its JavaScript arithmetic run here, so the host's event loop (IPC,
 // HTTP, the UI's events) stays responsive while a model generates.
+import { setPriority } from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
 import { toErrorPayload } from '../common/errors';
 import { Engine, JobError } from './engine';
@@ -7,6 +8,16 @@ import type { Reply, Request, WorkerOptions } from './protocol';
 
 const port = parentPort;
 if (!port) throw new Error('engine/worker.ts runs as a worker thread');
+
+// On Linux a nice value belongs to a thread (and the threads it starts, such as onnxruntime's pools): the engine
+// yields the CPU to the host's event loop when the machine is busy. Elsewhere it would slow the whole app, so not.
+if (process.platform === 'linux') {
+  try {
+    setPriority(0, 10);
+  } catch {
+    // Not allowed here (some containers): run at normal priority.
+  }
+}
 
 const post = (reply: Reply): void => port.postMessage(reply);
 const engine = new Engine({
