@@ -175,6 +175,10 @@ export class OrtGraphs implements Graphs {
     const image = (await this.#run('vgtae_decode', { z: tensor(z, [batch, dZ, grid[0], grid[1]]) }, 'image'))
       .data as Float32Array;
     assertFinite(image, this.ep, 'vgtae_decode');
+    // A decoder never paints every pixel of every channel exactly the same value; a provider that failed silently does.
+    if (image.length > 1 && image.every((v) => v === image[0])) {
+      throw new StudioError('PROVIDER_FAILED', `The ${this.ep} provider returned a blank image from vgtae_decode.`);
+    }
     return image;
   }
 }

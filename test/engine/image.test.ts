@@ -1,0 +1,59 @@
+import sharp from 'sharp';
+import { describe, expect, it } from 'vitest';
+import { encodePng, inspectImage, loadModelImage, maskToCells } from '../../electron/engine/image';
+
+const solid = (
+  width: number,
+  height: number,
+  background: string | { r: number; g: number; b: number; alpha: number },
+) => sharp({ create: { width, height, channels: 4, background } });
+
+describe('image input', () => {
+  it('reads PNG, JPEG and WebP, flattens alpha onto white, and centre-crops to the model size', async () => {
+    const transparent = await solid(40, 20, { r: 0, g: 0, b: 0, alpha: 0 }).png().toBuffer();
+    const flat = await loadModelImage(transparent, 8);
+    expect([...flat.data].every((v) => v === 255)).toBe(true);
+    // A wide image: left half red, right half blue; the centre crop keeps a little of both, the middle column split.
+    const wide = await sharp({ create: { width: 64, height: 16, channels: 3, background: '#0000ff' } })
+      .composite([{ input: await solid(32, 16, '#ff0000').png().toBuffer(), left: 0, top: 0 }])
+      .jpeg({ quality: 100 })
+      .toBuffer();
+    const rgb = await loadModelImage(wide, 8);
+    expect(rgb.data[0]).toBeGreaterThan(200); // top-left pixel: red
+    expect(rgb.data[3 * 7 + 2]).toBeGreaterThan(200); // top-right pixel: blue
+    const webp = await solid(10, 10, '#00ff00').webp({ lossless: true }).toBuffer();
+    expect((await inspectImage(webp)).format).toBe('webp');
+    expect((await loadModelImage(webp, 4)).data.slice(0, 3)).toEqual(Uint8Array.from([0, 255, 0]));
+  });
+
+  it('respects EXIF orientation', async () => {
+    // Stored 20×10 with a red left half; orientation 6 (rotate 90° clockwise) shows it 10×20 with red on top.
+    const stored = await sharp({ create: { width: 20, height: 10, channels: 3, background: '#0000ff' } })
+      .composite([{ input: await solid(10, 10, '#ff0000').png().toBuffer(), left: 0, top: 0 }])
+      .withMetadata({ orientation: 6 })
+      .jpeg({ quality: 100 })
+      .toBuffer();
+    expect(await inspectImage(stored)).toMatchObject({ width: 10, height: 20 });
+    const rgb = await loadModelImage(stored, 10);
+    expect(rgb.data[0]).toBeGreaterThan(200); // top row: red
+    expect(rgb.data[3 * 90 + 2]).toBeGreaterThan(200); // bottom row: blue
+  });
+
+  it('encodes the same pixels to the same bytes', async () => {
+    const rgb = { width: 3, height: 2, data: Uint8Array.from({ length: 18 }, (_, i) => i * 13) };
+    expect(Buffer.from(await encodePng(rgb)).equals(Buffer.from(await encodePng(rgb)))).toBe(true);
+  });
+
+  it('turns a mask into cells by the fraction of white pixels', async () => {
+    // 16×16 mask over a 4×4 grid: a 6×6 white square covers cell 0 fully, cells 1 and 4 by half, cell 5 by a quarter.
+    const mask = await sharp({ create: { width: 16, height: 16, channels: 3, background: '#000' } })
+      .composite([{ input: await solid(6, 6, '#ffffff').png().toBuffer(), left: 0, top: 0 }])
+      .png()
+      .toBuffer();
+    const cells = await maskToCells(mask, { width: 16, height: 16 }, 16, [4, 4], 0.5);
+    expect([...cells]).toEqual([1, 1, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
+    const strict = await maskToCells(mask, { width: 16, height: 16 }, 16, [4, 4], 0.9);
+    expect([...strict].indexOf(1)).toBe(0);
+    expect([...strict].filter((c) => c === 1)).toHaveLength(1);
+  });
+});
