@@ -27,24 +27,18 @@ function confined(root: string, encoded: string, fallback?: string): ProtocolAns
   }
 }
 
+const NOT_A_URL: ProtocolAnswer = { status: 400, message: 'Not a URL.' };
+
 export function resolveAppRequest(url: string, rendererRoot: string): ProtocolAnswer {
-  let parsed: URL;
-  try {
-    parsed = new URL(url);
-  } catch {
-    return { status: 400, message: 'Not a URL.' };
-  }
+  const parsed = URL.parse(url);
+  if (!parsed) return NOT_A_URL;
   if (parsed.host !== APP_HOST) return { status: 404, message: 'Not found.' };
   return confined(rendererRoot, parsed.pathname, 'index.html');
 }
 
 export function resolveLibraryRequest(url: string, home: string): ProtocolAnswer {
-  let parsed: URL;
-  try {
-    parsed = new URL(url);
-  } catch {
-    return { status: 400, message: 'Not a URL.' };
-  }
+  const parsed = URL.parse(url);
+  if (!parsed) return NOT_A_URL;
   const answer = confined(home, `${parsed.host}${parsed.pathname}`);
   if ('file' in answer && !LIBRARY_FILE_TYPES.has(path.extname(answer.file).toLowerCase())) {
     return { status: 403, message: 'Only images are served from the library.' };
