@@ -54,6 +54,8 @@ type Run = {
   modelId: string;
   bundleDir: string;
   history: boolean;
+  /** In the library's queue (app and web mode); the CLI runs its own jobs directly and records them at the end. */
+  queued: boolean;
   previews: boolean;
   /** Library generation ids, one per image (history only). */
   libraryIds: Array<number>;
@@ -286,6 +288,7 @@ export class GenerationRunner {
       modelId: model.id,
       bundleDir: model.path,
       history: request.history ?? true,
+      queued: (request.history ?? true) && this.#services.mode !== 'cli',
       previews: request.previews ?? true,
       libraryIds: [],
       params,
@@ -294,7 +297,9 @@ export class GenerationRunner {
       warnings,
     };
     let position: number;
-    if (run.history) {
+    // A damaged library is reported now, not after the image is made.
+    if (run.history) await this.#library();
+    if (run.queued) {
       const library = await this.#library();
       const items = [];
       this.#submitting++;
@@ -420,6 +425,7 @@ export class GenerationRunner {
       modelId: p.modelId,
       bundleDir: '',
       history: true,
+      queued: true,
       previews: true,
       libraryIds: [job.id],
       params: [p],
@@ -443,8 +449,8 @@ export class GenerationRunner {
 
   async #execute({ run, ids }: Claimed): Promise<void> {
     const library = run.history ? await this.#library().catch(() => null) : null;
-    const params = run.history ? run.params.filter((_, i) => ids.includes(run.libraryIds[i] ?? -1)) : run.params;
-    const claimedIds = run.history ? ids : [];
+    const params = run.queued ? run.params.filter((_, i) => ids.includes(run.libraryIds[i] ?? -1)) : run.params;
+    const claimedIds = run.queued ? ids : [];
     this.#current = run;
     run.state = 'running';
     const started = performance.now();
@@ -530,8 +536,16 @@ export class GenerationRunner {
       const p = params[i];
       if (!p) throw new StudioError('INTERNAL', 'The engine returned more images than the job asked for.');
       const id = ids[i];
-      if (library && id !== undefined) {
-        const recorded = await library.markDone(id, image.png, timings);
+      const recorded =
+        library && id !== undefined
+          ? await library.markDone(id, image.png, timings)
+          : library && run.history
+            ? await library.recordGeneration(p, image.png, {
+                timings,
+                ...(run.edit ? { source: run.edit.source } : {}),
+              })
+            : null;
+      if (recorded) {
         images.push({
           id: String(recorded.id),
           file: recorded.path,
@@ -563,6 +577,11 @@ export class GenerationRunner {
     });
   }
 
+  /** Runs what waits in the library's queue (jobs of an earlier session, retries) without waiting for a request. */
+  start(): void {
+    this.#pump();
+  }
+
   // ---- controls ----
 
   #run(jobId: string): Run {
@@ -580,7 +599,7 @@ export class GenerationRunner {
     if (run.state !== 'queued') return { cancelled: false, state: run.state };
     const index = this.#memoryQueue.indexOf(run);
     if (index >= 0) this.#memoryQueue.splice(index, 1);
-    if (run.history) {
+    if (run.queued) {
       const library = await this.#library();
       for (const id of run.libraryIds) await library.cancel(id).catch(() => undefined);
     }
@@ -596,7 +615,7 @@ export class GenerationRunner {
     }
     run.state = 'queued';
     let position = this.#current ? 1 : 0;
-    if (run.history) {
+    if (run.queued) {
       const library = await this.#library();
       for (const id of run.libraryIds) await library.retry(id);
       position += (await library.queue()).filter((item) => item.status === 'queued').length - run.libraryIds.length;

@@ -20,7 +20,7 @@ beforeAll(async () => {
   await symlink(TINY_BUNDLE, path.join(root, 'bundles', 'tiny'));
   studio = createStudio({
     home: path.join(root, 'home'),
-    mode: 'cli',
+    mode: 'web',
     env: { VGT_THREADS: '1' },
     builtinBundles: [path.join(root, 'bundles')],
   });
@@ -136,6 +136,32 @@ describe('generation through the studio', () => {
     });
     const done = await settle(jobId);
     expect(done).toMatchObject({ status: 'done', edit: { keptTokens: 32, regeneratedTokens: 32 } });
+  });
+
+  it('runs jobs put in the library queue by others (an earlier session, a retry) from their parameters', async () => {
+    const library = await studio.services.library.get();
+    const item = await library.enqueue({
+      kind: 'generate',
+      prompt: 'a green triangle',
+      negativePrompt: null,
+      modelId: 'tiny',
+      bundleHash: null,
+      provider: null,
+      seed: 11,
+      orderSeed: 12,
+      order: 'random',
+      tokensPerStep: 16,
+      steps: 3,
+      cfg: 3,
+      cfgSchedule: 'linear',
+      width: 48,
+      height: 48,
+      sourceImage: null,
+      extra: null,
+    });
+    const done = await settle(String(item.id));
+    expect(done).toMatchObject({ status: 'done', images: [{ id: String(item.id), seed: 11, orderSeed: 12 }] });
+    expect(await call('library.get', { id: item.id })).toMatchObject({ status: 'done' });
   });
 
   it('refuses bad requests with typed errors, truncates long prompts, and keeps serving', async () => {

@@ -8,6 +8,9 @@ type GenerationCalls = Extract<keyof Handlers, `generation.${string}`>;
 
 export function generationHandlers(services: Services): Pick<Handlers, GenerationCalls> {
   const runner = () => generationRunner(services);
+  // The app and web mode run what the library's queue still holds (an earlier session's jobs) from the start;
+  // the CLI runs only the jobs it was given.
+  if (services.mode !== 'cli') queueMicrotask(() => runner().start());
   return {
     'generation.generate': (request) => runner().generate(request),
     'generation.edit': (request) => runner().edit(request),
