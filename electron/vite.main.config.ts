@@ -4,7 +4,7 @@ import { defineConfig } from 'vite';
 export default defineConfig({
   build: {
     rollupOptions: {
-      external: ['electron', 'better-sqlite3', 'onnxruntime-node', 'sharp', /^node:/],
+      external: ['electron', 'electron-updater', 'better-sqlite3', 'onnxruntime-node', 'sharp', /^node:/],
       output: { format: 'es', entryFileNames: '[name].js' },
     },
   },

@@ -40,6 +40,9 @@ const STATUS: Partial<Record<ErrorCode, number>> = {
   CANCELLED: 409,
   BUSY: 409,
   MODEL_INVALID: 422,
+  MODEL_EXISTS: 409,
+  DISK_FULL: 507,
+  DATABASE_TOO_NEW: 409,
 };
 
 /** The page may load only its own scripts and styles and talk only to its own origin. */
