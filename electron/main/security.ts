@@ -1,5 +1,6 @@
 // The window's security settings and the checks main applies to every renderer request.
 // Kept free of Electron imports so tests can read exactly what the app ships.
+import { contentSecurityPolicy } from '../common/csp';
 
 /** Custom scheme that serves the built renderer: a real origin, so CSP 'self' means "our files". */
 export const APP_SCHEME = 'app';
@@ -25,18 +26,7 @@ export const WEB_PREFERENCES = {
 } as const;
 
 /** The CSP main adds to every response of the app scheme (the page also carries it as a meta tag). */
-export const APP_CSP = [
-  "default-src 'none'",
-  "script-src 'self'",
-  "style-src 'self'",
-  `img-src 'self' blob: data: ${FILE_SCHEME}:`,
-  "font-src 'self'",
-  "connect-src 'self'",
-  "worker-src 'self' blob:",
-  "base-uri 'none'",
-  "form-action 'none'",
-  "frame-ancestors 'none'",
-].join('; ');
+export const APP_CSP = contentSecurityPolicy([`${FILE_SCHEME}:`]);
 
 /** IPC is answered only for the top frame of our own page (or the Vite dev server during `npm start` in development). */
 export function isTrustedSenderUrl(url: string, devServerUrl?: string): boolean {

@@ -7,6 +7,7 @@ import { readFile, stat } from 'node:fs/promises';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
+import { contentSecurityPolicy } from '../common/csp';
 import { LIMITS, type StudioEvent } from '../common/contract';
 import { StudioError, toErrorPayload, type ErrorCode, type ErrorPayload } from '../common/errors';
 import { resolveInside } from '../core/paths';
@@ -45,19 +46,7 @@ const STATUS: Partial<Record<ErrorCode, number>> = {
   DATABASE_TOO_NEW: 409,
 };
 
-/** The page may load only its own scripts and styles and talk only to its own origin. */
-export const CONTENT_SECURITY_POLICY = [
-  "default-src 'none'",
-  "script-src 'self'",
-  "style-src 'self'",
-  "img-src 'self' blob: data:",
-  "font-src 'self'",
-  "connect-src 'self'",
-  "worker-src 'self' blob:",
-  "base-uri 'none'",
-  "form-action 'none'",
-  "frame-ancestors 'none'",
-].join('; ');
+export const CONTENT_SECURITY_POLICY = contentSecurityPolicy();
 
 /** What /files/ serves: pictures only; the database and model files stay out of reach. */
 const LIBRARY_IMAGE_TYPES: ReadonlySet<string> = new Set(['.png', '.webp', '.jpg']);
