@@ -37,3 +37,14 @@ export function watchPageErrors(page: Page): Array<string> {
   });
   return errors;
 }
+
+export type StudioPage = Readonly<{ browser: Browser; page: Page; errors: Array<string> }>;
+
+/** A fresh browser on the studio at 1280×800 in the light scheme, with page errors collected. */
+export async function openStudio(url: string): Promise<StudioPage> {
+  const browser = await launchBrowser();
+  const page = await browser.newPage({ viewport: { width: 1280, height: 800 }, colorScheme: 'light' });
+  const errors = watchPageErrors(page);
+  await page.goto(url);
+  return { browser, page, errors };
+}

@@ -1,7 +1,7 @@
 // The app frame in real Chromium against web mode: every view by its accessible name, shortcuts, theme, status bar.
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
-import { launchBrowser, screenshot, watchPageErrors } from './browser';
+import { openStudio, screenshot } from './browser';
 
 const VIEWS = ['Generate', 'Gallery', 'Inspect', 'Edit', 'Models', 'Settings'];
 
@@ -11,10 +11,7 @@ describe('studio shell', () => {
   let errors: Array<string>;
 
   beforeAll(async () => {
-    browser = await launchBrowser();
-    page = await browser.newPage({ viewport: { width: 1280, height: 800 }, colorScheme: 'light' });
-    errors = watchPageErrors(page);
-    await page.goto(inject('baseUrl'));
+    ({ browser, page, errors } = await openStudio(inject('baseUrl')));
   });
 
   afterAll(async () => {

@@ -4,7 +4,7 @@
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
-import { launchBrowser, screenshot, watchPageErrors } from './browser';
+import { openStudio, screenshot } from './browser';
 
 const TINY_BUNDLE = path.resolve(import.meta.dirname, '..', 'fixtures', 'tiny-bundle');
 const LONG = 90_000;
@@ -32,10 +32,7 @@ describe('studio flows', () => {
   const resultCount = () => page.getByRole('list', { name: 'Results' }).getByRole('listitem').count();
 
   beforeAll(async () => {
-    browser = await launchBrowser();
-    page = await browser.newPage({ viewport: { width: 1280, height: 800 }, colorScheme: 'light' });
-    errors = watchPageErrors(page);
-    await page.goto(inject('baseUrl'));
+    ({ browser, page, errors } = await openStudio(inject('baseUrl')));
   });
 
   afterAll(async () => {
