@@ -664,7 +664,8 @@ export class GenerationRunner {
   async direct(
     request: Readonly<{
       prompt: string;
-      model?: string;
+      /** A registry id, or a bundle folder as `{ path }` (benchmarks of a bundle that is not installed). */
+      model?: string | Readonly<{ path: string; id: string }>;
       sampling: Sampling;
       seeds: ReadonlyArray<number>;
       orderSeeds: ReadonlyArray<number>;
@@ -672,7 +673,8 @@ export class GenerationRunner {
     }>,
     onProgress: (progress: EngineProgress) => void = () => undefined,
   ): Promise<EngineOutcome> {
-    const model = await this.#services.models.resolve(request.model);
+    const model =
+      typeof request.model === 'object' ? request.model : await this.#services.models.resolve(request.model);
     const job: EngineJob = {
       jobId: `d${this.#nextMemoryId++}`,
       kind: 'generate',

@@ -90,7 +90,7 @@ async function torchMsPerImage(
 }
 
 const USAGE =
-  'vgt bench [--model ID] [--k 1,4,16] [--runs N] [--torch-k 1,4] [--torch-runs N] [--no-torch] ' +
+  'vgt bench [--model ID | --bundle DIR] [--k 1,4,16] [--runs N] [--torch-k 1,4] [--torch-runs N] [--no-torch] ' +
   '[--library-rows N] [--no-library] [--threads N] [--json]';
 
 export const bench: Command = {
@@ -98,6 +98,7 @@ export const bench: Command = {
   usage: USAGE,
   options: {
     model: { type: 'string' },
+    bundle: { type: 'string' },
     k: { type: 'string' },
     runs: { type: 'string' },
     'torch-k': { type: 'string' },
@@ -111,7 +112,10 @@ export const bench: Command = {
     const studio = context.studio();
     const threads = intOption(values, 'threads') ?? null;
     if (threads !== null) studio.services.env.VGT_THREADS = String(threads);
-    const model = await studio.services.models.resolve(values.model as string | undefined);
+    const bundleDir = values.bundle as string | undefined;
+    const model = bundleDir
+      ? { path: path.resolve(bundleDir), id: (await readManifest(path.resolve(bundleDir))).id }
+      : await studio.services.models.resolve(values.model as string | undefined);
     const manifest = await readManifest(model.path);
     const [h, w] = manifest.image.grid;
     const ks = list(values.k, [1, 4, 16]).filter((k) => k <= h * w);
@@ -120,7 +124,7 @@ export const bench: Command = {
     const generate = (k: number, seed: number, previews: boolean) =>
       runner.direct({
         prompt: PROMPT,
-        model: model.id,
+        model: { path: model.path, id: model.id },
         sampling: { tokensPerStep: k },
         seeds: [seed],
         orderSeeds: [seed],
