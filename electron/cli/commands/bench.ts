@@ -115,7 +115,12 @@ export const bench: Command = {
     const bundleDir = values.bundle as string | undefined;
     const model = bundleDir
       ? { path: path.resolve(bundleDir), id: (await readManifest(path.resolve(bundleDir))).id }
-      : await studio.services.models.resolve(values.model as string | undefined);
+      : await studio.services.models.resolve(values.model as string | undefined).catch((error: unknown) => {
+          const e = error as StudioError;
+          throw e.code === 'MODEL_NOT_FOUND'
+            ? new StudioError(e.code, `${e.message} Or measure a bundle folder: --bundle DIR.`)
+            : e;
+        });
     const manifest = await readManifest(model.path);
     const [h, w] = manifest.image.grid;
     const ks = list(values.k, [1, 4, 16]).filter((k) => k <= h * w);
