@@ -230,6 +230,21 @@ describe('providers', () => {
       }) as Session;
     };
 
+  /** Real sessions whose head_velocity runs fail with `message` when `fails(feeds)` says so. */
+  const failingVelocity =
+    (fails: (feeds: Parameters<Session['run']>[0]) => boolean, message: string): SessionFactory =>
+    async (file, _ep, options) => {
+      const session = await createOrtSession(file, 'cpu', options);
+      if (!file.endsWith('head_velocity.onnx')) return session;
+      return new Proxy(session, {
+        get: (target, key) =>
+          key === 'run'
+            ? (feeds: Parameters<Session['run']>[0]) =>
+                fails(feeds) ? Promise.reject(new Error(message)) : target.run(feeds)
+            : Reflect.get(target, key),
+      }) as Session;
+    };
+
   it.each(['create', 'run'] as const)(
     'falls back to the next provider when one fails to %s, and says why',
     async (when) => {
@@ -256,19 +271,7 @@ describe('providers', () => {
     let runs = 0;
     const oom = new Engine({
       providers: ['cpu'],
-      sessionFactory: async (file, _ep, options) => {
-        const session = await createOrtSession(file, 'cpu', options);
-        if (!file.endsWith('head_velocity.onnx')) return session;
-        return new Proxy(session, {
-          get: (target, key) =>
-            key === 'run'
-              ? (feeds: Parameters<Session['run']>[0]) =>
-                  ++runs > 20
-                    ? Promise.reject(new Error('Failed to allocate memory for requested buffer'))
-                    : target.run(feeds)
-              : Reflect.get(target, key),
-        }) as Session;
-      },
+      sessionFactory: failingVelocity(() => ++runs > 20, 'Failed to allocate memory for requested buffer'),
     });
     try {
       const error = await rejection(run(job(), undefined, oom));
@@ -284,17 +287,7 @@ describe('providers', () => {
     // head_velocity "runs out of memory" above 8 rows: two images × (cond, uncond) × 4 tokens.
     const small = new Engine({
       providers: ['cpu'],
-      sessionFactory: async (file, _ep, options) => {
-        const session = await createOrtSession(file, 'cpu', options);
-        if (!file.endsWith('head_velocity.onnx')) return session;
-        return new Proxy(session, {
-          get: (target, key) =>
-            key === 'run'
-              ? (feeds: Parameters<Session['run']>[0]) =>
-                  (feeds.x?.dims[0] ?? 0) > 8 ? Promise.reject(new Error('std::bad_alloc')) : target.run(feeds)
-              : Reflect.get(target, key),
-        }) as Session;
-      },
+      sessionFactory: failingVelocity((feeds) => (feeds.x?.dims[0] ?? 0) > 8, 'std::bad_alloc'),
     });
     try {
       const batch = await run(job({ seeds: [7, 8], orderSeeds: [11, 12] }), undefined, small);
