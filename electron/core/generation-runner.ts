@@ -617,8 +617,11 @@ export class GenerationRunner {
     let position = this.#current ? 1 : 0;
     if (run.queued) {
       const library = await this.#library();
-      for (const id of run.libraryIds) await library.retry(id);
-      position += (await library.queue()).filter((item) => item.status === 'queued').length - run.libraryIds.length;
+      // The place the retried job got when it was queued again: reading the whole queue afterwards races with the
+      // runner, which may already have claimed it.
+      const items = [];
+      for (const id of run.libraryIds) items.push(await library.retry(id));
+      position += items[0]?.position ?? 0;
     } else {
       position += this.#memoryQueue.length;
       this.#memoryQueue.push(run);
