@@ -170,8 +170,16 @@ export const GenerationProgressSchema = z.discriminatedUnion('status', [
     /** 1-based index of the group just committed, of `groups`. */
     group: z.number().int().min(1),
     groups: z.number().int().min(1),
-    /** Grid cells (row-major index) committed in this group. */
+    /** Grid cells (row-major index) committed in this group, for the first image. */
     positions: z.array(z.number().int().min(0)),
+    /**
+     * The same for every image of a batch (each image has its own order seed, so its own cells); when left out, every
+     * image is taken to follow the first one's order.
+     */
+    imagePositions: z
+      .array(z.array(z.number().int().min(0)))
+      .max(16)
+      .optional(),
     /** Cells committed so far (including fixed ones), of `total`. */
     committed: z.number().int().min(0),
     total: z.number().int().min(1),

@@ -9,7 +9,8 @@ import type {
   InlinePng,
   ResolvedSampling,
 } from '../../../../electron/common/api/generation';
-import { LiveCanvasState } from './live-canvas.svelte';
+import { LiveBatchState } from './live-batch.svelte';
+import type { LiveCanvasState } from './live-canvas.svelte';
 import { ProgressState } from './progress.svelte';
 import { messageOf } from '../errors';
 import { fileUrl } from '../api/files';
@@ -39,11 +40,12 @@ export function pngUrl(png: InlinePng): string {
 }
 
 export class GenerationSession {
-  readonly canvas = new LiveCanvasState();
+  /** The live canvases, one per image of the job. */
+  readonly live = new LiveBatchState();
   readonly progress = new ProgressState();
   jobId = $state<string | null>(null);
   kind = $state<JobKind>('generate');
-  /** Latest preview of every image of the job (the canvas shows the first). */
+  /** Latest preview of every image of the job. */
   previews = $state.raw<ReadonlyArray<string>>([]);
   /** How many previews arrived for this job: the live canvas is visibly alive when this grows. */
   previewCount = $state(0);
@@ -77,6 +79,11 @@ export class GenerationSession {
     this.#unsubscribe = api.subscribe((event: StudioEvent) => {
       if (event.type === 'generation.progress') this.handle(event.data);
     });
+  }
+
+  /** The first image's canvas (an edit's only one). */
+  get canvas(): LiveCanvasState {
+    return this.live.first;
   }
 
   dispose(): void {
@@ -125,7 +132,7 @@ export class GenerationSession {
     try {
       const decoded = await this.#api.call('generation.decodePartial', { jobId });
       this.previews = decoded.images.map(pngUrl);
-      this.canvas.finish(this.previews[0] ?? null);
+      this.live.finish(this.previews);
     } catch (error) {
       this.error = messageOf(error);
     }
@@ -150,10 +157,16 @@ export class GenerationSession {
       case 'prefill':
         this.#sampling = event.sampling;
         this.warnings = event.warnings;
-        if (this.canvas.rows !== event.grid[0] || this.canvas.cols !== event.grid[1] || this.progress.group === 0) {
-          this.canvas.reset(event.grid[0], event.grid[1], event.groups);
+        // A resume re-prefills the same grid and keeps what its canvases show; anything else starts them over.
+        if (
+          this.canvas.rows !== event.grid[0] ||
+          this.canvas.cols !== event.grid[1] ||
+          this.live.count !== event.count ||
+          this.progress.group === 0
+        ) {
+          this.live.reset(event.grid[0], event.grid[1], event.groups, event.count);
         }
-        this.canvas.fix(event.fixed);
+        this.live.fix(event.fixed);
         this.progress.update('prefill', now, undefined, event.groups);
         break;
       case 'group':
@@ -161,7 +174,7 @@ export class GenerationSession {
           this.previews = event.previews.map(pngUrl);
           this.previewCount++;
         }
-        this.canvas.commit(event.group - 1, event.positions, this.previews[0] ?? null);
+        this.live.commit(event.group - 1, event.positions, event.imagePositions, this.previews);
         this.progress.update('group', now, event.group, event.groups);
         break;
       case 'decode':
@@ -233,7 +246,7 @@ export class GenerationSession {
       kind: this.kind,
       favorite: false,
     }));
-    this.canvas.finish(fresh[0]?.src ?? null);
+    this.live.finish(fresh.map((r) => r.src));
     this.results = [...fresh, ...this.results].slice(0, RESULTS_KEPT);
     this.#onDone?.(done, this.#sampling, this.kind);
     void this.#useLibraryFiles(fresh, this.jobId);
@@ -256,6 +269,6 @@ export class GenerationSession {
       const i = fresh.indexOf(r);
       return i >= 0 ? { ...r, src: sources[i] ?? r.src } : r;
     });
-    if (this.jobId === jobId) this.canvas.finish(sources[0] ?? null);
+    if (this.jobId === jobId) this.live.finish(sources);
   }
 }
