@@ -4,7 +4,7 @@
 import { createHash } from 'node:crypto';
 import { mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import type { DownloadPhase, DownloadProgress, DownloadState, Model } from '../common/api/models';
+import type { DownloadPhase, DownloadProgress, DownloadState, DownloadStop, Model } from '../common/api/models';
 import { StudioError, toErrorPayload } from '../common/errors';
 import { DEFAULT_POLICY, downloadFile, partialPath, type FileProgress, type RetryPolicy } from './download';
 import { MANIFEST_NAME, bundleBytes, readBundleManifest, type BundleManifest } from './manifest';
@@ -21,6 +21,9 @@ export type DownloadManagerOptions = Readonly<{
 const MAX_MANIFEST_BYTES = 4 * 1024 * 1024;
 
 type Active = { controller: AbortController; done: Promise<Model>; state: DownloadState };
+
+/** `<downloadId>.json` beside the staging folder: what a resume needs, and how the download last stopped. */
+type SavedState = { url: string; sha256: string; stopped?: Exclude<DownloadStop, 'interrupted'>; message?: string };
 
 /** Stable per (URL, sha256): the same download asked for again finds its partial files. */
 export function downloadIdOf(url: string, sha256: string): string {
@@ -97,6 +100,7 @@ export class DownloadManager {
         active: true,
         receivedBytes: 0,
         totalBytes: null,
+        stopped: null,
       },
     };
     active.done = this.#run(active).finally(() => this.#active.delete(downloadId));
@@ -156,7 +160,8 @@ export class DownloadManager {
 
     try {
       await mkdir(stage, { recursive: true });
-      await writeFile(this.#stateFile(downloadId), JSON.stringify({ url, sha256 }));
+      // No `stopped` while it runs: a state file without one after a restart means the studio closed mid-download.
+      await this.#writeState(downloadId, { url, sha256 });
       emit();
       await fetchOne(manifestUrl(url), path.join(stage, MANIFEST_NAME), sha256, 0, { maxBytes: MAX_MANIFEST_BYTES });
       const manifest = await readBundleManifest(stage);
@@ -192,6 +197,13 @@ export class DownloadManager {
       // Bytes on disk stay for a resume; a download with none (a wrong hash, a 404) or that can never install goes.
       const hopeless = payload.code === 'MODEL_EXISTS' || payload.code === 'MODEL_INVALID';
       if (hopeless || (await sizeOnDisk(stage)) === 0) await this.discard(downloadId);
+      else
+        await this.#writeState(downloadId, {
+          url,
+          sha256,
+          stopped: phase === 'cancelled' ? 'paused' : 'failed',
+          message: payload.message.slice(0, 1024),
+        });
       if (payload.code === 'CANCELLED') {
         throw new StudioError('CANCELLED', 'The download was cancelled; run it again to resume.');
       }
@@ -214,6 +226,10 @@ export class DownloadManager {
     return active !== undefined || (discard && stopped);
   }
 
+  async #writeState(downloadId: string, state: SavedState): Promise<void> {
+    await writeFile(this.#stateFile(downloadId), JSON.stringify(state)).catch(() => undefined);
+  }
+
   async discard(downloadId: string): Promise<void> {
     await rm(this.#stage(downloadId), { recursive: true, force: true });
     await rm(this.#stateFile(downloadId), { force: true });
@@ -232,10 +248,11 @@ export class DownloadManager {
       const downloadId = name.replace(/\.json$/, '');
       if (!/^[0-9a-f]{16}\.json$/.test(name) || this.#active.has(downloadId)) continue;
       try {
-        const { url, sha256 } = JSON.parse(await readFile(path.join(this.#root, name), 'utf8')) as {
-          url: string;
-          sha256: string;
-        };
+        const saved = JSON.parse(await readFile(path.join(this.#root, name), 'utf8')) as Partial<SavedState>;
+        const { url, sha256 } = saved;
+        if (typeof url !== 'string' || typeof sha256 !== 'string') continue;
+        const stopped: DownloadStop =
+          saved.stopped === 'paused' || saved.stopped === 'failed' ? saved.stopped : 'interrupted';
         const stage = this.#stage(downloadId);
         const manifest = await readBundleManifest(stage).catch(() => null);
         states.push({
@@ -246,6 +263,10 @@ export class DownloadManager {
           active: false,
           receivedBytes: manifest ? await bytesPresent(stage, manifest) : 0,
           totalBytes: manifest ? bundleBytes(manifest) : null,
+          stopped,
+          ...(stopped === 'failed' && typeof saved.message === 'string'
+            ? { message: saved.message.slice(0, 1024) }
+            : {}),
         });
       } catch {
         // A state file we cannot read is not a download anyone can resume.

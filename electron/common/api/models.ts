@@ -91,6 +91,9 @@ export const DownloadProgressSchema = z.object({
 });
 export type DownloadProgress = z.infer<typeof DownloadProgressSchema>;
 
+export const DownloadStopSchema = z.enum(['paused', 'failed', 'interrupted']);
+export type DownloadStop = z.infer<typeof DownloadStopSchema>;
+
 export const DownloadStateSchema = z.object({
   downloadId: z.string(),
   url: z.string(),
@@ -99,8 +102,16 @@ export const DownloadStateSchema = z.object({
   name: z.string().nullable(),
   /** Running now, or stopped (cancelled, crashed, app closed) with partial files kept for a resume. */
   active: z.boolean(),
+  /** Bytes of the bundle's files on disk (finished and partial), of its size (null until the manifest is in). */
   receivedBytes: z.number().nonnegative(),
   totalBytes: z.number().nonnegative().nullable(),
+  /**
+   * How a stopped download stopped: paused (cancelled, files kept), failed (with `message`), or interrupted (the
+   * studio closed or crashed while it ran). Null while it runs.
+   */
+  stopped: DownloadStopSchema.nullable(),
+  /** Why it failed, for a failed one. */
+  message: z.string().max(1024).optional(),
 });
 export type DownloadState = z.infer<typeof DownloadStateSchema>;
 
