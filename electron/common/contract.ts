@@ -6,11 +6,13 @@ import type { z } from 'zod';
 import { generationCalls, generationEvents } from './api/generation';
 import { libraryCalls, libraryEvents } from './api/library';
 import { modelsCalls, modelsEvents } from './api/models';
+import { settingsCalls, settingsEvents } from './api/settings';
 import { systemCalls, systemEvents } from './api/system';
 
 export * from './api/generation';
 export * from './api/library';
 export * from './api/models';
+export * from './api/settings';
 export * from './api/system';
 
 export const calls = {
@@ -18,6 +20,7 @@ export const calls = {
   ...generationCalls,
   ...modelsCalls,
   ...libraryCalls,
+  ...settingsCalls,
 } as const satisfies Record<string, { request: z.ZodType; response: z.ZodType }>;
 
 export const events = {
@@ -25,6 +28,7 @@ export const events = {
   ...generationEvents,
   ...modelsEvents,
   ...libraryEvents,
+  ...settingsEvents,
 } as const satisfies Record<string, z.ZodType>;
 
 export type CallName = keyof typeof calls;

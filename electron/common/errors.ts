@@ -22,6 +22,7 @@ export const ERROR_CODES = {
   DOWNLOAD_FAILED: 'The download failed.',
   MODEL_EXISTS: 'A model with that id is installed already.',
   DISK_FULL: 'There is not enough free disk space.',
+  UNSUPPORTED: 'This needs the desktop app: web mode and the command line cannot do it.',
   INTERNAL: 'An unexpected error happened inside the studio.',
 } as const;
 

@@ -38,6 +38,7 @@ import { encodePng, inspectImage, loadModelImage, maskToCells } from '../engine/
 import { PromptEncoder } from '../engine/tokenizer';
 import { embedReplayParams, imageHash, type Job as LibraryJob, type Library } from '../store/library';
 import type { Services } from './services';
+import { providerPreference, readSettingsOrDefaults } from './settings';
 
 /** The library keeps prompts up to this many characters; the model's token limit is usually far lower. */
 const PROMPT_MAX_CHARS = 4096;
@@ -75,8 +76,8 @@ type Claimed = Readonly<{ run: Run; ids: ReadonlyArray<number> }>;
 type BundleInfo = Readonly<{ manifest: BundleManifest; prompts: PromptEncoder; hash: string }>;
 
 export type RunnerOptions = Readonly<{
-  /** The engine to use (tests pass an in-process Engine); default: a worker thread. */
-  engine?: () => EngineApi;
+  /** The engine to use (tests pass an in-process Engine); default: a worker thread. Told the provider order. */
+  engine?: (options: Readonly<{ preference: string | undefined }>) => EngineApi;
 }>;
 
 /** Regenerated cells as hex, four cells a digit (1024 cells fit the library's 16 kB of `extra`). */
@@ -130,13 +131,16 @@ export class GenerationRunner {
 
   // ---- engine ----
 
-  #engineApi(): EngineApi {
+  /** The engine, created on first use with the provider order of that moment (VGT_EP, else the Settings choice). */
+  async #engineApi(): Promise<EngineApi> {
     if (this.#engine instanceof EngineWorker && !this.#engine.alive) this.#engine = null;
-    this.#engine ??=
-      this.#options.engine?.() ??
+    if (this.#engine) return this.#engine;
+    const preference = providerPreference(this.#services.env, await readSettingsOrDefaults(this.#services));
+    this.#engine =
+      this.#options.engine?.({ preference }) ??
       new EngineWorker(
         {
-          preference: this.#services.env.VGT_EP,
+          preference,
           threads: Number(this.#services.env.VGT_THREADS) || undefined,
           hashCacheFile: path.join(this.#services.home, 'cache', 'bundle-hashes.json'),
         },
@@ -156,9 +160,23 @@ export class GenerationRunner {
     return this.#engine;
   }
 
+  /**
+   * The provider choice changed: once the engine work in progress is done, the engine is let go, so the next
+   * operation starts a new one that loads its model with the new order.
+   */
+  restartEngine(): Promise<void> {
+    const next = this.#engineLock.then(async () => {
+      const engine = this.#engine;
+      this.#engine = null;
+      await engine?.dispose();
+    });
+    this.#engineLock = next.catch(() => undefined);
+    return next;
+  }
+
   /** One engine operation at a time: a model switch must never release sessions another call is using. */
   #exclusive<T>(work: (engine: EngineApi) => Promise<T>): Promise<T> {
-    const next = this.#engineLock.then(() => work(this.#engineApi()));
+    const next = this.#engineLock.then(async () => work(await this.#engineApi()));
     this.#engineLock = next.catch(() => undefined);
     return next;
   }

@@ -2,8 +2,26 @@
 import type { ModelRegistry } from '../models/registry';
 import type { LibraryService } from '../store/library';
 import type { EventHub } from './events';
+import type { ExportDownloads } from './export';
 
 export type StudioMode = 'app' | 'web' | 'cli';
+
+/**
+ * What only the desktop shell can do, injected by electron/main (the core never imports Electron). Paths are
+ * absolute; the chooser answers null when the user cancels.
+ */
+export type DesktopCapabilities = Readonly<{
+  /** Shows the file selected in the OS file manager. */
+  revealFile(file: string): void;
+  /** Asks for a folder to export into. */
+  chooseFolder(title: string): Promise<string | null>;
+  /** Asks where to save a file, suggesting `defaultName`. */
+  chooseSaveFile(
+    title: string,
+    defaultName: string,
+    filter: Readonly<{ name: string; extensions: ReadonlyArray<string> }>,
+  ): Promise<string | null>;
+}>;
 
 export type Services = {
   readonly home: string;
@@ -15,4 +33,8 @@ export type Services = {
   readonly models: ModelRegistry;
   /** History, gallery and queue (SQLite), opened on first use: `await library.get()`. */
   readonly library: LibraryService;
+  /** The desktop shell's abilities; null in web mode and the CLI. */
+  readonly desktop: DesktopCapabilities | null;
+  /** Export zips waiting to be downloaded once (web mode). */
+  readonly exports: ExportDownloads;
 };

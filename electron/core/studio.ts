@@ -4,16 +4,18 @@ import { mkdirSync } from 'node:fs';
 import type { CallResult } from '../common/contract';
 import { dispatch, type CallContext, type Handlers } from './dispatch';
 import { EventHub } from './events';
+import { ExportDownloads } from './export';
 import { disposeGenerationRunner } from './generation-runner';
 import { generationHandlers } from './handlers/generation';
 import { forwardLibraryChange, libraryHandlers } from './handlers/library';
 import { modelsHandlers } from './handlers/models';
+import { settingsHandlers } from './handlers/settings';
 import { systemHandlers } from './handlers/system';
 import { ModelRegistry } from '../models/registry';
 import { createLibraryService } from '../store/library';
-import type { Services, StudioMode } from './services';
+import type { DesktopCapabilities, Services, StudioMode } from './services';
 
-export type { StudioMode } from './services';
+export type { DesktopCapabilities, StudioMode } from './services';
 
 export type StudioOptions = Readonly<{
   home: string;
@@ -22,6 +24,8 @@ export type StudioOptions = Readonly<{
   electronVersion?: string | null;
   /** Folders of built-in model bundles (default: the packaged app's resources, then native-models/bundles). */
   builtinBundles?: ReadonlyArray<string>;
+  /** The desktop shell's abilities (electron/main passes them; web mode and the CLI have none). */
+  desktop?: DesktopCapabilities;
 }>;
 
 export type Studio = Readonly<{
@@ -44,6 +48,8 @@ export function createStudio(options: StudioOptions): Studio {
     library: createLibraryService(options.home, {
       onChange: (change) => forwardLibraryChange(services.events, change),
     }),
+    desktop: options.desktop ?? null,
+    exports: new ExportDownloads(options.home),
   };
   // Each area adds its handlers here; `Handlers` makes a missing call a type error.
   const handlers: Handlers = {
@@ -51,6 +57,7 @@ export function createStudio(options: StudioOptions): Studio {
     ...generationHandlers(services),
     ...modelsHandlers(services),
     ...libraryHandlers(services),
+    ...settingsHandlers(services),
   };
 
   return {
@@ -60,6 +67,7 @@ export function createStudio(options: StudioOptions): Studio {
     handle: (name, payload, context) => dispatch(handlers, name, payload, context),
     dispose: async () => {
       await disposeGenerationRunner(services);
+      await services.exports.dispose();
       await services.library.close();
     },
   };

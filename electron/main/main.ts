@@ -6,6 +6,7 @@ import { pathToFileURL } from 'node:url';
 import type { StudioEvent } from '../common/contract';
 import { resolveHome } from '../core/paths';
 import { createStudio, type Studio } from '../core/studio';
+import { desktopCapabilities } from './desktop';
 import { hardenContents, hardenSession } from './harden';
 import { answerIpcCall } from './ipc';
 import { resolveAppRequest, resolveLibraryRequest, type ProtocolAnswer } from './protocols';
@@ -97,7 +98,17 @@ app.on('before-quit', () => {
 
 void app.whenReady().then(() => {
   const home = process.env.VGT_STUDIO_HOME ? resolveHome() : app.getPath('userData');
-  studio = createStudio({ home, mode: 'app', electronVersion: process.versions.electron });
+  studio = createStudio({
+    home,
+    mode: 'app',
+    electronVersion: process.versions.electron,
+    desktop: desktopCapabilities({
+      shell,
+      dialog,
+      window: () => BrowserWindow.getFocusedWindow() ?? BrowserWindow.getAllWindows()[0] ?? null,
+      downloadsDir: () => app.getPath('downloads'),
+    }),
+  });
   harden();
   registerProtocols(home);
   registerIpc(studio);

@@ -13,7 +13,7 @@
 //       RecordedImage.png is the stored PNG (with the `vgt` chunk): write it to --out for an identical file.
 //   Everyone else: list / search / get / update / delete / tag / tags / renameTag / deleteTag / boards /
 //     createBoard / renameBoard / deleteBoard / addToBoard / removeFromBoard / importPng / repair / queue /
-//     moveJob / cancel / retry / recoverInterrupted (also run at open) / subscribe / close.
+//     moveJob / cancel / retry / recoverInterrupted (also run at open) / settings / saveSettings / subscribe / close.
 //
 // Every method is async (or returns plain data) so the SQL can move to a worker thread without changing callers.
 // Errors are StudioErrors: NOT_FOUND, INVALID_PAYLOAD, IMAGE_INVALID, SEARCH_SYNTAX, BUSY, DATABASE_CORRUPT, ….
@@ -40,6 +40,7 @@ import { imageHash, removeFiles, settlePending } from './images';
 import * as organize from './organize';
 import { embedReplayParams, readReplayParams } from './png';
 import * as queue from './queue';
+import * as settings from './settings';
 import { checkParams, checkTimings, insertGeneration, storeResult, type RecordedImage } from './records';
 
 export type { LibraryChange } from './context';
@@ -91,6 +92,9 @@ export type Library = Readonly<{
   removeFromBoard(boardId: number, ids: ReadonlyArray<number>): Promise<void>;
   importPng(png: Uint8Array): Promise<Readonly<{ id: number; existed: boolean }>>;
   repair(): Promise<RepairReport>;
+  /** Studio settings as stored (key → JSON value); the host checks them against the contract. */
+  settings(): Promise<settings.StoredSettings>;
+  saveSettings(patch: settings.StoredSettings): Promise<void>;
   subscribe(listener: (change: LibraryChange) => void): () => void;
   close(): void;
 }>;
@@ -286,6 +290,8 @@ export async function openLibrary(home: string, options: LibraryOptions = {}): P
     removeFromBoard: (boardId, ids) => guard(() => organize.setBoard(ctx, boardId, ids, false)),
     importPng: (png) => guard(() => importPng(ctx, png)),
     repair: () => guard(() => repair(ctx, file)),
+    settings: () => guard(() => settings.read(ctx)),
+    saveSettings: (patch) => guard(() => settings.write(ctx, patch)),
     subscribe: (listener) => {
       listeners.add(listener);
       return () => listeners.delete(listener);

@@ -3,6 +3,7 @@
 // GET /api/events (server-sent events). Every request must carry the studio's own Host, its own Origin when a browser
 // sends one, and the per-start token that only the studio's page knows, so other local pages cannot drive it.
 import { randomBytes, timingSafeEqual } from 'node:crypto';
+import { createReadStream } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -44,6 +45,7 @@ const STATUS: Partial<Record<ErrorCode, number>> = {
   MODEL_EXISTS: 409,
   DISK_FULL: 507,
   DATABASE_TOO_NEW: 409,
+  UNSUPPORTED: 501,
 };
 
 export const CONTENT_SECURITY_POLICY = contentSecurityPolicy();
@@ -212,6 +214,45 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
     res.end(req.method === 'HEAD' ? undefined : body);
   }
 
+  /**
+   * GET /files/export/<id>.zip: a zip that `library.export` (to `download`) prepared. A download link cannot send the
+   * token header, and a token in its URL would end up in the browser's download list, so the id is the credential:
+   * 128 random bits, handed out only to an authenticated POST, served once, gone after minutes. On top of that the
+   * request must come from the studio's own page (Sec-Fetch-Site) or carry the token, like the library's images.
+   */
+  async function serveExport(req: http.IncomingMessage, res: http.ServerResponse, url: URL): Promise<void> {
+    if (!hasToken(req, url) && req.headers['sec-fetch-site'] !== 'same-origin') {
+      sendError(res, { code: 'FORBIDDEN', message: 'Missing or wrong studio token.' });
+      return;
+    }
+    const id = /^\/files\/export\/([A-Za-z0-9_-]{22})\.zip$/.exec(url.pathname)?.[1];
+    const exports = options.studio.services.exports;
+    const download = id === undefined ? null : req.method === 'HEAD' ? exports.peek(id) : exports.take(id);
+    if (download === null) {
+      sendError(res, { code: 'NOT_FOUND', message: 'No such export: it was downloaded already or has expired.' });
+      return;
+    }
+    res.writeHead(200, {
+      ...securityHeaders(),
+      'Content-Type': 'application/zip',
+      'Content-Length': download.bytes,
+      'Content-Disposition': `attachment; filename="${download.fileName}"`,
+      'Cache-Control': 'no-store',
+    });
+    if (req.method === 'HEAD') {
+      res.end();
+      return;
+    }
+    const stream = createReadStream(download.file);
+    const release = () => void exports.release(download);
+    stream.once('error', () => res.destroy());
+    res.once('close', () => {
+      stream.destroy();
+      release();
+    });
+    stream.pipe(res);
+  }
+
   function openEvents(req: http.IncomingMessage, res: http.ServerResponse): void {
     res.writeHead(200, {
       ...securityHeaders(),
@@ -254,7 +295,8 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
         sendError(res, { code: 'NOT_FOUND', message: 'Only GET is served outside /api/.' });
         return;
       }
-      if (url.pathname.startsWith('/files/')) await serveLibraryFile(req, res, url);
+      if (url.pathname.startsWith('/files/export/')) await serveExport(req, res, url);
+      else if (url.pathname.startsWith('/files/')) await serveLibraryFile(req, res, url);
       else await serveStatic(res, url.pathname);
       return;
     }

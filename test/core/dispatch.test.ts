@@ -16,6 +16,7 @@ const doctor: Doctor = {
     preferred: 'cpu',
     preference: null,
   },
+  capabilities: { revealFile: false, chooseLocation: false, downloads: false },
   dataDir: '/tmp/x',
   freeDiskBytes: 1,
   model: null,

@@ -161,6 +161,28 @@ describe('migrations', () => {
     expect(counts()).toEqual({ failed: 1 });
   });
 
+  it('50 (settings): keeps the generations, one JSON value per key, refuses what is not JSON', () => {
+    const file = freshFile();
+    const before = open(file, 40);
+    insertV10(before);
+    before.close();
+    const db = open(file, 50);
+    expect(db.prepare('SELECT count(*) FROM generations').pluck().get()).toBe(1);
+    db.prepare("INSERT INTO settings (key, value, updated_at) VALUES ('provider', '\"cuda\"', 1)").run();
+    expect(db.prepare("SELECT json_extract(value, '$') FROM settings WHERE key = 'provider'").pluck().get()).toBe(
+      'cuda',
+    );
+    expect(() => db.prepare("INSERT INTO settings (key, value, updated_at) VALUES ('x', 'not json', 1)").run()).toThrow(
+      /CHECK/,
+    );
+    expect(() => db.prepare("INSERT INTO settings (key, value, updated_at) VALUES ('', '1', 1)").run()).toThrow(
+      /CHECK/,
+    );
+    expect(() =>
+      db.prepare("INSERT INTO settings (key, value, updated_at) VALUES ('provider', '\"cpu\"', 2)").run(),
+    ).toThrow(/UNIQUE|PRIMARY KEY/);
+  });
+
   it('refuses a database from a newer studio, and leaves it untouched', () => {
     const file = freshFile();
     const db = open(file);

@@ -241,6 +241,66 @@ const PngBase64 = z
   .max(1_300_000)
   .regex(/^[A-Za-z0-9+/]+={0,2}$/, 'expected base64');
 
+/** Where `library.export` puts the images. */
+export const ExportTargetSchema = z.enum([
+  /** One zip the host serves once, shortly, as a download (web mode: `capabilities.downloads`). */
+  'download',
+  /** One zip file where the user picks (the desktop app: `capabilities.chooseLocation`). */
+  'zip',
+  /** The PNGs and the manifest into a folder the user picks (the desktop app). */
+  'folder',
+]);
+export type ExportTarget = z.infer<typeof ExportTargetSchema>;
+
+/** A download's one-time id: 128 random bits, base64url. */
+export const ExportIdSchema = z.string().regex(/^[A-Za-z0-9_-]{22}$/, 'expected an export id');
+
+/** The file name an export's manifest has, in a zip or a folder. */
+export const EXPORT_MANIFEST_NAME = 'vgt-export.json';
+
+/** The manifest of an export: what each PNG is and everything to replay it (the PNGs carry `params` too). */
+export const ExportManifestSchema = z.object({
+  format: z.literal('vgt-studio-export'),
+  version: z.literal(1),
+  app: z.object({ name: z.string(), version: z.string() }),
+  exportedAt: IsoDate,
+  images: z.array(
+    z.object({
+      /** The PNG's name next to the manifest. */
+      file: z.string(),
+      id: GenerationIdSchema,
+      imageHash: ImageHashSchema,
+      width: z.number().int(),
+      height: z.number().int(),
+      createdAt: z.string(),
+      favorite: z.boolean(),
+      rating: z.number().int().min(0).max(5),
+      tags: z.array(z.string()),
+      boards: z.array(z.string()),
+      params: ReplayParamsSchema,
+    }),
+  ),
+});
+export type ExportManifest = z.infer<typeof ExportManifestSchema>;
+
+const Exported = { count: z.number().int().min(1), skipped: z.number().int().min(0), bytes: z.number().int().min(0) };
+
+export const ExportResultSchema = z.discriminatedUnion('status', [
+  /** `download`: fetch GET /files/export/<id>.zip once, before `expiresAt`. */
+  z.object({
+    status: z.literal('ready'),
+    downloadId: ExportIdSchema,
+    fileName: z.string(),
+    expiresAt: IsoDate,
+    ...Exported,
+  }),
+  /** `zip` / `folder`: written where the user chose (an absolute path on this machine). */
+  z.object({ status: z.literal('saved'), path: z.string(), ...Exported }),
+  /** The user closed the dialog: nothing was written. */
+  z.object({ status: z.literal('cancelled') }),
+]);
+export type ExportResult = z.infer<typeof ExportResultSchema>;
+
 export const libraryCalls = {
   'library.list': { request: ListRequestSchema, response: GalleryPageSchema },
   'library.search': { request: SearchRequestSchema, response: GalleryPageSchema },
@@ -282,6 +342,16 @@ export const libraryCalls = {
   'library.import': {
     request: z.object({ png: PngBase64 }).strict(),
     response: z.object({ id: GenerationIdSchema, existed: z.boolean() }),
+  },
+  /** Shows the generation's image file in the OS file manager (the desktop app only: UNSUPPORTED elsewhere). */
+  'library.reveal': { request: IdRequest, response: Ok },
+  /**
+   * The images of these generations as PNGs (each carries its `vgt` parameters) plus a manifest
+   * (EXPORT_MANIFEST_NAME) with every replay record; generations without an image are skipped and counted.
+   */
+  'library.export': {
+    request: z.object({ ids: Ids, to: ExportTargetSchema }).strict(),
+    response: ExportResultSchema,
   },
   /** Reconciles files and rows, checks integrity, compacts the database. */
   'library.repair': { request: z.object({}).strict(), response: RepairReportSchema },

@@ -25,10 +25,19 @@ export const DoctorSchema = z.object({
   onnxruntime: z.object({
     version: z.string(),
     providers: z.array(ProviderStatusSchema),
-    /** The provider the engine tries first, after VGT_EP and availability. */
+    /** The provider the engine tries first, after VGT_EP (else the Settings preference) and availability. */
     preferred: ProviderIdSchema,
-    /** VGT_EP as given, if any. */
+    /** VGT_EP as given, if any: it wins over the Settings preference. */
     preference: z.string().nullable(),
+  }),
+  /** What this host can do beyond the contract's data calls; the renderer shows only what works here. */
+  capabilities: z.object({
+    /** Show a library file in the OS file manager (`library.reveal`): the desktop app. */
+    revealFile: z.boolean(),
+    /** Ask the user where to save an export (`library.export` to `zip` or `folder`): the desktop app. */
+    chooseLocation: z.boolean(),
+    /** Serve an export once as a download (`library.export` to `download`): web mode. */
+    downloads: z.boolean(),
   }),
   dataDir: z.string(),
   freeDiskBytes: z.number().nullable(),

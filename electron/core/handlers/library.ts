@@ -1,8 +1,12 @@
 // Library and queue calls: thin adapters from the contract to the library service (electron/store/library.ts).
+import type { ExportResult, ExportTarget } from '../../common/api/library';
+import { StudioError } from '../../common/errors';
 import type { Library, LibraryChange } from '../../store/library';
 import type { Handlers } from '../dispatch';
 import type { EventHub } from '../events';
-import type { Services } from '../services';
+import { collectExport, exportFileName, exportManifest, saveZip, writeFolder } from '../export';
+import { resolveInside } from '../paths';
+import type { DesktopCapabilities, Services } from '../services';
 
 type LibraryCalls = Extract<keyof Handlers, `library.${string}` | `queue.${string}`>;
 
@@ -34,6 +38,14 @@ export function libraryHandlers(services: Services): Pick<Handlers, LibraryCalls
     'library.boards.add': ({ boardId, ids }) => act((l) => l.addToBoard(boardId, ids)),
     'library.boards.remove': ({ boardId, ids }) => act((l) => l.removeFromBoard(boardId, ids)),
     'library.import': async ({ png }) => (await library()).importPng(Buffer.from(png, 'base64')),
+    'library.reveal': async ({ id }) => {
+      const desktop = needDesktop(services, 'Open file location');
+      const record = await (await library()).get(id);
+      if (record.file === null) throw new StudioError('NOT_FOUND', `Generation ${id} has no image file.`);
+      desktop.revealFile(resolveInside(services.home, record.file));
+      return OK;
+    },
+    'library.export': ({ ids, to }) => exportImages(services, ids, to),
     'library.repair': async () => (await library()).repair(),
     'library.recover': () => services.library.recover(),
     'queue.list': async () => ({ items: [...(await (await library()).queue())] }),
@@ -41,6 +53,54 @@ export function libraryHandlers(services: Services): Pick<Handlers, LibraryCalls
     'queue.cancel': async ({ id }) => (await library()).cancel(id),
     'queue.retry': async ({ id }) => (await library()).retry(id),
   };
+}
+
+function needDesktop(services: Services, what: string): DesktopCapabilities {
+  if (services.desktop === null) {
+    throw new StudioError(
+      'UNSUPPORTED',
+      `${what} needs the desktop app: there is no file manager in ${services.mode} mode.`,
+    );
+  }
+  return services.desktop;
+}
+
+async function exportImages(services: Services, ids: ReadonlyArray<number>, to: ExportTarget): Promise<ExportResult> {
+  if (to === 'download') {
+    if (services.mode !== 'web') {
+      throw new StudioError(
+        'UNSUPPORTED',
+        'Export downloads are served in web mode; the app saves to a place you pick.',
+      );
+    }
+    const collected = await collectExport(services, ids);
+    const ready = await services.exports.prepare(collected);
+    return {
+      status: 'ready',
+      downloadId: ready.id,
+      fileName: ready.fileName,
+      expiresAt: ready.expiresAt.toISOString(),
+      count: collected.entries.length,
+      skipped: collected.skipped,
+      bytes: ready.bytes,
+    };
+  }
+  const desktop = needDesktop(services, 'Exporting to a file or folder');
+  // Checked before the dialog: nothing to export is said at once, not after the user picked a place.
+  const collected = await collectExport(services, ids);
+  const { entries, skipped } = collected;
+  const count = entries.length;
+  const target =
+    to === 'zip'
+      ? await desktop.chooseSaveFile(`Export ${count} image${count === 1 ? '' : 's'}`, exportFileName(count), {
+          name: 'Zip archive',
+          extensions: ['zip'],
+        })
+      : await desktop.chooseFolder(`Export ${count} image${count === 1 ? '' : 's'} into a folder`);
+  if (target === null) return { status: 'cancelled' };
+  const bytes =
+    to === 'zip' ? await saveZip(entries, exportManifest(entries), target) : await writeFolder(entries, target);
+  return { status: 'saved', path: target, count, skipped, bytes };
 }
 
 /** The library's change feed as studio events (`library.changed`, `queue.changed`) for the renderer. */

@@ -5,6 +5,7 @@ import { updateToVersion10 } from './0010-library';
 import { updateToVersion20 } from './0020-search';
 import { updateToVersion30 } from './0030-queue';
 import { updateToVersion40 } from './0040-counts';
+import { updateToVersion50 } from './0050-settings';
 
 export type Migration = Readonly<{ version: number; name: string; up: (db: Database) => void }>;
 
@@ -13,6 +14,7 @@ export const MIGRATIONS: ReadonlyArray<Migration> = [
   { version: 20, name: 'search', up: updateToVersion20 },
   { version: 30, name: 'queue', up: updateToVersion30 },
   { version: 40, name: 'counts', up: updateToVersion40 },
+  { version: 50, name: 'settings', up: updateToVersion50 },
 ];
 
 MIGRATIONS.reduce((previous, m) => {
