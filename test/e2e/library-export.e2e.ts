@@ -11,7 +11,7 @@ import { embedReplayParams, readReplayParams } from '../../electron/store/librar
 import { params, png } from '../store/helpers';
 import { openStudio, screenshot } from './browser';
 
-const WORD = `zebraexport${Date.now().toString(36)}`;
+const WORD = `exportcheck${Date.now().toString(36)}`;
 const COUNT = 3;
 
 describe('library export, file location and provider preference', () => {
@@ -125,5 +125,37 @@ describe('library export, file location and provider preference', () => {
     await page.getByRole('combobox', { name: 'Execution provider' }).selectOption('auto');
     await expect.poll(() => page.getByRole('status').filter({ hasText: 'Saved.' }).count()).toBe(1);
     expect(errors).toEqual([]);
+  });
+
+  it('shows the app-only actions where the host says it can, with a refusal in place', async () => {
+    // Doctor answered as the desktop app would: the same UI then offers "Open file location" and "Export to folder…".
+    // Web mode's host still refuses both (UNSUPPORTED, 501), and the page must say so where the user clicked.
+    await page.route('**/api/doctor', async (route) => {
+      const response = await route.fetch();
+      const doctor = (await response.json()) as Record<string, unknown>;
+      const capabilities = { revealFile: true, chooseLocation: true, downloads: false };
+      await route.fulfill({ response, json: { ...doctor, capabilities } });
+    });
+    try {
+      await page.reload();
+      await go('Gallery');
+      await page.getByRole('searchbox', { name: 'Search' }).fill(WORD);
+      await expect.poll(() => images().count()).toBe(COUNT);
+      await images().nth(0).locator('button').click();
+      await images()
+        .nth(COUNT - 1)
+        .locator('button')
+        .click({ modifiers: ['Shift'] });
+      const details = page.getByRole('complementary', { name: 'Details' });
+      await details.getByRole('button', { name: 'Open file location' }).click();
+      await expect.poll(() => details.getByRole('alert').textContent()).toMatch(/needs the desktop app/);
+      expect(await details.getByTestId('file-path').count()).toBe(0);
+      await selection().getByRole('button', { name: 'Export to folder…' }).click();
+      await expect.poll(() => page.getByRole('alert').filter({ hasText: 'Export failed' }).count()).toBe(1);
+      await screenshot(page, 'gallery-app-actions');
+    } finally {
+      await page.unroute('**/api/doctor');
+    }
+    expect(errors.filter((e) => !/status of 501/.test(e))).toEqual([]);
   });
 });

@@ -104,7 +104,7 @@ describe('web mode export downloads', () => {
   it('refuses other sites, foreign hosts and origins, and requests without the page or the token', async () => {
     const id = await prepare();
     const target = `/files/export/${id}.zip`;
-    const refusals = [
+    const refusals: Array<Record<string, string>> = [
       {},
       { 'Sec-Fetch-Site': 'cross-site' },
       { 'Sec-Fetch-Site': 'same-site' },

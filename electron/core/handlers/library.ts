@@ -55,12 +55,11 @@ export function libraryHandlers(services: Services): Pick<Handlers, LibraryCalls
   };
 }
 
+const HOST_NAMES = { web: 'web mode', cli: 'the command line', app: 'this app build' } as const;
+
 function needDesktop(services: Services, what: string): DesktopCapabilities {
   if (services.desktop === null) {
-    throw new StudioError(
-      'UNSUPPORTED',
-      `${what} needs the desktop app: there is no file manager in ${services.mode} mode.`,
-    );
+    throw new StudioError('UNSUPPORTED', `${what} needs the desktop app; ${HOST_NAMES[services.mode]} cannot do it.`);
   }
   return services.desktop;
 }
