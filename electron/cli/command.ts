@@ -7,6 +7,8 @@ export type CliIo = Readonly<{
   stdout: (text: string) => void;
   stderr: (text: string) => void;
   env: NodeJS.ProcessEnv;
+  /** Folders of built-in bundles (default: the app's and the checkout's); tests pass [] for a machine with none. */
+  builtinBundles?: ReadonlyArray<string>;
 }>;
 
 export type CommandContext = Readonly<{

@@ -76,7 +76,13 @@ export async function main(argv: ReadonlyArray<string>, io: CliIo = defaultIo): 
     io,
     json,
     progress: (text) => io.stderr(text.endsWith('\n') ? text : `${text}\n`),
-    studio: () => (studio ??= createStudio({ home: resolveHome(io.env), mode: 'cli', env: io.env })),
+    studio: () =>
+      (studio ??= createStudio({
+        home: resolveHome(io.env),
+        mode: 'cli',
+        env: io.env,
+        builtinBundles: io.builtinBundles,
+      })),
   };
   try {
     const result = await command.run(parsed.values, parsed.positionals, context);

@@ -19,7 +19,7 @@ export const DEFAULT_EVAL_PROMPTS = path.resolve(
   'shapes-eval-prompts.jsonl',
 );
 
-type EvalPrompt = Readonly<{ prompt: string; category: string }>;
+type EvalPrompt = Readonly<{ prompt: string; category: string; heldOut?: boolean }>;
 
 /** Reads JSON lines of {"prompt", "category"}; every line must parse and be a Shapes World prompt. */
 export async function readEvalPrompts(file: string): Promise<Array<EvalPrompt>> {
@@ -35,11 +35,15 @@ export async function readEvalPrompts(file: string): Promise<Array<EvalPrompt>> 
     } catch {
       throw new StudioError('INVALID_PAYLOAD', `${file}:${i + 1}: not JSON.`);
     }
-    const { prompt, category } = (row ?? {}) as { prompt?: unknown; category?: unknown };
+    const { prompt, category, heldOut } = (row ?? {}) as { prompt?: unknown; category?: unknown; heldOut?: unknown };
     if (typeof prompt !== 'string' || !parseShapesPrompt(prompt)) {
       throw new StudioError('INVALID_PAYLOAD', `${file}:${i + 1}: not a Shapes World prompt.`);
     }
-    prompts.push({ prompt, category: typeof category === 'string' ? category : 'uncategorized' });
+    prompts.push({
+      prompt,
+      category: typeof category === 'string' ? category : 'uncategorized',
+      ...(typeof heldOut === 'boolean' ? { heldOut } : {}),
+    });
   }
   if (prompts.length === 0) throw new StudioError('INVALID_PAYLOAD', `${file} has no prompts.`);
   return prompts;
@@ -52,12 +56,14 @@ export async function runShapesEval(
   onPrompt?: (done: number, total: number) => void,
 ): Promise<EvalResult> {
   const started = performance.now();
-  const prompts = (await readEvalPrompts(request.prompts ?? DEFAULT_EVAL_PROMPTS)).slice(0, request.limit);
+  const prompts = evenSubset(await readEvalPrompts(request.prompts ?? DEFAULT_EVAL_PROMPTS), request.limit);
   const seeds = Array.from({ length: request.seeds ?? 1 }, (_, i) => i);
   const runner = generationRunner(services);
   const model = await services.models.resolve(request.model);
   const results: Array<ShapesResult> = [];
-  for (const [i, { prompt, category }] of prompts.entries()) {
+  // Pass rate over images of the prompts whose combinations training never showed, and of the others.
+  const split = { seen: { pass: 0, n: 0 }, heldOut: { pass: 0, n: 0 } };
+  for (const [i, { prompt, category, heldOut }] of prompts.entries()) {
     if (signal?.aborted) throw new StudioError('CANCELLED');
     const outcome = await runner.direct({
       prompt,
@@ -70,9 +76,29 @@ export async function runShapesEval(
     for (const image of outcome.images) {
       const { data, info } = await sharp(image.png).raw().toBuffer({ resolveWithObject: true });
       const pixels = { width: info.width, height: info.height, channels: info.channels, data };
-      results.push({ passed: scoreShapesImage(pixels, prompt), category });
+      const passed = scoreShapesImage(pixels, prompt);
+      results.push({ passed, category });
+      if (heldOut !== undefined) {
+        const side = heldOut ? split.heldOut : split.seen;
+        side.pass += passed ? 1 : 0;
+        side.n += 1;
+      }
     }
     onPrompt?.(i + 1, prompts.length);
   }
-  return { ...evaluateShapes(results), model: model.id, seconds: (performance.now() - started) / 1000 };
+  const rate = (side: { pass: number; n: number }) => ({ score: side.n ? side.pass / side.n : null, n: side.n });
+  return {
+    ...evaluateShapes(results),
+    ...(split.seen.n + split.heldOut.n > 0 ? { split: { seen: rate(split.seen), heldOut: rate(split.heldOut) } } : {}),
+    model: model.id,
+    seconds: (performance.now() - started) / 1000,
+  };
+}
+
+/** `limit` prompts spread evenly over the file (the held-out set is grouped by category), or all of them. */
+export function evenSubset<T>(items: ReadonlyArray<T>, limit?: number): Array<T> {
+  if (limit === undefined || limit >= items.length) return [...items];
+  return items.filter(
+    (_, j) => Math.floor((j * limit) / items.length) !== Math.floor(((j - 1) * limit) / items.length),
+  );
 }

@@ -272,6 +272,8 @@ export class Engine {
             group: report.group + 1,
             groups: report.groups,
             positions: Array.from(report.cells[0] ?? []),
+            // Each image has its own order seed, so its own cells.
+            ...(report.cells.length > 1 ? { imagePositions: report.cells.map((cells) => Array.from(cells)) } : {}),
             committed: state.known.reduce((a, b) => a + b, 0),
             total,
             elapsedMs: performance.now() - started,

@@ -185,6 +185,29 @@ def shapes(vocab_size: int = 0) -> VGTConfig:
     )
 
 
+def shapes8(vocab_size: int = 0) -> VGTConfig:
+    # The CPU-sized Shapes World model: 128 px, 8x8 grid of 16-channel latents (stride 16, the decoder
+    # upsamples 16x). The 8x8 grid keeps QueryAR's sequence at 128 image positions, which is what makes
+    # the recipe fit a few hours of a 2-core CPU (see TRAINING.md).
+    from .tokenizer import default_vocab
+    return VGTConfig(
+        name="shapes8", max_grid=(16, 16),
+        lm=LMConfig(vocab_size=vocab_size or len(default_vocab()), hidden=192, layers=5, heads=6, kv_heads=2,
+                    head_dim=32, ffn=512, rope_theta=10000.0, rms_eps=1e-6),
+        head=HeadConfig(width=192, layers=3),
+        ae=AEConfig(
+            vit=ViTConfig(image_size=128, patch_size=8, hidden=160, layers=4, heads=4, mlp_dim=480),
+            proj_dim=192, d_z=16, image_size=128, grid=8,
+            decoder=DecoderConfig(block_out_channels=(16, 32, 64, 128, 128), layers_per_block=(1, 1, 1, 2, 2),
+                                  block_types=("ResBlock", "ResBlock", "ResBlock", "EfficientViTBlock",
+                                               "EfficientViTBlock"),
+                                  qkv_multiscales=((), (), (), (5,), (5,)), attention_head_dim=32),
+        ),
+        sampling=SamplingDefaults(steps=20, cfg=3.0, cfg_schedule="linear", tokens_per_step=4),
+        description="Shapes World default model, 8x8 latent grid (trained by this project on a 2-core CPU).",
+    )
+
+
 def _official_ae(encoder: str) -> AEConfig:
     return AEConfig(encoder=encoder, vit=ViTConfig(), proj_dim=896 if encoder == "internvit" else 2048,
                     d_z=32, image_size=448, grid=16, decoder=DecoderConfig())
@@ -220,7 +243,7 @@ def qwen25vl_1_6b() -> VGTConfig:
     )
 
 
-CONFIGS = {"tiny": tiny, "shapes": shapes, "internvl3_1_6b": internvl3_1_6b,
+CONFIGS = {"tiny": tiny, "shapes": shapes, "shapes8": shapes8, "internvl3_1_6b": internvl3_1_6b,
            "internvl3_0_6b": internvl3_0_6b, "qwen25vl_1_6b": qwen25vl_1_6b}
 
 

@@ -17,6 +17,8 @@ async function vgt(...args: Array<string>): Promise<{ code: number; json: Record
     stdout: (t) => (out += t),
     stderr: () => undefined,
     env: { VGT_STUDIO_HOME: home, VGT_THREADS: '1' },
+    // Only the imported tiny bundle: the shipped default model would otherwise be the one chosen.
+    builtinBundles: [],
   });
   const lines = out.trim().split('\n');
   return { code, json: JSON.parse(lines.at(-1) ?? '{}') as Record<string, unknown>, lines: lines.length };
@@ -116,6 +118,10 @@ describe('vgt generate / reconstruct / edit / eval / bench', () => {
       categories: { single_object: expect.any(Number) },
       n: 2,
     });
+    // --limit spreads over the categories, and the held-out split counts every image once.
+    expect(Object.keys(evaluation.json.categories as object).length).toBe(2);
+    const split = evaluation.json.split as { seen: { n: number }; heldOut: { n: number } };
+    expect(split.seen.n + split.heldOut.n).toBe(2);
     const bench = await vgt(
       'bench',
       '--k',
@@ -145,4 +151,31 @@ describe('vgt generate / reconstruct / edit / eval / bench', () => {
     if (torch.skipped === undefined) expect(bench.json.speedupVsTorch).toMatchObject({ 16: expect.any(Number) });
     else expect(torch.skipped).toMatch(/reference sampler/);
   }, 120_000);
+
+  it('bench with no model installed still measures the library, and says why generation was skipped', async () => {
+    const empty = mkdtempSync(path.join(tmpdir(), 'vgt-cli-empty-'));
+    let out = '';
+    const code = await main(['bench', '--library-rows', '200', '--json'], {
+      stdout: (t) => (out += t),
+      stderr: () => undefined,
+      env: { VGT_STUDIO_HOME: empty },
+      builtinBundles: [],
+    });
+    await rm(empty, { recursive: true, force: true });
+    expect(code).toBe(0);
+    const json = JSON.parse(out.trim()) as Record<string, unknown>;
+    expect(json).toMatchObject({
+      model: null,
+      generation: { skipped: expect.stringMatching(/no model/) },
+      library: { rows: 200, searchMs: expect.any(Number), firstPageMs: expect.any(Number) },
+    });
+    // An explicit model that is not there stays an error.
+    const missing = await main(['bench', '--model', 'nope', '--json'], {
+      stdout: () => undefined,
+      stderr: () => undefined,
+      env: { VGT_STUDIO_HOME: empty },
+      builtinBundles: [],
+    });
+    expect(missing).not.toBe(0);
+  }, 60_000);
 });

@@ -18,7 +18,8 @@ const PROMPT = 'a red circle left of a blue square';
 
 type ByK = Record<string, number>;
 
-export type BenchResult = Readonly<{
+/** The generation figures, measured on one model. */
+export type GenerationBench = Readonly<{
   model: string;
   ep: string;
   steps: number;
@@ -39,8 +40,11 @@ export type BenchResult = Readonly<{
   eventLoopLagIdleP99Ms: number;
   torchReference: Readonly<{ msPerImage: ByK; threads: number | null; skipped?: string }>;
   speedupVsTorch: ByK;
-  library: LibraryBench | Readonly<{ skipped: string }>;
 }>;
+
+/** With no model installed the generation figures are skipped (and say why); the library is measured regardless. */
+export type BenchResult = (GenerationBench | Readonly<{ model: null; generation: Readonly<{ skipped: string }> }>) &
+  Readonly<{ library: LibraryBench | Readonly<{ skipped: string }> }>;
 
 const round = (x: number, digits = 1): number => Math.round(x * 10 ** digits) / 10 ** digits;
 
@@ -113,14 +117,27 @@ export const bench: Command = {
     const threads = intOption(values, 'threads') ?? null;
     if (threads !== null) studio.services.env.VGT_THREADS = String(threads);
     const bundleDir = values.bundle as string | undefined;
+    const explicit = bundleDir !== undefined || values.model !== undefined;
     const model = bundleDir
       ? { path: path.resolve(bundleDir), id: (await readManifest(path.resolve(bundleDir))).id }
       : await studio.services.models.resolve(values.model as string | undefined).catch((error: unknown) => {
           const e = error as StudioError;
+          // No default model: still measure the library, and say why generation was not.
+          if (e.code === 'MODEL_NOT_FOUND' && !explicit) return null;
           throw e.code === 'MODEL_NOT_FOUND'
             ? new StudioError(e.code, `${e.message} Or measure a bundle folder: --bundle DIR.`)
             : e;
         });
+    const measureLibrary = async (): Promise<BenchResult['library']> => {
+      if (values['no-library']) return { skipped: '--no-library' };
+      context.progress('  library…');
+      return benchLibrary({ rows: intOption(values, 'library-rows') ?? 100_000 });
+    };
+    if (model === null) {
+      const skipped = 'no model is installed (vgt models list); import one or pass --bundle DIR';
+      context.progress(`bench: generation skipped: ${skipped}`);
+      return { model: null, generation: { skipped }, library: await measureLibrary() };
+    }
     const manifest = await readManifest(model.path);
     const [h, w] = manifest.image.grid;
     const ks = list(values.k, [1, 4, 16]).filter((k) => k <= h * w);
@@ -184,12 +201,7 @@ export const bench: Command = {
       }
     }
 
-    let library: BenchResult['library'];
-    if (values['no-library']) library = { skipped: '--no-library' };
-    else {
-      context.progress('  library…');
-      library = await benchLibrary({ rows: intOption(values, 'library-rows') ?? 100_000 });
-    }
+    const library = await measureLibrary();
     const histogram = lag;
     return {
       model: model.id,

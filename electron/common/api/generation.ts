@@ -254,6 +254,13 @@ export const EvalResultSchema = z.object({
   overall: z.number(),
   categories: z.record(z.string(), z.number()),
   n: z.number().int(),
+  /** Pass rate of the images of prompts marked heldOut (combinations never in training captions) and of the rest. */
+  split: z
+    .object({
+      seen: z.object({ score: z.number().nullable(), n: z.number().int() }),
+      heldOut: z.object({ score: z.number().nullable(), n: z.number().int() }),
+    })
+    .optional(),
   model: z.string(),
   seconds: z.number(),
 });

@@ -19,6 +19,12 @@ SIGMA=${SIGMA:-0.1}
 N_LATENTS=${N_LATENTS:-100000}
 AR_STEPS=${AR_STEPS:-30000}
 AR_BATCH=${AR_BATCH:-32}
+AR_LR=${AR_LR:-5e-4}
+AR_WARMUP=${AR_WARMUP:-500}
+AR_EMA=${AR_EMA:-0.9995}
+AR_MUL=${AR_MUL:-4}
+AR_EVAL_EVERY=${AR_EVAL_EVERY:-2000}
+THREADS=${THREADS:-1}
 mkdir -p "$RUNS"
 say() { echo "[recipe $(date +%H:%M:%S)] $*"; }
 
@@ -43,8 +49,9 @@ wait
 
 say "QueryAR"
 $PY -m vgt.train.ar --config "$CONFIG" --latents "$RUNS/latents" --steps "$AR_STEPS" --batch "$AR_BATCH" \
-  --save-every 100 --ae "$RUNS/ae2/ckpt.pt" --eval-every 2000 --out "$RUNS/ar"
+  --lr "$AR_LR" --warmup "$AR_WARMUP" --ema "$AR_EMA" --diffusion-batch-mul "$AR_MUL" --threads "$THREADS" \
+  --save-every 100 --ae "$RUNS/ae2/ckpt.pt" --eval-every "$AR_EVAL_EVERY" --out "$RUNS/ar"
 
-[ -f "$RUNS/ar/eval-gen.json" ] || { say "generation eval"; $PY -m vgt.train.evaluate gen --ar "$RUNS/ar/ckpt.pt" --ae "$RUNS/ae2/ckpt.pt" --k 1 4 16; }
+[ -f "$RUNS/ar/eval-gen.json" ] || { say "generation eval"; $PY -m vgt.train.evaluate gen --ar "$RUNS/ar/ckpt.pt" --ae "$RUNS/ae2/ckpt.pt" --k 1 4 16 --out "$RUNS/ar/eval-gen.json"; }
 $PY -m vgt.train.assemble --ae "$RUNS/ae2/ckpt.pt" --ar "$RUNS/ar/ckpt.pt" --out "$RUNS/vgt-shapes.pt"
 say "done: $RUNS/vgt-shapes.pt"
