@@ -565,7 +565,7 @@ export class GenerationRunner {
             : null;
       if (recorded) {
         images.push({
-          id: String(recorded.id),
+          id: recorded.id,
           file: recorded.path,
           seed: p.seed,
           orderSeed: p.orderSeed,

@@ -47,9 +47,9 @@ describe('vgt generate / reconstruct / edit / eval / bench', () => {
     });
     const b = await vgt('generate', '--prompt', 'a red circle', ...settings, '--count', '2');
     expect(b.code).toBe(0);
-    const images = b.json.images as Array<{ file: string; id: string; seed: number }>;
+    const images = b.json.images as Array<{ file: string; id: number; seed: number }>;
     expect(images.map((i) => i.seed)).toEqual([3, 4]);
-    expect(images[0]!.id).toMatch(/^\d+$/);
+    expect(Number.isSafeInteger(images[0]!.id)).toBe(true);
     expect((await readFile(images[0]!.file)).equals(await readFile(out))).toBe(true);
   });
 

@@ -71,7 +71,7 @@ describe('generation through the studio', () => {
     expect(statuses.filter((s) => s === 'group')).toHaveLength(8);
     const png = await readFile(done.images[0]!.file);
     expect(readReplayParams(png)).toMatchObject({ prompt: 'a red circle', seed: 5, orderSeed: 6, tokensPerStep: 8 });
-    const record = await call('library.get', { id: Number(done.images[0]!.id) });
+    const record = await call('library.get', { id: done.images[0]!.id! });
     expect(record).toMatchObject({ status: 'done', prompt: 'a red circle' });
   });
 
@@ -160,7 +160,7 @@ describe('generation through the studio', () => {
       extra: null,
     });
     const done = await settle(String(item.id));
-    expect(done).toMatchObject({ status: 'done', images: [{ id: String(item.id), seed: 11, orderSeed: 12 }] });
+    expect(done).toMatchObject({ status: 'done', images: [{ id: item.id, seed: 11, orderSeed: 12 }] });
     expect(await call('library.get', { id: item.id })).toMatchObject({ status: 'done' });
   });
 

@@ -102,7 +102,7 @@ describe('gallery state', () => {
 
 describe('generate form', () => {
   const result: Result = {
-    image: { id: '3', file: '/x.png', seed: 11, orderSeed: 22, width: 8, height: 8 },
+    image: { id: 3, file: '/x.png', seed: 11, orderSeed: 22, width: 8, height: 8 },
     request: { prompt: 'a blue square', count: 4, model: 'm1' },
     sampling: { tokensPerStep: 4, steps: 20, cfg: 3, cfgSchedule: 'linear', order: 'random' },
     src: null,

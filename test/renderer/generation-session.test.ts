@@ -83,7 +83,7 @@ describe('generation session', () => {
     emit({
       jobId: 'j1',
       status: 'done',
-      images: [{ id: '7', file: '/data/images/a.png', seed: 1, orderSeed: 2, width: 8, height: 8 }],
+      images: [{ id: 7, file: '/data/images/a.png', seed: 1, orderSeed: 2, width: 8, height: 8 }],
       model: 'm',
       ep: 'cpu',
       seconds: 1.5,

@@ -3,6 +3,9 @@
 import { z } from 'zod';
 import { ProviderIdSchema } from './system';
 
+/** A generation's id in the library (a positive integer). */
+export const GenerationIdSchema = z.number().int().positive().max(Number.MAX_SAFE_INTEGER);
+
 /** Seeds are unsigned integers that JSON and JavaScript carry exactly. */
 export const SeedSchema = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
 
@@ -112,8 +115,8 @@ export const JobSummarySchema = z.object({
 export type JobSummary = z.infer<typeof JobSummarySchema>;
 
 export const GeneratedImageSchema = z.object({
-  /** Library id, or null when the job ran with history: false. */
-  id: z.string().nullable(),
+  /** Library id (the same number library.* calls take), or null when the job ran with history: false. */
+  id: GenerationIdSchema.nullable(),
   /** Absolute path of the PNG. */
   file: z.string(),
   seed: SeedSchema,

@@ -2,7 +2,7 @@
 // ratings, tags, boards, delete, import, repair, and the persistent generation queue.
 // Limits are tight on purpose: every list is bounded, every string has a maximum, names follow one rule (below).
 import { z } from 'zod';
-import { CfgScheduleSchema, PromptSchema, SeedSchema, TokenOrderSchema } from './generation';
+import { CfgScheduleSchema, GenerationIdSchema, PromptSchema, SeedSchema, TokenOrderSchema } from './generation';
 
 export const RecordStatusSchema = z.enum(['queued', 'running', 'done', 'failed', 'cancelled', 'interrupted']);
 export type RecordStatus = z.infer<typeof RecordStatusSchema>;
@@ -10,8 +10,7 @@ export type RecordStatus = z.infer<typeof RecordStatusSchema>;
 export const GenerationKindSchema = z.enum(['generate', 'edit', 'reconstruct']);
 export type GenerationKind = z.infer<typeof GenerationKindSchema>;
 
-/** A generation's id in the library (a positive integer). */
-export const GenerationIdSchema = z.number().int().positive().max(Number.MAX_SAFE_INTEGER);
+export { GenerationIdSchema };
 
 /** SHA-256 of an image file's bytes, lower-case hex: the name of its file in the library. */
 export const ImageHashSchema = z.string().regex(/^[0-9a-f]{64}$/, 'expected a lower-case hex SHA-256');

@@ -67,6 +67,9 @@ def main(argv=None):
     p.add_argument("--encoder-lr-mult", type=float, default=0.5)
     p.add_argument("--sigma", type=float, default=0.1, help="stage 2 latent noise")
     p.add_argument("--noise-uniform", action="store_true", help="stage 2: sigma ~ U[0, --sigma] per sample")
+    p.add_argument("--freeze-projector", action="store_true",
+                   help="stage 2: freeze the projector too (latents final after stage 1, so QueryAR can train "
+                        "on them while the decoder adapts: the CPU plan)")
     p.add_argument("--ema", type=float, default=0.999)
     p.add_argument("--eval-every", type=int, default=200)
     p.add_argument("--eval-batch", type=int, default=64)
@@ -91,8 +94,11 @@ def main(argv=None):
             p.error("--stage 2 needs --init (the stage-1 checkpoint)")
         sd, _ = load_weights(args.init, "ae")
         ae.load_state_dict(sd)
-        for q in list(ae.encoder.parameters()) + list(ae.mlp1.parameters()):
-            q.requires_grad_(False)  # E_vlm frozen: only the projector and the decoder move
+        frozen = list(ae.encoder.parameters()) + list(ae.mlp1.parameters())
+        if args.freeze_projector:
+            frozen += list(ae.down_blocks.parameters()) + list(ae.down_mlp.parameters())
+        for q in frozen:
+            q.requires_grad_(False)  # E_vlm frozen: only the projector (unless frozen too) and the decoder move
         groups = [(trainable(ae.parameters()), 1.0)]
     dev = torch.device(args.device)
     ae.to(dev)

@@ -5,7 +5,8 @@
 #
 #   cd native-models && nohup bash vgt/train/run_recipe.sh > runs/recipe.log 2>&1 &
 #
-# Sizes are environment variables (defaults: the CPU plan of TRAINING.md), e.g. AR_STEPS=2000 bash ...
+# Sizes are environment variables, e.g. AR_STEPS=2000 bash ...; CPU_PLAN=1 runs stage 2 and QueryAR side by side
+# (TRAINING.md has the exact line the shipped model was trained with).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 PY=${PY:-/usr/bin/python3}
@@ -36,21 +37,35 @@ say "VGT-AE stage 1"
 $PY -m vgt.train.ae --stage 1 --config "$CONFIG" --stage0 "$RUNS/stage0/ckpt.pt" --steps "$AE1_STEPS" \
   --batch "$AE_BATCH" --lr 5e-4 --warmup 100 --eval-every 100 --eval-batch 32 --save-every 50 --out "$RUNS/ae1"
 
-say "VGT-AE stage 2"
-$PY -m vgt.train.ae --stage 2 --config "$CONFIG" --init "$RUNS/ae1/ckpt.pt" --sigma "$SIGMA" --steps "$AE2_STEPS" \
-  --batch "$AE_BATCH" --lr 5e-4 --warmup 100 --eval-every 100 --eval-batch 32 --save-every 50 --out "$RUNS/ae2"
+AR_CMD=($PY -m vgt.train.ar --config "$CONFIG" --latents "$RUNS/latents" --steps "$AR_STEPS" --batch "$AR_BATCH"
+  --lr "$AR_LR" --warmup "$AR_WARMUP" --ema "$AR_EMA" --diffusion-batch-mul "$AR_MUL" --threads "$THREADS"
+  --save-every 100 --ae "$RUNS/ae2/ckpt.pt" --eval-every "$AR_EVAL_EVERY" --out "$RUNS/ar")
+AE2_CMD=($PY -m vgt.train.ae --stage 2 --config "$CONFIG" --init "$RUNS/ae1/ckpt.pt" --sigma "$SIGMA" --steps "$AE2_STEPS"
+  --batch "$AE_BATCH" --lr 5e-4 --warmup 100 --eval-every 100 --eval-batch 32 --save-every 50 --out "$RUNS/ae2")
+latents() {  # encode the training scenes once, on both cores
+  say "latents (from $1)"
+  $PY -m vgt.train.encode_latents --ae "$1" --out "$RUNS/latents" --n "$N_LATENTS" --worker 0 --workers 2 &
+  $PY -m vgt.train.encode_latents --ae "$1" --out "$RUNS/latents" --n "$N_LATENTS" --worker 1 --workers 2
+  wait
+}
 
-[ -f "$RUNS/ae2/eval-recon.json" ] || { say "reconstruction eval"; $PY -m vgt.train.evaluate recon --ae "$RUNS/ae2/ckpt.pt" --n 1000; }
-
-say "latents"
-$PY -m vgt.train.encode_latents --ae "$RUNS/ae2/ckpt.pt" --out "$RUNS/latents" --n "$N_LATENTS" --worker 0 --workers 2 &
-$PY -m vgt.train.encode_latents --ae "$RUNS/ae2/ckpt.pt" --out "$RUNS/latents" --n "$N_LATENTS" --worker 1 --workers 2
-wait
-
-say "QueryAR"
-$PY -m vgt.train.ar --config "$CONFIG" --latents "$RUNS/latents" --steps "$AR_STEPS" --batch "$AR_BATCH" \
-  --lr "$AR_LR" --warmup "$AR_WARMUP" --ema "$AR_EMA" --diffusion-batch-mul "$AR_MUL" --threads "$THREADS" \
-  --save-every 100 --ae "$RUNS/ae2/ckpt.pt" --eval-every "$AR_EVAL_EVERY" --out "$RUNS/ar"
+if [ "${CPU_PLAN:-0}" = 1 ]; then
+  # The CPU plan (TRAINING.md): stage 2 freezes the projector as well, so the latents are final after stage 1 and
+  # QueryAR trains on them on one core while the decoder adapts to LayerNorm + noise on the other.
+  latents "$RUNS/ae1/ckpt.pt"
+  say "VGT-AE stage 2 (projector frozen) and QueryAR, side by side"
+  "${AE2_CMD[@]}" --freeze-projector > "$RUNS/ae2.out" 2>&1 &
+  "${AR_CMD[@]}"
+  wait
+  [ -f "$RUNS/ae2/eval-recon.json" ] || { say "reconstruction eval"; $PY -m vgt.train.evaluate recon --ae "$RUNS/ae2/ckpt.pt" --n 1000; }
+else
+  say "VGT-AE stage 2"
+  "${AE2_CMD[@]}"
+  [ -f "$RUNS/ae2/eval-recon.json" ] || { say "reconstruction eval"; $PY -m vgt.train.evaluate recon --ae "$RUNS/ae2/ckpt.pt" --n 1000; }
+  latents "$RUNS/ae2/ckpt.pt"
+  say "QueryAR"
+  "${AR_CMD[@]}"
+fi
 
 [ -f "$RUNS/ar/eval-gen.json" ] || { say "generation eval"; $PY -m vgt.train.evaluate gen --ar "$RUNS/ar/ckpt.pt" --ae "$RUNS/ae2/ckpt.pt" --k 1 4 16 --out "$RUNS/ar/eval-gen.json"; }
 $PY -m vgt.train.assemble --ae "$RUNS/ae2/ckpt.pt" --ar "$RUNS/ar/ckpt.pt" --out "$RUNS/vgt-shapes.pt"

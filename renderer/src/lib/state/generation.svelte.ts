@@ -258,7 +258,7 @@ export class GenerationSession {
       fresh.map(async (result) => {
         if (result.image.id === null) return result.src;
         try {
-          const record = await this.#api.call('library.get', { id: Number(result.image.id) });
+          const record = await this.#api.call('library.get', { id: result.image.id });
           return record.file ? fileUrl(record.file) : result.src;
         } catch {
           return result.src;
