@@ -383,7 +383,8 @@ def main(argv: Optional[List[str]] = None) -> int:
         model, ck = load_checkpoint(args.checkpoint)
         tok_json = ck.get("tokenizer")
         img_ids = ck.get("imgTokenIds")
-        source = {"checkpoint": os.path.abspath(args.checkpoint), "sha256": B.sha256_file(args.checkpoint)}
+        # The file name and hash identify the checkpoint; an absolute path would only leak this machine's layout.
+        source = {"checkpoint": os.path.basename(args.checkpoint), "sha256": B.sha256_file(args.checkpoint)}
     else:
         model = seeded_model(args.config, args.seed)
         source = {"config": args.config, "seed": args.seed, "init": "vgt.queryar.randomize_"}

@@ -24,6 +24,21 @@ from .sampler import SampleSettings, sample_latents, to_uint8
 from .tokenizer import WordPieceTokenizer, default_tokenizer
 
 
+def find_checkpoint(name: str, sha256: Optional[str]) -> str:
+    """A bundle names its source checkpoint by file name (and hash); training writes it under native-models/runs*/.
+    Only the ONNX bundle is shipped, so in a fresh checkout the PyTorch weights are absent: say so plainly."""
+    if os.path.isfile(name):
+        return name
+    import glob
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    for path in sorted(glob.glob(os.path.join(root, "runs*", os.path.basename(name)))):
+        from .bundle import sha256_file
+        if sha256 is None or sha256_file(path) == sha256:
+            return path
+    raise SystemExit(f"the bundle's PyTorch checkpoint {os.path.basename(name)} is not on this machine (bundles ship "
+                     "ONNX only; it is written by the training recipe under native-models/runs*/)")
+
+
 def load_source(bundle: Optional[str], checkpoint: Optional[str]):
     """(VGT model, tokenizer) for a bundle's source or a checkpoint."""
     tok_json = None
@@ -34,7 +49,7 @@ def load_source(bundle: Optional[str], checkpoint: Optional[str]):
         with open(os.path.join(bundle, "tokenizer.json"), encoding="utf-8") as f:
             tok_json = json.load(f)
         if src.get("converted") or src.get("checkpoint", "").endswith(".pt"):
-            checkpoint = src.get("converted") or src["checkpoint"]
+            checkpoint = find_checkpoint(src.get("converted") or src["checkpoint"], src.get("sha256"))
         elif src.get("config"):
             model = seeded_model(src["config"], int(src.get("seed", 0)))
             return model, WordPieceTokenizer.load_dict(tok_json)

@@ -197,7 +197,10 @@ export const bench: Command = {
           if (msPerImage[k]) speedupVsTorch[k] = round(t.ms / msPerImage[k], 2);
         }
       } catch (error) {
-        skipped = `the reference sampler failed: ${((error as Error).message ?? String(error)).split('\n')[0]}`;
+        // The sampler says why on its last line of stderr (e.g. the bundle's PyTorch checkpoint is not here).
+        const { stderr, message } = error as { stderr?: string; message?: string };
+        const why = stderr?.trim().split('\n').at(-1) || (message ?? String(error)).split('\n')[0];
+        skipped = `the reference sampler failed: ${why}`;
       }
     }
 
