@@ -24,6 +24,7 @@ describe('responsive layout', () => {
   let errors: Array<string>;
   let server: FileServer;
   let imageId = '';
+  let installedTiny = false;
 
   const heading = () => page.getByRole('heading', { level: 1 });
   const results = () => page.getByRole('list', { name: 'Results' }).getByRole('listitem');
@@ -107,6 +108,7 @@ describe('responsive layout', () => {
     await expect.poll(() => page.getByRole('button', { name: 'Import model' }).count()).toBe(1);
     await page.waitForTimeout(500);
     if (!((await page.locator('main').textContent()) ?? '').includes('VGT tiny')) {
+      installedTiny = true;
       await page.getByLabel('Folder').fill(TINY_BUNDLE);
       await page.getByLabel('How').selectOption('link');
       await page.getByRole('button', { name: 'Import model' }).click();
@@ -221,5 +223,21 @@ describe('responsive layout', () => {
   it('raised no page errors or CSP violations', () => {
     // The one failed request is the paused download's own call: it ends with CANCELLED (409), which Chromium logs.
     expect(errors).toEqual(['console: Failed to load resource: the server responded with a status of 409 (Conflict)']);
+  });
+
+  // The studio is shared by every e2e file: take the tiny model back out if this file put it in (studio.e2e.ts
+  // imports it itself and would meet MODEL_EXISTS).
+  it('leaves the shared studio without the model it installed', async () => {
+    if (!installedTiny) return;
+    await go('#/models', 'Models');
+    page.once('dialog', (dialog) => void dialog.accept());
+    await page
+      .getByRole('row')
+      .filter({ hasText: 'VGT tiny (random init' })
+      .getByRole('button', { name: 'Remove' })
+      .click();
+    await expect
+      .poll(() => page.getByRole('table').textContent(), { timeout: LONG })
+      .not.toContain('VGT tiny (random init');
   });
 });
