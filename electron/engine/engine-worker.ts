@@ -27,14 +27,20 @@ export type EngineApi = Readonly<{
   dispose(): Promise<void>;
 }>;
 
+// onnxruntime's first initialisation recurses in proportion to the process's command line; a `vgt generate` with a
+// 100 kB prompt overflowed the worker's default 4 MB stack (segfault). 64 MB is reserved, not committed.
+const WORKER_LIMITS = { stackSizeMb: 64 };
+
 function startWorker(options: WorkerOptions): Worker {
   const self = import.meta.url;
-  if (!/\.ts($|\?)/.test(self)) return new Worker(new URL('./worker.js', self), { workerData: options });
+  if (!/\.ts($|\?)/.test(self)) {
+    return new Worker(new URL('./worker.js', self), { workerData: options, resourceLimits: WORKER_LIMITS });
+  }
   const tsxRoot = path.dirname(createRequire(self).resolve('tsx/package.json'));
   const tsx = pathToFileURL(path.join(tsxRoot, 'dist', 'esm', 'api', 'index.mjs')).href;
   const entry = new URL('./worker.ts', self).href;
   const code = `import(${JSON.stringify(tsx)}).then((m) => { m.register(); return import(${JSON.stringify(entry)}); });`;
-  return new Worker(code, { eval: true, workerData: options });
+  return new Worker(code, { eval: true, workerData: options, resourceLimits: WORKER_LIMITS });
 }
 
 /** A request without its id (distributes over the union). */

@@ -1,8 +1,10 @@
 // The generation commands of `vgt` as a user runs them (--json: one object on stdout, typed errors).
+import { execFile } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { promisify } from 'node:util';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../../electron/cli/main';
@@ -177,5 +179,21 @@ describe('vgt generate / reconstruct / edit / eval / bench', () => {
       builtinBundles: [],
     });
     expect(missing).not.toBe(0);
+  }, 60_000);
+
+  it('a 100 kB prompt on the command line is cut to the model limit with a warning, not a crash', async () => {
+    // A real process: onnxruntime's start-up in the engine worker reads the command line, which overflowed the
+    // worker's default stack (segfault) before the worker got a larger one.
+    const prompt = 'a red circle '.repeat(8000);
+    const bin = path.resolve(import.meta.dirname, '..', '..', 'bin', 'vgt.mjs');
+    const out = path.join(work, 'long.png');
+    const args = [bin, 'generate', '--model', 'vgt-tiny-test', '--prompt', prompt, '--steps', '2', '--out', out];
+    const { stdout } = await promisify(execFile)(process.execPath, [...args, '--no-history', '--json'], {
+      env: { ...process.env, VGT_STUDIO_HOME: home, VGT_THREADS: '1' },
+      maxBuffer: 1 << 20,
+    });
+    const json = JSON.parse(stdout.trim().split('\n').at(-1) ?? '{}') as { images: unknown[]; warnings: string[] };
+    expect(json.images).toHaveLength(1);
+    expect(json.warnings.join(' ')).toMatch(/longer than the model's limit of \d+ tokens/);
   }, 60_000);
 });
