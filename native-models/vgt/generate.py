@@ -10,6 +10,7 @@ Settings default to the bundle's/config's sampling defaults. --json prints one J
 from __future__ import annotations
 
 import argparse
+import glob
 import json
 import os
 import sys
@@ -19,6 +20,7 @@ from typing import List, Optional
 import numpy as np
 import torch
 
+from .bundle import sha256_file
 from .checkpoint import load_checkpoint, seeded_model
 from .sampler import SampleSettings, sample_latents, to_uint8
 from .tokenizer import WordPieceTokenizer, default_tokenizer
@@ -29,10 +31,8 @@ def find_checkpoint(name: str, sha256: Optional[str]) -> str:
     Only the ONNX bundle is shipped, so in a fresh checkout the PyTorch weights are absent: say so plainly."""
     if os.path.isfile(name):
         return name
-    import glob
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     for path in sorted(glob.glob(os.path.join(root, "runs*", os.path.basename(name)))):
-        from .bundle import sha256_file
         if sha256 is None or sha256_file(path) == sha256:
             return path
     raise SystemExit(f"the bundle's PyTorch checkpoint {os.path.basename(name)} is not on this machine (bundles ship "
