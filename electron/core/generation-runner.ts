@@ -548,6 +548,7 @@ export class GenerationRunner {
       totalMs: performance.now() - started,
       engineMs: outcome.seconds * 1000,
       ...(outcome.firstPreviewMs !== null ? { firstPreviewMs: outcome.firstPreviewMs } : {}),
+      ...(outcome.firstDecodedPreviewMs !== null ? { firstDecodedPreviewMs: outcome.firstDecodedPreviewMs } : {}),
     };
     const images: Array<GeneratedImage> = [];
     for (const [i, image] of outcome.images.entries()) {
@@ -590,6 +591,7 @@ export class GenerationRunner {
       ep: outcome.ep,
       seconds: outcome.seconds,
       firstPreviewMs: outcome.firstPreviewMs,
+      firstDecodedPreviewMs: outcome.firstDecodedPreviewMs,
       warnings: [...run.warnings, ...outcome.warnings],
       ...(outcome.edit ? { edit: outcome.edit } : {}),
     });

@@ -96,6 +96,12 @@ export const ManifestSchema = z.looseObject({
     lastStep: z.number().optional(),
   }),
   source: z.record(z.string(), z.unknown()).optional(),
+  /** Optional linear latent → RGB map for instant previews (BUNDLE.md, "Instant previews"). */
+  preview: z
+    .looseObject({
+      latentRgb: z.looseObject({ weights: z.array(z.number()), bias: z.array(z.number()).length(3) }).optional(),
+    })
+    .optional(),
   files: z.record(z.string(), fileEntrySchema).refine((files) => Object.keys(files).length > 0, 'must not be empty'),
 });
 export type BundleManifest = z.infer<typeof ManifestSchema>;
@@ -208,6 +214,10 @@ export function checkNumbers(m: BundleManifest): Array<string> {
   for (const [token, id] of Object.entries(p.specialTokens)) {
     if (id >= a.vocabSize)
       problems.push(`prompt.specialTokens ${token} = ${id} is outside vocabulary of ${a.vocabSize}`);
+  }
+  const latentRgb = m.preview?.latentRgb;
+  if (latentRgb && latentRgb.weights.length !== 3 * a.dZ) {
+    problems.push(`preview.latentRgb.weights has ${latentRgb.weights.length} values, not 3 x dZ (${3 * a.dZ})`);
   }
   const roles = new Set<string>();
   for (const [rel, e] of Object.entries(m.files)) {

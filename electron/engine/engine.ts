@@ -13,7 +13,15 @@ import type {
 import { StudioError, toErrorPayload, type ErrorPayload } from '../common/errors';
 import { validateBundle, type BundleManifest } from './bundle';
 import { createOrtSession, type SessionFactory } from './graphs';
-import { encodePng, encodeScaledPng, loadModelImage, rgbToTensor, tensorToRgb, type Rgb } from './image';
+import {
+  encodePng,
+  encodeScaledPng,
+  latentRgbPreview,
+  loadModelImage,
+  rgbToTensor,
+  tensorToRgb,
+  type Rgb,
+} from './image';
 import { latentPca, psnr, ssim, tokenErrors } from './metrics';
 import { loadModel, type LoadedModel } from './model';
 import { providerCandidates, withFallback, type Fallback } from './providers';
@@ -74,7 +82,9 @@ export type EngineOutcome =
       sampling: ResolvedSampling;
       prompt: string;
       seconds: number;
+      /** The first preview of any kind, and the first decoded one (instant previews come first when the bundle has them). */
       firstPreviewMs: number | null;
+      firstDecodedPreviewMs: number | null;
       warnings: ReadonlyArray<string>;
       edit: EditSummary | null;
     }>
@@ -114,6 +124,8 @@ export type EngineStatusInfo = Readonly<{
 }>;
 
 const PREVIEW_INTERVAL_MS = 200;
+/** Instant (latent → RGB) previews cost ~1 ms; more than ~30 per second would only load the UI. */
+const INSTANT_PREVIEW_INTERVAL_MS = 33;
 
 /** Request settings over the bundle's defaults; k must fit the grid. */
 export function resolveSampling(manifest: BundleManifest, sampling: Sampling): ResolvedSampling {
@@ -246,7 +258,11 @@ export class Engine {
     });
 
     let firstPreviewMs: number | null = null;
-    let lastPreviewAt = -Infinity;
+    let firstDecodedPreviewMs: number | null = null;
+    const latentRgb = bundle.manifest.preview?.latentRgb ?? null;
+    // Instant previews cover the start, so the first decode waits for the interval like every later one.
+    let lastPreviewAt = latentRgb ? started : -Infinity;
+    let lastInstantAt = -Infinity;
     let previewCost = 0;
     const interval = this.#options.previewIntervalMs ?? PREVIEW_INTERVAL_MS;
     try {
@@ -255,17 +271,27 @@ export class Engine {
         onGroup: async (report) => {
           const now = performance.now();
           const last = report.group + 1 === report.groups;
-          const wantPreview =
-            job.previews &&
-            !last &&
-            (firstPreviewMs === null || now - lastPreviewAt >= Math.max(interval, 4 * previewCost));
           let previews: Array<InlinePng> | undefined;
-          if (wantPreview) {
-            previews = await this.#decode(model, state.latents);
-            const done = performance.now();
-            previewCost = done - now;
-            lastPreviewAt = done;
-            firstPreviewMs ??= done - started;
+          let previewKind: 'decoded' | 'approximate' | undefined;
+          if (job.previews && !last) {
+            // A decode costs what a few groups do: at most a fifth of the time goes to them (a tenth with instant ones).
+            if (now - lastPreviewAt >= Math.max(interval, (latentRgb ? 10 : 4) * previewCost)) {
+              previews = await this.#decode(model, state.latents);
+              previewKind = 'decoded';
+              const done = performance.now();
+              previewCost = done - now;
+              lastPreviewAt = done;
+              firstDecodedPreviewMs ??= done - started;
+              firstPreviewMs ??= done - started;
+            } else if (latentRgb && now - lastInstantAt >= INSTANT_PREVIEW_INTERVAL_MS) {
+              const rgbs = state.latents.map((latents) =>
+                latentRgbPreview(latents, state.known, tables.dZ, grid, latentRgb),
+              );
+              previews = await Promise.all(rgbs.map(toInlinePng));
+              previewKind = 'approximate';
+              lastInstantAt = performance.now();
+              firstPreviewMs ??= lastInstantAt - started;
+            }
           }
           onProgress({
             status: 'group',
@@ -277,7 +303,7 @@ export class Engine {
             committed: state.known.reduce((a, b) => a + b, 0),
             total,
             elapsedMs: performance.now() - started,
-            ...(previews ? { previews } : {}),
+            ...(previews ? { previews, previewKind } : {}),
           });
         },
       });
@@ -326,6 +352,7 @@ export class Engine {
       prompt: checkpoint.prompt,
       seconds: (performance.now() - started) / 1000,
       firstPreviewMs,
+      firstDecodedPreviewMs,
       warnings: checkpoint.warnings,
       edit,
     };

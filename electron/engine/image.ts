@@ -88,6 +88,32 @@ export function tensorToRgb(image: Float32Array, width: number, height: number, 
   return { width, height, data };
 }
 
+/** A bundle's linear latent → RGB map (BUNDLE.md, "Instant previews"): weights [3 × dZ], bias [3], in [-1, 1]. */
+export type LatentRgb = Readonly<{ weights: ReadonlyArray<number>; bias: ReadonlyArray<number> }>;
+
+/**
+ * An instant preview of a partial grid without the decoder, one pixel per token (the UI scales it): each known cell
+ * painted with its latent's approximate colour, unknown cells with a zero latent's (the neutral decoded previews use).
+ */
+export function latentRgbPreview(
+  latents: Float32Array,
+  known: Uint8Array,
+  dZ: number,
+  grid: Grid,
+  map: LatentRgb,
+): Rgb {
+  const [h, w] = grid;
+  const data = new Uint8Array(3 * h * w);
+  for (let cell = 0; cell < h * w; cell++) {
+    for (let c = 0; c < 3; c++) {
+      let value = map.bias[c]!;
+      if (known[cell]) for (let i = 0; i < dZ; i++) value += map.weights[c * dZ + i]! * latents[cell * dZ + i]!;
+      data[3 * cell + c] = Math.trunc(Math.min(255, Math.max(0, 127.5 * value + 128)));
+    }
+  }
+  return { width: w, height: h, data };
+}
+
 /** PNG bytes of RGB pixels; the same pixels always give the same bytes (fixed settings, no metadata). */
 export async function encodePng(rgb: Rgb): Promise<Uint8Array> {
   const buffer = await sharp(rgb.data, { raw: { width: rgb.width, height: rgb.height, channels: 3 } })

@@ -96,6 +96,8 @@ def test_missing_manifest(tmp_path):
     (lambda m: m["files"]["pos_8x8.bin"].update(grid=[4, 4]), "pos_8x8.bin: grid [4, 4] not in image.grids [[8, 8]]"),
     (lambda m: m["files"]["lm_step.onnx"].update(role="mystery"), "lm_step.onnx: unknown role 'mystery'"),
     (lambda m: m["files"].update({"../x.bin": {"role": "pos_table"}}), "../x.bin: file paths must be relative and inside the bundle"),
+    (lambda m: m["preview"]["latentRgb"]["weights"].pop(),
+     "preview.latentRgb needs 3 x dZ (24) finite weights and 3 finite biases"),
 ])
 def test_inconsistent_numbers(bdir, mutate, expected):
     edit(bdir, mutate)
@@ -115,3 +117,14 @@ def test_cli_reports_reasons(bdir, capsys):
     os.remove(os.path.join(bdir, "latent_in.onnx"))
     assert B.main([bdir]) == 1
     assert "invalid: latent_in.onnx: file missing" in capsys.readouterr().out
+
+
+def test_export_fits_instant_preview_factors():
+    # The committed tiny bundle carries the fit; its map is zero-mean per channel (LayerNormed latents sum to 0).
+    m = B.validate_bundle(TINY_BUNDLE)
+    lrgb = m["preview"]["latentRgb"]
+    dz = m["architecture"]["dZ"]
+    assert len(lrgb["weights"]) == 3 * dz and len(lrgb["bias"]) == 3
+    for c in range(3):
+        assert abs(sum(lrgb["weights"][c * dz:(c + 1) * dz])) < 1e-4
+    assert 0 <= lrgb["fitRmse255"] < 255

@@ -139,3 +139,46 @@ def test_time_shift_matches_reference_formula():
     u = 1 - t
     assert torch.allclose(time_shift(t, 1.4), 1 - 1.4 * u / (1 + 0.4 * u))
     assert torch.equal(time_shift(t, 1.0), t)
+
+
+def test_rotate_half_matrix_is_hf_rotate_half():
+    from vgt.lm import rotate_half_matrix
+    x = torch.randn(2, 3, 5, 8, generator=torch.Generator().manual_seed(0))
+    hf = torch.cat([-x[..., 4:], x[..., :4]], dim=-1)
+    assert torch.equal(x @ rotate_half_matrix(8), hf)
+
+
+def test_grouped_attention_equals_repeated_kv():
+    # The LM stacks the query heads of one kv group instead of repeating K/V: same scores, same output.
+    from vgt.lm import Attention, build_allowed
+    c = get_config("tiny").lm
+    att = randomize_(Attention(c), 3)
+    g = torch.Generator().manual_seed(1)
+    B, S, P, hd = 2, 3, 4, c.head_dim
+    x = torch.randn(B, S, c.hidden, generator=g)
+    cos, sin = rope_cos_sin(torch.arange(P, P + S).expand(B, S), hd, c.rope_theta, torch.float32)
+    from vgt.lm import rotate_half_matrix, apply_rope
+    rot = rotate_half_matrix(hd)
+    mask = torch.ones(B, P + S, dtype=torch.long)
+    mask[1, 1] = 0
+    allowed = build_allowed(mask, S)
+    pk = torch.randn(B, c.kv_heads, P, hd, generator=g)
+    pv = torch.randn(B, c.kv_heads, P, hd, generator=g)
+    out, k, v = att(x, cos, sin, rot, allowed, pk, pv)
+    # the textbook form: repeat K/V per query head
+    q = apply_rope(att.q_proj(x).view(B, S, c.heads, hd).transpose(1, 2), cos, sin, rot)
+    rep = c.heads // c.kv_heads
+    kk, vv = k.repeat_interleave(rep, dim=1), v.repeat_interleave(rep, dim=1)
+    scores = (q @ kk.transpose(-1, -2) / math.sqrt(hd)).masked_fill(~allowed, torch.finfo(torch.float32).min)
+    ref = att.o_proj((scores.softmax(-1) @ vv).transpose(1, 2).reshape(B, S, -1))
+    assert torch.allclose(out, ref, atol=1e-6)
+
+
+def test_fused_head_velocity_equals_velocity():
+    from vgt.head import SimpleMLPAdaLN
+    c = get_config("tiny")
+    head = randomize_(SimpleMLPAdaLN(c.head, c.d_z, c.lm.hidden), 4)
+    g = torch.Generator().manual_seed(2)
+    x, t = torch.randn(5, c.d_z, generator=g), torch.rand(5, generator=g)
+    cond = torch.randn(5, c.head.width, generator=g)
+    assert torch.allclose(head.velocity_fused(x, t, cond), head.velocity(x, t, cond), atol=1e-5)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import os
 from typing import Dict, List, Optional
 
@@ -135,6 +136,12 @@ def _check_numbers(m: dict, problems: List[str]) -> None:
         problems.append(f"sampling.tokensPerStep must be >= 1, got {smp.get('tokensPerStep')!r}")
     if not isinstance(smp.get("cfg"), (int, float)):
         problems.append("sampling.cfg must be a number")
+    lrgb = (m.get("preview") or {}).get("latentRgb")
+    if lrgb is not None:
+        w, b = lrgb.get("weights"), lrgb.get("bias")
+        if not (isinstance(w, list) and len(w) == 3 * a["dZ"] and isinstance(b, list) and len(b) == 3
+                and all(isinstance(v, (int, float)) and math.isfinite(v) for v in w + b)):
+            problems.append(f"preview.latentRgb needs 3 x dZ ({3 * a['dZ']}) finite weights and 3 finite biases")
     # Tensor shapes must agree with the architecture.
     H = a["hidden"]
     for rel, e in m.get("files", {}).items():

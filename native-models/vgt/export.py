@@ -21,6 +21,7 @@ from typing import Dict, List, Optional, Sequence, Tuple
 import numpy as np
 import torch
 import torch.nn as nn
+import torch.nn.functional as F
 
 from . import bundle as B
 from .config import IMG_TOKEN, PROMPT_TEMPLATE, UNCOND_PROMPT
@@ -72,7 +73,7 @@ class HeadVelocity(nn.Module):
         self.g = model.generator
 
     def forward(self, x, t, cond):
-        return self.g.head_velocity(x, t, cond)
+        return self.g.head.velocity_fused(x, t, cond)
 
 
 class HeadFused(nn.Module):
@@ -81,7 +82,7 @@ class HeadFused(nn.Module):
         self.g = model.generator
 
     def forward(self, x, t, hidden):
-        return self.g.head_velocity(x, t, self.g.head_cond(hidden))
+        return self.g.head.velocity_fused(x, t, self.g.head_cond(hidden))
 
 
 class AEDecode(nn.Module):
@@ -173,12 +174,13 @@ def fp16_weights(proto) -> None:
     """Store float initializers as float16, each followed by a Cast to float: the file halves while compute
     and graph I/O stay float32 (torch 1.13 on CPU cannot trace a half model, and fp32 compute is safer).
     Tensors under FP16_MIN_NUMEL elements (norm weights, folded constants such as pixel mean/std) stay
-    float32: they weigh nothing and rounding folded constants would break the parity check."""
+    float32: they weigh nothing and rounding folded constants would break the parity check; so do vectors
+    (biases: the fused head folds modulate's `1 +` into them, where fp16's 2^-11 step would show)."""
     from onnx import TensorProto, helper, numpy_helper
     g = proto.graph
     casts, keep = [], []
     for init in g.initializer:
-        if init.data_type == TensorProto.FLOAT and int(np.prod(init.dims)) >= FP16_MIN_NUMEL:
+        if init.data_type == TensorProto.FLOAT and len(init.dims) >= 2 and int(np.prod(init.dims)) >= FP16_MIN_NUMEL:
             arr = numpy_helper.to_array(init).astype(np.float16)
             keep.append(numpy_helper.from_array(arr, init.name + "__fp16"))
             casts.append(helper.make_node("Cast", [init.name + "__fp16"], [init.name], to=TensorProto.FLOAT,
@@ -211,6 +213,34 @@ def export_graph(wrapper: nn.Module, example: Sequence[torch.Tensor], path: str,
 
 
 # ------------------------------------------------------------------------------------ bundle export
+def latent_preview_factors(model: VGT, n: int = 64, seed: int = 5) -> Optional[dict]:
+    """Linear latent -> RGB factors for instant previews (image studios' "latent2rgb"): a least-squares fit of
+    each token's decoded cell colour (mean over its stride x stride pixels, in [-1, 1]) on its latent, over
+    Shapes World renders encoded by the model's own VGT-AE. Fitting on random latents does not work (measured
+    on vgt-shapes: RMSE 173/255 vs 16/255 on real ones), so decode-only models (no encoder) get none."""
+    from .shapes import world
+    ae, c = model.vgt_ae, model.c
+    if not ae.has_encoder:
+        return None
+    rng = np.random.default_rng(seed)
+    images = np.stack([world.sample(rng, c.ae.image_size, train=False)[0] for _ in range(n)])
+    x = torch.from_numpy(images).permute(0, 3, 1, 2).float() / 127.5 - 1.0
+    with torch.no_grad():
+        z = ae.encode(x)
+        cells = F.avg_pool2d(ae.decode(z), c.ae.stride)
+    dz = z.shape[1]
+    X = torch.cat([z.permute(0, 2, 3, 1).reshape(-1, dz), torch.ones(z.shape[0] * z.shape[2] * z.shape[3], 1)], 1)
+    Y = cells.permute(0, 2, 3, 1).reshape(-1, 3)
+    sol = torch.linalg.lstsq(X.double(), Y.double()).solution  # [dZ + 1, 3]
+    weights = sol[:dz].t()
+    # LayerNormed latents sum to 0 over channels, so a constant added to a row of weights changes nothing and
+    # lstsq leaves one arbitrary (~600 on vgt-shapes): take the row's zero-mean form, which float32 keeps exact.
+    weights = weights - weights.mean(1, keepdim=True)
+    rmse = float(((X[:, :dz].double() @ weights.t() + sol[dz] - Y.double()) * 127.5).pow(2).mean().sqrt())
+    return {"weights": [round(float(v), 6) for v in weights.reshape(-1)],
+            "bias": [round(float(v), 6) for v in sol[dz]], "fitRmse255": round(rmse, 2)}
+
+
 def tokenizer_info(tok_json: dict, img_token_ids: Optional[List[int]] = None) -> Tuple[dict, int, List[int]]:
     """(specialTokens, padTokenId, imgTokenIds) from an HF tokenizer.json."""
     specials = {a["content"]: a["id"] for a in tok_json.get("added_tokens", [])}
@@ -289,6 +319,9 @@ def export_bundle(model: VGT, out_dir: str, *, name: str, bundle_id: str, tokeni
         "source": source or {},
         "files": files,
     }
+    preview = latent_preview_factors(model)
+    if preview is not None:
+        manifest["preview"] = {"latentRgb": preview}
     B.write_manifest(out_dir, manifest)
     B.validate_bundle(out_dir, deep=True)
     return manifest
@@ -306,7 +339,7 @@ def check_bundle(model: VGT, bundle_dir: str, log=print, extra_grids: Sequence[T
         model = copy.deepcopy(model).eval()
         with torch.no_grad():
             for p in model.parameters():
-                if p.numel() >= FP16_MIN_NUMEL:
+                if p.dim() >= 2 and p.numel() >= FP16_MIN_NUMEL:
                     p.copy_(p.half().float())
     grid = tuple(m["image"]["grid"])
     specs = graph_specs(model, grid, fused_head="head_fused.onnx" in m["files"])

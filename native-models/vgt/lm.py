@@ -41,22 +41,43 @@ def rope_cos_sin(position_ids: torch.Tensor, head_dim: int, theta: float, dtype:
     return emb.cos().to(dtype), emb.sin().to(dtype)
 
 
-def rotate_half(x: torch.Tensor) -> torch.Tensor:
-    h = x.shape[-1] // 2
-    return torch.cat([-x[..., h:], x[..., :h]], dim=-1)
+def rotate_half_matrix(head_dim: int) -> torch.Tensor:
+    """R with x @ R == cat([-x[..., h:], x[..., :h]]) (HF rotate_half): one MatMul in the graph instead of
+    Slice, Slice, Neg, Concat; exact, since every column has a single ±1."""
+    h = head_dim // 2
+    r = torch.zeros(head_dim, head_dim)
+    r[torch.arange(h) + h, torch.arange(h)] = -1.0
+    r[torch.arange(h), torch.arange(h) + h] = 1.0
+    return r
 
 
-def apply_rope(x: torch.Tensor, cos: torch.Tensor, sin: torch.Tensor) -> torch.Tensor:
+def apply_rope(x: torch.Tensor, cos: torch.Tensor, sin: torch.Tensor, rot: torch.Tensor) -> torch.Tensor:
     # x [B,nh,S,hd]; cos/sin [B,S,hd]
-    return x * cos.unsqueeze(1) + rotate_half(x) * sin.unsqueeze(1)
+    return x * cos.unsqueeze(1) + torch.matmul(x, rot) * sin.unsqueeze(1)
 
 
-def _repeat_kv(x: torch.Tensor, rep: int) -> torch.Tensor:
-    """[B,kvH,T,hd] -> [B,kvH*rep,T,hd], head j uses kv head j // rep (expand+reshape exports cleanly)."""
-    if rep == 1:
-        return x
-    B, kvh, T, hd = x.shape
-    return x.unsqueeze(2).expand(B, kvh, rep, T, hd).reshape(B, kvh * rep, T, hd)
+class _OnnxReshape(torch.autograd.Function):
+    """Exported as one Reshape with a constant shape (ONNX semantics: 0 copies the input's dim, -1 is inferred)
+    instead of the Shape/Gather/Unsqueeze/Concat chain a traced `view(B, S, ...)` produces."""
+
+    @staticmethod
+    def forward(ctx, x, shape):  # type: ignore[override]
+        return x.reshape(_resolve(x, shape))
+
+    @staticmethod
+    def symbolic(g, x, shape):
+        return g.op("Reshape", x, g.op("Constant", value_t=torch.tensor(shape, dtype=torch.long)))
+
+
+def _resolve(x: torch.Tensor, shape) -> List[int]:
+    return [x.shape[i] if s == 0 else s for i, s in enumerate(shape)]
+
+
+def reshape0(x: torch.Tensor, shape: List[int]) -> torch.Tensor:
+    """x.reshape with ONNX's 0 = "keep this dim"; fewer nodes in exported graphs, the same values."""
+    if torch.onnx.is_in_onnx_export():
+        return _OnnxReshape.apply(x, shape)
+    return x.reshape(_resolve(x, shape))
 
 
 class Attention(nn.Module):
@@ -68,24 +89,26 @@ class Attention(nn.Module):
         self.v_proj = nn.Linear(c.hidden, c.kv_heads * c.head_dim, bias=True)
         self.o_proj = nn.Linear(c.heads * c.head_dim, c.hidden, bias=False)
 
-    def forward(self, x, cos, sin, allowed, past_k, past_v):
+    def forward(self, x, cos, sin, rot, allowed, past_k, past_v):
         c = self.c
-        B, S, _ = x.shape
-        q = self.q_proj(x).view(B, S, c.heads, c.head_dim).transpose(1, 2)
-        k = self.k_proj(x).view(B, S, c.kv_heads, c.head_dim).transpose(1, 2)
-        v = self.v_proj(x).view(B, S, c.kv_heads, c.head_dim).transpose(1, 2)
-        q, k = apply_rope(q, cos, sin), apply_rope(k, cos, sin)
+        hd, kvh = c.head_dim, c.kv_heads
+        q = reshape0(self.q_proj(x), [0, -1, c.heads, hd]).transpose(1, 2)
+        k = reshape0(self.k_proj(x), [0, -1, kvh, hd]).transpose(1, 2)
+        v = reshape0(self.v_proj(x), [0, -1, kvh, hd]).transpose(1, 2)
+        q, k = apply_rope(q, cos, sin, rot), apply_rope(k, cos, sin, rot)
         k = torch.cat([past_k, k], dim=2)  # cache holds post-RoPE keys, as HF's DynamicCache does
         v = torch.cat([past_v, v], dim=2)
-        kk, vv = _repeat_kv(k, c.heads // c.kv_heads), _repeat_kv(v, c.heads // c.kv_heads)
-        # Contiguous operands: torch's CPU bmm on transposed views is ~7x slower (measured, torch 1.13);
-        # .contiguous() is free in the exported graph.
-        scores = torch.matmul(q.contiguous(), kk.transpose(-1, -2).contiguous()) / math.sqrt(c.head_dim)
+        # GQA without repeating K/V: query head j uses kv head j // rep, so the heads of one kv group are
+        # stacked along the sequence axis ([B, kvH, rep*S, hd]) and share one matmul. Contiguous operands:
+        # torch's CPU bmm on transposed views is ~7x slower (measured, torch 1.13); free in the graph.
+        qg = reshape0(q.contiguous(), [0, kvh, -1, hd])
+        scores = torch.matmul(qg, k.transpose(-1, -2).contiguous()) / math.sqrt(hd)
+        scores = reshape0(scores, [0, c.heads, -1, 0])  # [B, nh, S, T]
         # masked_fill with the dtype's min (not -inf): a fully masked row would give NaN otherwise.
         scores = scores.float().masked_fill(~allowed, torch.finfo(torch.float32).min)
-        probs = torch.softmax(scores, dim=-1).to(q.dtype)
-        out = torch.matmul(probs, vv.contiguous()).transpose(1, 2).reshape(B, S, c.heads * c.head_dim)
-        return self.o_proj(out), k, v
+        probs = reshape0(torch.softmax(scores, dim=-1).to(q.dtype), [0, kvh, -1, 0])
+        out = reshape0(torch.matmul(probs, v.contiguous()), [0, c.heads, -1, hd])
+        return self.o_proj(reshape0(out.transpose(1, 2), [0, 0, -1])), k, v
 
 
 class MLP(nn.Module):
@@ -107,8 +130,8 @@ class DecoderLayer(nn.Module):
         self.input_layernorm = RMSNorm(c.hidden, c.rms_eps)
         self.post_attention_layernorm = RMSNorm(c.hidden, c.rms_eps)
 
-    def forward(self, x, cos, sin, allowed, past_k, past_v):
-        h, k, v = self.self_attn(self.input_layernorm(x), cos, sin, allowed, past_k, past_v)
+    def forward(self, x, cos, sin, rot, allowed, past_k, past_v):
+        h, k, v = self.self_attn(self.input_layernorm(x), cos, sin, rot, allowed, past_k, past_v)
         x = x + h
         x = x + self.mlp(self.post_attention_layernorm(x))
         return x, k, v
@@ -131,6 +154,7 @@ class QwenLM(nn.Module):
         self.embed_tokens = nn.Embedding(c.vocab_size, c.hidden)
         self.layers = nn.ModuleList([DecoderLayer(c) for _ in range(c.layers)])
         self.norm = RMSNorm(c.hidden, c.rms_eps)
+        self.register_buffer("rot", rotate_half_matrix(c.head_dim), persistent=False)
 
     def empty_cache(self, B: int, dtype=torch.float32, device=None) -> List[Tuple[torch.Tensor, torch.Tensor]]:
         c = self.c
@@ -149,6 +173,6 @@ class QwenLM(nn.Module):
         x = inputs_embeds
         present = []
         for layer, (pk, pv) in zip(self.layers, past):
-            x, k, v = layer(x, cos, sin, allowed, pk, pv)
+            x, k, v = layer(x, cos, sin, self.rot.to(x.dtype), allowed, pk, pv)
             present.append((k, v))
         return self.norm(x), present

@@ -32,6 +32,7 @@ class SampleSettings:
     cfg_schedule: str = "linear"
     tokens_per_step: int = 1
     order: str = "random"
+    latent_ln: bool = True  # False only for generators trained on raw stage-1 latents (Table-5 arm)
 
 
 def group_sizes(n: int, k: int) -> List[int]:
@@ -177,7 +178,7 @@ def sample_latents(model: QueryAR, tokenizer, prompts: Sequence[str], settings: 
             x = x + ((1 + t) * v - x) * dt + torch.sqrt(2 * (1 - t)) * torch.sqrt(dt) * eps
         v = velocity(x, ts[-1])
         x = x + LAST_STEP * v
-        z = latent_layer_norm(x)  # [B*k, dz]
+        z = latent_layer_norm(x) if settings.latent_ln else x  # [B*k, dz]
         zb = z.reshape(B, k, dz)
         latents[:, tok] = zb
         prev_tok = tok

@@ -298,8 +298,9 @@ class VGTAE(nn.Module):
     def has_encoder(self) -> bool:
         return self.c.encoder != "none"
 
-    def encode(self, image: torch.Tensor) -> torch.Tensor:
-        """image [B,3,S,S] in [-1,1] -> z [B,d_z,h,w], per-token LayerNormed."""
+    def encode(self, image: torch.Tensor, normalize: bool = True) -> torch.Tensor:
+        """image [B,3,S,S] in [-1,1] -> z [B,d_z,h,w], per-token LayerNormed (normalize=False: the raw stage-1
+        latents, for the Table-5 comparison)."""
         if not self.has_encoder:
             raise RuntimeError("this VGT-AE has no encoder")
         x = ((image + 1) / 2 - self.pix_mean) / self.pix_std
@@ -312,7 +313,8 @@ class VGTAE(nn.Module):
         for blk in self.down_blocks:
             h = blk(h)
         z = self.down_mlp(h) * self.c.scale_embedding  # [B,N,d_z]
-        z = latent_layer_norm(z, self.c.latent_ln_eps)
+        if normalize:
+            z = latent_layer_norm(z, self.c.latent_ln_eps)
         return z.transpose(1, 2).reshape(B, self.c.d_z, g, g)
 
     def decode(self, z: torch.Tensor) -> torch.Tensor:

@@ -86,10 +86,12 @@ describe('bundle validation', () => {
       m.files['embed_tokens.bin'].shape = [144, 48];
       m.files['../escape.bin'] = { role: 'pos_table', sha256: '0'.repeat(64), bytes: 1 };
       delete m.files['latent_in.onnx'];
+      m.preview.latentRgb.weights.pop();
     });
     const problems = await problemsOf(dir);
     expect(problems).toEqual(
       expect.arrayContaining([
+        'preview.latentRgb.weights has 23 values, not 3 x dZ (24)',
         'image.size (50) != image.stride (6) x image.grid (8x8)',
         'architecture.heads (4) is not a multiple of kvHeads (3)',
         'prompt.padTokenId 999 outside vocabulary of 145',

@@ -81,9 +81,33 @@ describe('generation', () => {
     const positions = groups.flatMap((g) => g.positions);
     expect(new Set(positions).size).toBe(64);
     expect(groups.at(-1)).toMatchObject({ committed: 64, total: 64 });
-    expect(groups[0]!.previews?.[0]).toMatchObject({ width: 48, height: 48 });
+    // previewIntervalMs 0: the first group is decoded; a decode then holds back the next ones (instant previews fill in).
+    expect(groups[0]).toMatchObject({ previewKind: 'decoded', previews: [{ width: 48, height: 48 }] });
     expect(events.at(-1)).toEqual({ status: 'decode' });
     expect(outcome.firstPreviewMs).toBeGreaterThan(0);
+    expect(outcome.firstDecodedPreviewMs).toBe(outcome.firstPreviewMs);
+  });
+
+  it('sends instant previews (one pixel per token, no decoder run) until a decoded one is due', async () => {
+    const slow = new Engine({ threads: 1, previewIntervalMs: 60_000 });
+    try {
+      const events: Array<EngineProgress> = [];
+      const outcome = await run(
+        job({ previews: true, sampling: { tokensPerStep: 16, steps: 3 } }),
+        (p) => events.push(p),
+        slow,
+      );
+      const groups = events.filter((e) => e.status === 'group');
+      expect(groups[0]).toMatchObject({ previewKind: 'approximate', previews: [{ width: 8, height: 8 }] });
+      // the last group sends none: the final decode follows at once
+      expect(groups.at(-1)?.previews).toBeUndefined();
+      expect(outcome.firstPreviewMs).toBeGreaterThan(0);
+      expect(outcome.firstDecodedPreviewMs).toBeNull();
+      const png = Buffer.from(groups[0]!.previews![0]!.png, 'base64');
+      expect((await sharp(png).metadata()).width).toBe(8);
+    } finally {
+      await slow.dispose();
+    }
   });
 
   it('batches images: each keeps its own seeds, and matches the image generated alone', async () => {

@@ -28,9 +28,12 @@ export type GenerationBench = Readonly<{
   runs: number;
   threads: number | null;
   msPerImage: ByK;
-  /** Time to the first preview, and its share of that run's total (previews on). */
+  /** Time to the first preview, and its share of that run's total (previews on); the first may be an instant one. */
   firstPreviewMs: ByK;
   firstPreviewFraction: ByK;
+  /** The same for the first preview the decoder made. */
+  firstDecodedPreviewMs: ByK;
+  firstDecodedPreviewFraction: ByK;
   /** msPerImage at k = 1 over msPerImage at k. */
   speedupVsK1: ByK;
   peakRssMB: number;
@@ -160,6 +163,8 @@ export const bench: Command = {
     const msPerImage: ByK = {};
     const firstPreviewMs: ByK = {};
     const firstPreviewFraction: ByK = {};
+    const firstDecodedPreviewMs: ByK = {};
+    const firstDecodedPreviewFraction: ByK = {};
     for (const k of ks) {
       lag.enable();
       const times: Array<number> = [];
@@ -174,6 +179,10 @@ export const bench: Command = {
       if (withPreviews.status === 'done' && withPreviews.firstPreviewMs !== null) {
         firstPreviewMs[k] = round(withPreviews.firstPreviewMs);
         firstPreviewFraction[k] = round(withPreviews.firstPreviewMs / (withPreviews.seconds * 1000), 3);
+      }
+      if (withPreviews.status === 'done' && withPreviews.firstDecodedPreviewMs) {
+        firstDecodedPreviewMs[k] = round(withPreviews.firstDecodedPreviewMs);
+        firstDecodedPreviewFraction[k] = round(withPreviews.firstDecodedPreviewMs / (withPreviews.seconds * 1000), 3);
       }
       context.progress(`  k=${k}: ${msPerImage[k]} ms per image, first preview ${firstPreviewMs[k] ?? '–'} ms`);
     }
@@ -217,6 +226,8 @@ export const bench: Command = {
       msPerImage,
       firstPreviewMs,
       firstPreviewFraction,
+      firstDecodedPreviewMs,
+      firstDecodedPreviewFraction,
       speedupVsK1,
       peakRssMB: round(process.resourceUsage().maxRSS / 1024),
       eventLoopLagP99Ms: round(histogram.percentile(99) / 1e6, 2),

@@ -187,8 +187,13 @@ export const GenerationProgressSchema = z.discriminatedUnion('status', [
     committed: z.number().int().min(0),
     total: z.number().int().min(1),
     elapsedMs: z.number(),
-    /** Decoded partial grids, one per image, with unfilled tokens neutral; only on some groups (rate-limited). */
+    /**
+     * Partial grids, one per image, with unfilled tokens neutral; only on some groups (rate-limited). `decoded`: the
+     * VGT-AE decoder's image; `approximate`: each token's colour from the bundle's linear latent → RGB map (no
+     * decoder run, so it can come after nearly every group).
+     */
     previews: z.array(InlinePngSchema).optional(),
+    previewKind: z.enum(['decoded', 'approximate']).optional(),
   }),
   z.object({ ...jobEvent, status: z.literal('decode') }),
   z.object({
@@ -198,8 +203,10 @@ export const GenerationProgressSchema = z.discriminatedUnion('status', [
     model: z.string(),
     ep: ProviderIdSchema,
     seconds: z.number(),
-    /** Time from the job's start to its first preview, when previews were on. */
+    /** Time from the job's start to its first preview (of either kind), when previews were on. */
     firstPreviewMs: z.number().nullable(),
+    /** Time to the first decoded preview. */
+    firstDecodedPreviewMs: z.number().nullable().optional(),
     warnings: z.array(z.string()),
     edit: EditSummarySchema.optional(),
   }),

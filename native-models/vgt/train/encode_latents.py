@@ -41,6 +41,7 @@ def main(argv=None):
     p.add_argument("--worker", type=int, default=0)
     p.add_argument("--workers", type=int, default=1)
     p.add_argument("--threads", type=int, default=1)
+    p.add_argument("--raw", action="store_true", help="stage-1 latents: no per-token LayerNorm (Table-5 arm)")
     args = p.parse_args(argv)
     torch.set_num_threads(args.threads)
     ae, cfg = load_ae(args.ae)
@@ -58,7 +59,7 @@ def main(argv=None):
         zs = []
         with torch.no_grad():
             for b in range(0, n, args.batch):
-                zs.append(ae.encode(to_tensor([it[0] for it in items[b:b + args.batch]])).half())
+                zs.append(ae.encode(to_tensor([it[0] for it in items[b:b + args.batch]]), normalize=not args.raw).half())
         torch.save({"z": torch.cat(zs), "captions": [it[1] for it in items], "categories": [it[2] for it in items],
                     "ae": os.path.abspath(args.ae), "seed": args.seed, "shard": i}, path + ".tmp")
         os.replace(path + ".tmp", path)

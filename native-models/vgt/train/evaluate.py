@@ -98,7 +98,7 @@ def load_generator(path, use_ema=True):
 
 @torch.no_grad()
 def generation_eval(model, ae, ks=(1, 4, 16), prompts_path=EVAL_PROMPTS, limit=None, steps=20, cfg_scale=3.0,
-                    seeds=1, batch=16, grid_path=None):
+                    seeds=1, batch=16, grid_path=None, latent_ln=True):
     """ShapesEval of generations for each tokens-per-step k: {k: {overall, categories, n, seen, heldOut, seconds}}."""
     if isinstance(ae, str):
         ae, _ = load_ae(ae)
@@ -108,7 +108,8 @@ def generation_eval(model, ae, ks=(1, 4, 16), prompts_path=EVAL_PROMPTS, limit=N
         rows = [rows[int(i * len(rows) / limit)] for i in range(limit)]
     out = {}
     for k in ks:
-        settings = SampleSettings(steps=steps, cfg=cfg_scale, cfg_schedule="linear", tokens_per_step=k)
+        settings = SampleSettings(steps=steps, cfg=cfg_scale, cfg_schedule="linear", tokens_per_step=k,
+                                  latent_ln=latent_ln)
         t0 = time.time()
         results, shown = [], []
         for seed in range(seeds):
@@ -149,6 +150,8 @@ def main(argv=None):
     g.add_argument("--cfg", type=float, default=3.0)
     g.add_argument("--seeds", type=int, default=1)
     g.add_argument("--raw", action="store_true", help="use raw instead of EMA generator weights")
+    g.add_argument("--no-latent-ln", action="store_true",
+                   help="the generator was trained on raw stage-1 latents (Table-5 arm): no per-token LayerNorm")
     for q in (r, g):
         q.add_argument("--threads", type=int, default=1)
         q.add_argument("--out", default=None, help="JSON result path (default: next to the checkpoint)")
@@ -161,7 +164,8 @@ def main(argv=None):
     else:
         out = args.out or os.path.join(os.path.dirname(args.ar), "eval-gen.json")
         res = generation_eval(load_generator(args.ar, not args.raw), args.ae, args.k, args.prompts, args.limit,
-                              args.steps, args.cfg, args.seeds, grid_path=out.replace(".json", ".png"))
+                              args.steps, args.cfg, args.seeds, grid_path=out.replace(".json", ".png"),
+                              latent_ln=not args.no_latent_ln)
         res = {f"k{k}": v for k, v in res.items()}
     res["wall_seconds"] = time.time() - t0
     with open(out, "w") as f:
