@@ -22,7 +22,7 @@ export const REQUIRED_ROLES = [
   'query_table',
   'pos_table',
 ] as const;
-export const KNOWN_ROLES = [...REQUIRED_ROLES, 'vgtae_encode', 'head_fused', 'onnx_external_data'] as const;
+export const KNOWN_ROLES = [...REQUIRED_ROLES, 'vgtae_encode', 'head_sde', 'head_fused', 'onnx_external_data'] as const;
 export type BundleRole = (typeof KNOWN_ROLES)[number];
 
 const RAW_DTYPES = { float32: 4, float16: 2 } as const;
@@ -40,6 +40,8 @@ const fileEntrySchema = z.looseObject({
   shape: z.array(z.number().int().min(0)).optional(),
   grid: gridSchema.optional(),
   graph: z.string().optional(),
+  /** head_sde: the SDE steps unrolled in the graph. */
+  steps: z.number().int().optional(),
 });
 export type BundleFileEntry = z.infer<typeof fileEntrySchema>;
 
@@ -247,6 +249,9 @@ export function checkNumbers(m: BundleManifest): Array<string> {
       } else if (!sameShape(e.shape, [g[0] * g[1], a.hidden])) {
         problems.push(`${rel}: shape [${e.shape?.join(', ')}] != [${g[0] * g[1]}, hidden ${a.hidden}]`);
       }
+    }
+    if (e.role === 'head_sde' && (e.steps === undefined || e.steps < 2)) {
+      problems.push(`${rel}: head_sde needs its unrolled step count, steps >= 2`);
     }
     if (e.role === 'onnx_external_data' && (e.graph === undefined || m.files[e.graph] === undefined)) {
       problems.push(`${rel}: external data must name its graph ("graph"), listed in files`);

@@ -5,7 +5,7 @@ import ort from 'onnxruntime-node';
 import type { ProviderId } from '../common/contract';
 import { StudioError } from '../common/errors';
 import { bundleEntry, hasRole, type Bundle, type BundleRole, type Grid } from './bundle';
-import type { Graphs, KvCache, LmStepInput } from './sampler';
+import type { Graphs, HeadSdeInput, KvCache, LmStepInput } from './sampler';
 
 export type SessionOptions = Readonly<{
   /**
@@ -62,6 +62,8 @@ const GRAPH_ROLES = ['lm_step', 'latent_in', 'head_cond', 'head_velocity', 'vgta
 export class OrtGraphs implements Graphs {
   readonly ep: ProviderId;
   readonly encode: Graphs['encode'];
+  readonly headSde: Graphs['headSde'];
+  readonly sdeSteps: number | null;
   readonly #sessions: ReadonlyMap<BundleRole, ort.InferenceSession>;
   readonly #layers: number;
   readonly #kvHeads: number;
@@ -75,6 +77,9 @@ export class OrtGraphs implements Graphs {
     this.#kvHeads = a.kvHeads;
     this.#headDim = a.headDim;
     const { size } = bundle.manifest.image;
+    const sde = sessions.has('head_sde');
+    this.headSde = sde ? (input) => this.#headSde(input) : null;
+    this.sdeSteps = sde ? (bundleEntry(bundle, 'head_sde').entry.steps ?? null) : null;
     this.encode = sessions.has('vgtae_encode')
       ? async (image, batch) =>
           (await this.#run('vgtae_encode', { image: tensor(image, [batch, 3, size, size]) }, 'z')).data as Float32Array
@@ -91,6 +96,7 @@ export class OrtGraphs implements Graphs {
     const roles: Array<BundleRole> = [
       ...GRAPH_ROLES,
       ...(hasRole(bundle, 'vgtae_encode') ? ['vgtae_encode' as const] : []),
+      ...(hasRole(bundle, 'head_sde') ? ['head_sde' as const] : []),
     ];
     const sessions = new Map<BundleRole, ort.InferenceSession>();
     try {
@@ -168,6 +174,27 @@ export class OrtGraphs implements Graphs {
     const v = (await this.#run('head_velocity', feeds, 'v')).data as Float32Array;
     assertFinite(v, this.ep, 'head_velocity');
     return v;
+  }
+
+  async #headSde(input: HeadSdeInput): Promise<{ x: Float32Array; v: Float32Array; cond: Float32Array }> {
+    const { n } = input;
+    const steps = input.ts.length;
+    const dZ = input.x.length / n;
+    const result = await this.#runAll('head_sde', {
+      hidden: tensor(input.hidden, [2 * n, input.hidden.length / (2 * n)]),
+      x: tensor(input.x, [n, dZ]),
+      eps: tensor(input.eps, [steps - 1, n, dZ]),
+      coef: tensor(input.coef, [steps - 1, 3]),
+      ts: tensor(input.ts, [steps]),
+      cfg: tensor(Float32Array.of(input.cfg), [1]),
+    });
+    const x = result.x_out?.data as Float32Array | undefined;
+    const v = result.v?.data as Float32Array | undefined;
+    const cond = result.cond?.data as Float32Array | undefined;
+    if (!x || !v || !cond)
+      throw new StudioError('MODEL_INVALID', 'The head_sde graph lacks its outputs x_out, v, cond.');
+    assertFinite(x, this.ep, 'head_sde');
+    return { x, v, cond };
   }
 
   async decode(z: Float32Array, batch: number, grid: Grid): Promise<Float32Array> {

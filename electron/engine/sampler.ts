@@ -33,8 +33,31 @@ export type LmStepInput = Readonly<{
   past: KvCache | null;
 }>;
 
+/** Inputs of the fused head_sde graph (BUNDLE.md): head_cond and one group's whole SDE loop with CFG. */
+export type HeadSdeInput = Readonly<{
+  /** [2n, hidden]: the LM's hidden states, cond rows then uncond rows */
+  hidden: Float32Array;
+  /** [n, dZ] initial noise */
+  x: Float32Array;
+  /** [steps − 1, n, dZ] */
+  eps: Float32Array;
+  /** [steps − 1, 3]: (1 + t, dt, sqrt(2(1 − t))·sqrt(dt)) as float32 */
+  coef: Float32Array;
+  /** [steps] */
+  ts: Float32Array;
+  cfg: number;
+  n: number;
+}>;
+
 /** The bundle's graphs as functions on flat float32 arrays (row-major). */
 export type Graphs = Readonly<{
+  /**
+   * One group's SDE loop in one call (x before the latent LayerNorm, guided velocities [steps, n, dZ]); used when the
+   * bundle has it, CFG is on and `sdeSteps` equals the requested steps. Otherwise head_velocity runs step by step.
+   */
+  headSde?:
+    ((input: HeadSdeInput) => Promise<Readonly<{ x: Float32Array; v: Float32Array; cond: Float32Array }>>) | null;
+  sdeSteps?: number | null;
   lmStep(input: LmStepInput): Promise<Readonly<{ hidden: Float32Array; present: KvCache }>>;
   /** z [n, dZ], pos [n, hidden] → [n, hidden] */
   latentIn(z: Float32Array, pos: Float32Array, n: number): Promise<Float32Array>;
@@ -303,46 +326,65 @@ export async function sample(
     for (let r = 0; r < R; r++) {
       hq.set(out.hidden.subarray((r * length + length - k) * H, (r * length + length) * H), r * k * H);
     }
-    const cond = await graphs.headCond(hq, R * k);
+    const fused = useCfg && graphs.headSde && graphs.sdeSteps === sampling.steps ? graphs.headSde : null;
+    let cond = fused ? new Float32Array(0) : await graphs.headCond(hq, R * k);
     const cfg = f(useCfg ? cfgForGroup(sampling.cfg, sampling.cfgSchedule, g, G) : 1);
     const n = B * k * dZ;
-    let x = new Float32Array(n);
+    let x: Float32Array = new Float32Array(n);
     for (let b = 0; b < B; b++) x.set(noise.initial(b, g, k * dZ), b * k * dZ);
     const velocities: Array<Float32Array> = [];
-    const t = new Float32Array(R * k);
-    const velocity = async (ti: number): Promise<Float32Array> => {
-      t.fill(ti);
-      const xx = useCfg ? new Float32Array(2 * n) : x;
-      if (useCfg) {
-        xx.set(x);
-        xx.set(x, n);
-      }
-      const raw = await graphs.headVelocity(xx, t, cond, R * k);
-      let v = raw;
-      if (useCfg) {
-        v = new Float32Array(n);
-        for (let i = 0; i < n; i++) v[i] = f(raw[n + i]! + f(cfg * f(raw[i]! - raw[n + i]!)));
-      }
-      velocities.push(v);
-      return v;
-    };
+    // The coefficients of each Euler–Maruyama step, as float32 in the reference's order.
+    const coef = new Float32Array(3 * (sampling.steps - 1));
     for (let i = 0; i < sampling.steps - 1; i++) {
       const ti = ts[i]!;
       const dt = f(ts[i + 1]! - ti);
-      const v = await velocity(ti);
+      coef.set([f(1 + ti), dt, f(f(Math.sqrt(f(2 * f(1 - ti)))) * f(Math.sqrt(dt)))], 3 * i);
+    }
+    const epsAt = (i: number): Float32Array => {
       const eps = new Float32Array(n);
       for (let b = 0; b < B; b++) eps.set(noise.sde(b, g, i, k * dZ), b * k * dZ);
-      const onePlusT = f(1 + ti);
-      const scale = f(f(Math.sqrt(f(2 * f(1 - ti)))) * f(Math.sqrt(dt)));
-      const next = new Float32Array(n);
-      for (let j = 0; j < n; j++) {
-        next[j] = f(f(x[j]! + f(f(f(onePlusT * v[j]!) - x[j]!) * dt)) + f(scale * eps[j]!));
+      return eps;
+    };
+    if (fused) {
+      // One graph run for head_cond and the whole loop: the same operations in the same order as the loop below.
+      const eps = new Float32Array((sampling.steps - 1) * n);
+      for (let i = 0; i < sampling.steps - 1; i++) eps.set(epsAt(i), i * n);
+      const out = await fused({ hidden: hq, x, eps, coef, ts, cfg, n: B * k });
+      x = out.x;
+      cond = out.cond;
+      for (let i = 0; i < sampling.steps; i++) velocities.push(out.v.subarray(i * n, (i + 1) * n));
+    } else {
+      const t = new Float32Array(R * k);
+      const velocity = async (ti: number): Promise<Float32Array> => {
+        t.fill(ti);
+        const xx = useCfg ? new Float32Array(2 * n) : x;
+        if (useCfg) {
+          xx.set(x);
+          xx.set(x, n);
+        }
+        const raw = await graphs.headVelocity(xx, t, cond, R * k);
+        let v = raw;
+        if (useCfg) {
+          v = new Float32Array(n);
+          for (let i = 0; i < n; i++) v[i] = f(raw[n + i]! + f(cfg * f(raw[i]! - raw[n + i]!)));
+        }
+        velocities.push(v);
+        return v;
+      };
+      for (let i = 0; i < sampling.steps - 1; i++) {
+        const v = await velocity(ts[i]!);
+        const eps = epsAt(i);
+        const [onePlusT, dt, scale] = [coef[3 * i]!, coef[3 * i + 1]!, coef[3 * i + 2]!];
+        const next = new Float32Array(n);
+        for (let j = 0; j < n; j++) {
+          next[j] = f(f(x[j]! + f(f(f(onePlusT * v[j]!) - x[j]!) * dt)) + f(scale * eps[j]!));
+        }
+        x = next;
       }
-      x = next;
+      const v = await velocity(ts[sampling.steps - 1]!);
+      const last = f(LAST_STEP);
+      for (let j = 0; j < n; j++) x[j] = f(x[j]! + f(last * v[j]!));
     }
-    const v = await velocity(ts[sampling.steps - 1]!);
-    const last = f(LAST_STEP);
-    for (let j = 0; j < n; j++) x[j] = f(x[j]! + f(last * v[j]!));
     const z = latentLayerNorm(x, dZ, model.latentLnEps);
 
     const cells = Array.from({ length: B }, (_, b) => groupCells(b, g));

@@ -38,7 +38,7 @@ def test_export_fresh_bundle_matches_pytorch(tiny, tmp_path):
     E.export_bundle(tiny, out, name="t", bundle_id="t", tokenizer_json=default_tokenizer().to_hf_json(),
                     grids=[(4, 4)], fused_head=True, log=lambda *a: None)
     errors = E.check_bundle(tiny, out, log=lambda *a: None, extra_grids=[(4, 4)])
-    assert set(GRAPHS) | {"head_fused"} == set(errors)
+    assert set(GRAPHS) | {"head_fused", "head_sde"} == set(errors)
     for g, err in errors.items():
         assert err <= 1e-4, (g, err)
 

@@ -21,7 +21,7 @@ MANIFEST = "vgt-bundle.json"
 DTYPES = {"float32": np.float32, "float16": np.float16}
 REQUIRED_ROLES = ("tokenizer", "token_embedding", "lm_step", "latent_in", "head_cond", "head_velocity",
                   "vgtae_decode", "query_table", "pos_table")
-KNOWN_ROLES = REQUIRED_ROLES + ("vgtae_encode", "head_fused", "onnx_external_data")
+KNOWN_ROLES = REQUIRED_ROLES + ("vgtae_encode", "head_sde", "head_fused", "onnx_external_data")
 ARCH_KEYS = ("hidden", "layers", "heads", "kvHeads", "headDim", "ffn", "ropeTheta", "rmsEps", "vocabSize", "dZ",
              "headWidth", "headLayers", "headFreqDim", "maxGrid", "latentLnEps")
 
@@ -179,6 +179,13 @@ def _check_graph_io(bundle_dir: str, m: dict, problems: List[str]) -> None:
     }
     for rel, e in m["files"].items():
         role = e.get("role")
+        if role == "head_sde":
+            S = e.get("steps")
+            if not isinstance(S, int) or S < 2:
+                problems.append(f"{rel}: head_sde needs its unrolled step count, steps >= 2 (got {S!r})")
+                continue
+            expect["head_sde"] = ({"hidden": [None, H], "x": [None, dZ], "eps": [S - 1, None, dZ], "coef": [S - 1, 3],
+                                   "ts": [S], "cfg": [1]}, {"x_out": [None, dZ], "v": [S, None, dZ], "cond": [None, W]})
         if role not in expect or not rel.endswith(".onnx"):
             continue
         try:

@@ -26,6 +26,7 @@ import torch.nn.functional as F
 from . import bundle as B
 from .config import IMG_TOKEN, PROMPT_TEMPLATE, UNCOND_PROMPT
 from .queryar import VGT
+from .sampler import LAST_STEP
 from .tokenizer import WordPieceTokenizer, default_tokenizer
 
 OPSET = 17
@@ -74,6 +75,17 @@ class HeadVelocity(nn.Module):
 
     def forward(self, x, t, cond):
         return self.g.head.velocity_fused(x, t, cond)
+
+
+class HeadSDE(nn.Module):
+    def __init__(self, model: VGT):
+        super().__init__()
+        self.g = model.generator
+
+    def forward(self, hidden, x, eps, coef, ts, cfg):
+        cond = self.g.head_cond(hidden)
+        x, v = self.g.head.sde(cond, x, eps, coef, ts, cfg, LAST_STEP)
+        return x, v, cond
 
 
 class HeadFused(nn.Module):
@@ -145,6 +157,16 @@ def graph_specs(model: VGT, grid: Tuple[int, int], fused_head: bool = False):
     def t_in(seed, n):
         return torch.rand(n, generator=torch.Generator().manual_seed(seed + 1)).to(dt)
 
+    sde_steps = c.sampling.steps
+
+    def sde_inputs(seed, case):
+        n = {"trace": 2, "n1": 1, "n3": 3}[case]
+        ts = torch.linspace(0, 1 - LAST_STEP, sde_steps, dtype=dt)
+        d = ts[1:] - ts[:-1]
+        coef = torch.stack([1 + ts[:-1], d, torch.sqrt(2 * (1 - ts[:-1])) * torch.sqrt(d)], 1)
+        return [rnd(seed, 2 * n, H), rnd(seed + 1, n, dZ), rnd(seed + 2, sde_steps - 1, n, dZ), coef, ts,
+                torch.tensor([2.5], dtype=dt)]
+
     specs = {
         "lm_step": (LMStep(model), ins, outs, dyn_lm, lm_inputs, ("prefill", "decode")),
         "latent_in": (LatentIn(model), ["z", "pos"], ["embeds"], {"z": {0: "N"}, "pos": {0: "N"}, "embeds": {0: "N"}},
@@ -154,6 +176,10 @@ def graph_specs(model: VGT, grid: Tuple[int, int], fused_head: bool = False):
         "head_velocity": (HeadVelocity(model), ["x", "t", "cond"], ["v"],
                           {"x": {0: "N"}, "t": {0: "N"}, "cond": {0: "N"}, "v": {0: "N"}},
                           lambda s, case: [rnd(s, 6, dZ), t_in(s, 6), rnd(s + 2, 6, W)], ("n6",)),
+        "head_sde": (HeadSDE(model), ["hidden", "x", "eps", "coef", "ts", "cfg"], ["x_out", "v", "cond"],
+                     {"hidden": {0: "R"}, "x": {0: "N"}, "eps": {1: "N"}, "x_out": {0: "N"}, "v": {1: "N"},
+                      "cond": {0: "R"}},
+                     sde_inputs, ("n1", "n3")),
         "vgtae_decode": (AEDecode(model), ["z"], ["image"],
                          {"z": {0: "B", 2: "h", 3: "w"}, "image": {0: "B", 2: "H", 3: "W"}},
                          lambda s, case: [rnd(s, 2 if case != "b1" else 1, dZ, gh, gw)], ("b2", "b1")),
@@ -289,6 +315,8 @@ def export_bundle(model: VGT, out_dir: str, *, name: str, bundle_id: str, tokeni
         rel = f"{role}.onnx"
         export_graph(wrapper, make(1234, "trace"), os.path.join(out_dir, rel), ins, outs, dyn, dtype)
         files[rel] = B.file_entry(out_dir, rel, role, dtype=dtype)
+        if role == "head_sde":
+            files[rel]["steps"] = c.sampling.steps
         if os.path.exists(os.path.join(out_dir, rel + ".data")):
             files[rel + ".data"] = B.file_entry(out_dir, rel + ".data", "onnx_external_data", graph=rel)
         log(f"exported {rel:20s} {files[rel]['bytes'] / 1e6:8.3f} MB  ({time.time() - t0:.1f} s)")
@@ -352,6 +380,8 @@ def check_bundle(model: VGT, bundle_dir: str, log=print, extra_grids: Sequence[T
         raise RuntimeError(f"cannot run ONNX Runtime: {why}")
     runs, refs = [], []
     for role, (wrapper, ins, outs, _dyn, make, cases) in specs.items():
+        if f"{role}.onnx" not in m["files"]:  # optional graphs (head_sde) of older bundles
+            continue
         for ci, case in enumerate(cases):
             example = make(100 + ci, case)
             with torch.no_grad():

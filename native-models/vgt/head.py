@@ -6,6 +6,7 @@ v = x_data - noise.
 from __future__ import annotations
 
 import math
+from typing import Tuple
 
 import torch
 import torch.nn as nn
@@ -112,13 +113,17 @@ class SimpleMLPAdaLN(nn.Module):
     def modulation(self, t: torch.Tensor, cond: torch.Tensor) -> torch.Tensor:
         """t [N], cond [N, w] -> [N, (3 * layers + 2) * w]: (shift, 1 + scale, gate) per block, then the final
         layer's (shift, 1 + scale)."""
+        return self.modulation_y(self.time_embed(t) + cond)
+
+    def modulation_y(self, y: torch.Tensor) -> torch.Tensor:
+        """`modulation` from y = t_emb(t) + cond, any leading dims."""
         w = self.input_proj.out_features
         mods = [b.adaLN_modulation[-1] for b in self.res_blocks] + [self.final_layer.adaLN_modulation[-1]]
         weight = torch.cat([m.weight for m in mods])
         unit = [torch.zeros(w), torch.ones(w)]
         bias = torch.cat([m.bias + torch.cat(unit + [torch.zeros(w)] * (m.out_features // w - 2)).to(m.bias.dtype)
                           for m in mods])
-        return F.linear(F.silu(self.time_embed(t) + cond), weight, bias)
+        return F.linear(F.silu(y), weight, bias)
 
     def step(self, x: torch.Tensor, mod: torch.Tensor) -> torch.Tensor:
         """x [N, d_z], mod [N, modulation_width] (from `modulation`) -> v [N, d_z]."""
@@ -137,6 +142,28 @@ class SimpleMLPAdaLN(nn.Module):
         """velocity() as the bundle's head_velocity graph computes it (81 -> 41 nodes after ONNX Runtime's
         fusions on vgt-shapes)."""
         return self.step(x, self.modulation(t, cond))
+
+    def sde(self, cond: torch.Tensor, x: torch.Tensor, eps: torch.Tensor, coef: torch.Tensor, ts: torch.Tensor,
+            cfg: torch.Tensor, last_step: float) -> Tuple[torch.Tensor, torch.Tensor]:
+        """A whole group's SDE sampling with classifier-free guidance (BUNDLE.md, sampling step 5), for the
+        `head_sde` graph: cond [2N, w] (cond rows, then uncond rows), x [N, d_z] the initial noise, eps
+        [S - 1, N, d_z], coef [S - 1, 3] = (1 + t, dt, sqrt(2 (1 - t)) sqrt(dt)) per step, ts [S], cfg [1].
+        Returns x after the last step (before the latent LayerNorm) and the guided velocities [S, N, d_z].
+        Every float32 operation comes in the engine's order, so the graph and the step-by-step loop agree."""
+        n = x.shape[0]
+        steps = ts.shape[0]
+        mod = self.modulation_y(self.time_embed(ts).unsqueeze(1) + cond.unsqueeze(0))  # [S, 2N, M w]
+        vs = []
+        for i in range(steps):
+            raw = self.step(torch.cat([x, x], 0), mod[i])
+            c, u = raw[:n], raw[n:]
+            v = u + cfg * (c - u)
+            vs.append(v)
+            if i < steps - 1:
+                x = (x + ((coef[i, 0] * v) - x) * coef[i, 1]) + coef[i, 2] * eps[i]
+            else:
+                x = x + last_step * v
+        return x, torch.stack(vs)
 
     def forward(self, x, t, c):
         return self.velocity(x, t, self.cond(c))

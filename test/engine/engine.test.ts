@@ -254,12 +254,12 @@ describe('providers', () => {
       }) as Session;
     };
 
-  /** Real sessions whose head_velocity runs fail with `message` when `fails(feeds)` says so. */
-  const failingVelocity =
+  /** Real sessions whose flow-head runs (head_sde, the path the tiny bundle takes) fail when `fails(feeds)` says so. */
+  const failingHead =
     (fails: (feeds: Parameters<Session['run']>[0]) => boolean, message: string): SessionFactory =>
     async (file, _ep, options) => {
       const session = await createOrtSession(file, 'cpu', options);
-      if (!file.endsWith('head_velocity.onnx')) return session;
+      if (!file.endsWith('head_sde.onnx')) return session;
       return new Proxy(session, {
         get: (target, key) =>
           key === 'run'
@@ -295,7 +295,7 @@ describe('providers', () => {
     let runs = 0;
     const oom = new Engine({
       providers: ['cpu'],
-      sessionFactory: failingVelocity(() => ++runs > 20, 'Failed to allocate memory for requested buffer'),
+      sessionFactory: failingHead(() => ++runs > 5, 'Failed to allocate memory for requested buffer'),
     });
     try {
       const error = await rejection(run(job(), undefined, oom));
@@ -308,10 +308,10 @@ describe('providers', () => {
   });
 
   it('makes a batch one image at a time when it does not fit in memory', async () => {
-    // head_velocity "runs out of memory" above 8 rows: two images × (cond, uncond) × 4 tokens.
+    // head_sde "runs out of memory" above 4 rows of x: two images × 4 tokens.
     const small = new Engine({
       providers: ['cpu'],
-      sessionFactory: failingVelocity((feeds) => (feeds.x?.dims[0] ?? 0) > 8, 'std::bad_alloc'),
+      sessionFactory: failingHead((feeds) => (feeds.x?.dims[0] ?? 0) > 4, 'std::bad_alloc'),
     });
     try {
       const batch = await run(job({ seeds: [7, 8], orderSeeds: [11, 12] }), undefined, small);

@@ -1,7 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { validateBundle } from '../../electron/engine/bundle';
 import { loadModel, type LoadedModel } from '../../electron/engine/model';
-import { initialState, latentsToGrid, sample, sdeTimesteps, type GroupTrace } from '../../electron/engine/sampler';
+import {
+  initialState,
+  latentsToGrid,
+  sample,
+  sdeTimesteps,
+  type Graphs,
+  type GroupTrace,
+} from '../../electron/engine/sampler';
 import { TINY_BUNDLE, golden, goldenNoise, goldenTensor, maxAbsDiff } from './golden';
 
 let model: LoadedModel;
@@ -20,7 +27,13 @@ describe('tokenizer and template', () => {
   });
 });
 
-describe.each(['k1', 'k4'])('parity with the PyTorch sampler (%s)', (name) => {
+// Both head paths: the fused head_sde graph (the default when the bundle has it) and head_velocity step by step.
+describe.each([
+  ['k1', 'head_sde'],
+  ['k4', 'head_sde'],
+  ['k1', 'stepwise'],
+  ['k4', 'stepwise'],
+])('parity with the PyTorch sampler (%s, %s)', (name, head) => {
   const c = golden.cases[name]!;
   const traces: Array<GroupTrace> = [];
   let latents: Float32Array;
@@ -28,8 +41,21 @@ describe.each(['k1', 'k4'])('parity with the PyTorch sampler (%s)', (name) => {
 
   beforeAll(async () => {
     const state = initialState(1, 64, model.tables.dZ);
+    const g = model.graphs;
+    expect(g.sdeSteps).toBe(c.settings.steps);
+    const graphs: Graphs =
+      head === 'head_sde'
+        ? g
+        : {
+            lmStep: (input) => g.lmStep(input),
+            latentIn: (z, pos, n) => g.latentIn(z, pos, n),
+            headCond: (hidden, n) => g.headCond(hidden, n),
+            headVelocity: (x, t, cond, n) => g.headVelocity(x, t, cond, n),
+            decode: (z, batch, grid) => g.decode(z, batch, grid),
+            encode: g.encode,
+          };
     await sample(
-      model.graphs,
+      graphs,
       model.tables,
       {
         sampling: c.settings,
