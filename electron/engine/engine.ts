@@ -284,9 +284,7 @@ export class Engine {
               firstDecodedPreviewMs ??= done - started;
               firstPreviewMs ??= done - started;
             } else if (latentRgb && now - lastInstantAt >= INSTANT_PREVIEW_INTERVAL_MS) {
-              const rgbs = state.latents.map((latents) =>
-                latentRgbPreview(latents, state.known, tables.dZ, grid, latentRgb),
-              );
+              const rgbs = state.latents.map((latents) => latentRgbPreview(latents, tables.dZ, grid, latentRgb));
               previews = await Promise.all(rgbs.map(toInlinePng));
               previewKind = 'approximate';
               lastInstantAt = performance.now();

@@ -92,22 +92,17 @@ export function tensorToRgb(image: Float32Array, width: number, height: number, 
 export type LatentRgb = Readonly<{ weights: ReadonlyArray<number>; bias: ReadonlyArray<number> }>;
 
 /**
- * An instant preview of a partial grid without the decoder, one pixel per token (the UI scales it): each known cell
- * painted with its latent's approximate colour, unknown cells with a zero latent's (the neutral decoded previews use).
+ * An instant preview of a partial grid without the decoder, one pixel per token (the UI scales it): every cell painted
+ * with its latent's approximate colour, so unfilled cells (zero latents, as decoded previews get them) show the map's
+ * neutral colour. Latents only: which cells are filled differs per image of a batch.
  */
-export function latentRgbPreview(
-  latents: Float32Array,
-  known: Uint8Array,
-  dZ: number,
-  grid: Grid,
-  map: LatentRgb,
-): Rgb {
+export function latentRgbPreview(latents: Float32Array, dZ: number, grid: Grid, map: LatentRgb): Rgb {
   const [h, w] = grid;
   const data = new Uint8Array(3 * h * w);
   for (let cell = 0; cell < h * w; cell++) {
     for (let c = 0; c < 3; c++) {
       let value = map.bias[c]!;
-      if (known[cell]) for (let i = 0; i < dZ; i++) value += map.weights[c * dZ + i]! * latents[cell * dZ + i]!;
+      for (let i = 0; i < dZ; i++) value += map.weights[c * dZ + i]! * latents[cell * dZ + i]!;
       data[3 * cell + c] = Math.trunc(Math.min(255, Math.max(0, 127.5 * value + 128)));
     }
   }

@@ -59,16 +59,16 @@ describe('image input', () => {
 });
 
 describe('instant previews', () => {
-  it('paints known tokens with the linear map, unknown ones with the bias, one pixel per token, clamped', () => {
+  it('paints every token with the linear map (unfilled zero latents: the bias), one pixel per token, clamped', () => {
     // dZ = 2, grid 1x3: R = 0.5 z0, G = -z1, B = bias only
     const map = { weights: [0.5, 0, 0, -1, 0, 0], bias: [0, 0.2, -1] };
-    const latents = new Float32Array([1, 0.5, 4, -4, 9, 9]);
-    const rgb = latentRgbPreview(latents, new Uint8Array([1, 1, 0]), 2, [1, 3], map);
+    const latents = new Float32Array([1, 0.5, 4, -4, 0, 0]);
+    const rgb = latentRgbPreview(latents, 2, [1, 3], map);
     expect([rgb.width, rgb.height]).toEqual([3, 1]);
     const at = (x: number) => Array.from(rgb.data.subarray(3 * x, 3 * x + 3));
     const byte = (v: number) => Math.trunc(Math.min(255, Math.max(0, 127.5 * v + 128)));
     expect(at(0)).toEqual([byte(0.5), byte(0.2 - 0.5), byte(-1)]);
     expect(at(1)).toEqual([255, 255, 0]); // 0.5 * 4 = 2 and 0.2 + 4 clamp high; -1 gives 0.5 → 0
-    expect(at(2)).toEqual([byte(0), byte(0.2), byte(-1)]); // unknown: the bias, whatever its latent holds
+    expect(at(2)).toEqual([byte(0), byte(0.2), byte(-1)]); // an unfilled token: the bias
   });
 });

@@ -9,6 +9,20 @@ import { LiveBatchState, batchColumns } from '../../renderer/src/lib/state/live-
 const orders = (batch: LiveBatchState) => batch.canvases.map((c) => Array.from(c.order));
 
 describe('live batch', () => {
+  it('says what the newest preview is: quick (approximate) or decoded, until the result replaces it', () => {
+    const batch = new LiveBatchState();
+    batch.reset(2, 2, 4, 1);
+    expect(batch.previewKind).toBeNull();
+    batch.commit(0, [0], undefined, ['q0'], 'approximate');
+    expect(batch.previewKind).toBe('approximate');
+    batch.commit(1, [1], undefined, ['q0']); // no new preview: the kind stays
+    expect(batch.previewKind).toBe('approximate');
+    batch.commit(2, [2], undefined, ['d2'], 'decoded');
+    expect(batch.previewKind).toBe('decoded');
+    batch.finish(['final']);
+    expect(batch.previewKind).toBeNull();
+  });
+
   it('lays a batch out as one canvas, then 2×2, 3×3 and 4×4 at most', () => {
     expect([1, 2, 4, 5, 9, 10, 16].map(batchColumns)).toEqual([1, 2, 2, 3, 3, 4, 4]);
     const batch = new LiveBatchState();

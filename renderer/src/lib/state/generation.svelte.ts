@@ -174,7 +174,13 @@ export class GenerationSession {
           this.previews = event.previews.map(pngUrl);
           this.previewCount++;
         }
-        this.live.commit(event.group - 1, event.positions, event.imagePositions, this.previews);
+        this.live.commit(
+          event.group - 1,
+          event.positions,
+          event.imagePositions,
+          this.previews,
+          event.previews?.length ? event.previewKind : undefined,
+        );
         this.progress.update('group', now, event.group, event.groups);
         break;
       case 'decode':

@@ -25,6 +25,8 @@ export class LiveBatchState {
   committed = $derived(this.canvases.reduce((n, c) => n + c.committed, 0));
   tokens = $derived(this.canvases.reduce((n, c) => n + c.tokens, 0));
   hasPreview = $derived(this.canvases.some((c) => c.preview !== null));
+  /** What the newest preview is: the decoder's image, or the instant per-token colours (null: none, or finished). */
+  previewKind = $state<'decoded' | 'approximate' | null>(null);
 
   get overlay(): Overlay {
     return this.#overlay;
@@ -44,6 +46,7 @@ export class LiveBatchState {
       canvas.overlay = this.#overlay;
     }
     this.canvases = canvases;
+    this.previewKind = null;
   }
 
   /** Tokens final before the first group (an edit's kept ones, a resume's committed ones): the same in every image. */
@@ -53,19 +56,22 @@ export class LiveBatchState {
 
   /**
    * Records group `group` (0-based): `positions` are the first image's cells, `perImage` every image's when known;
-   * `previews` the newest decodes, one per image, when the engine sent them.
+   * `previews` the newest previews, one per image, and `kind` theirs when this group brought new ones.
    */
   commit(
     group: number,
     positions: ReadonlyArray<number>,
     perImage?: ReadonlyArray<ReadonlyArray<number>>,
     previews?: ReadonlyArray<string | null>,
+    kind?: 'decoded' | 'approximate',
   ): void {
+    if (kind) this.previewKind = kind;
     this.canvases.forEach((canvas, i) => canvas.commit(group, perImage?.[i] ?? positions, previews?.[i] ?? null));
   }
 
   /** The finished (or decoded-as-is) images, one per canvas; a missing one keeps its last preview. */
   finish(images: ReadonlyArray<string | null>): void {
+    this.previewKind = null;
     this.canvases.forEach((canvas, i) => canvas.finish(images[i] ?? null));
   }
 }
