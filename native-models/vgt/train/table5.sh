@@ -6,7 +6,8 @@
 #   ln-s0    generator on stage-2 latents, decoded by a stage-2 decoder trained without noise (sigma = 0)
 #   ln-s01   the same generator, decoded by the stage-2 decoder trained with sigma = 0.1
 # With the CPU plan's frozen projector the two stage-2 arms share latents (LayerNorm of the same projector output),
-# so they share the generator and differ in the decoder only; both stage-2 decoders get AE2_STEPS steps.
+# so they share the generator and differ in the decoder only; the sigma-0 decoder is trained exactly as the recipe's
+# stage 2 (400 steps, LR 5e-4, warmup 100) with sigma 0.
 # Every step resumes or is skipped when done:  cd native-models && nohup bash vgt/train/table5.sh > runs8/t5.log 2>&1 &
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -14,9 +15,9 @@ PY=${PY:-/usr/bin/python3}
 RUNS=${RUNS:-runs8}
 CONFIG=${CONFIG:-shapes8}
 AE1=${AE1:-$RUNS/ae1/ckpt.pt}
-AE2_SIGMA01=${AE2_SIGMA01:-$RUNS/ae2b/ckpt.pt}  # 400 + 300 steps at sigma 0.1 (TRAINING.md)
+AE2_SIGMA01=${AE2_SIGMA01:-$RUNS/ae2/ckpt.pt}  # the recipe's stage 2: 400 steps at sigma 0.1, LR 5e-4 (TRAINING.md)
 LATENTS=${LATENTS:-$RUNS/latents}
-AE2_STEPS=${AE2_STEPS:-700}
+AE2_STEPS=${AE2_STEPS:-400}
 T5_N=${T5_N:-16000}
 T5_AR_STEPS=${T5_AR_STEPS:-500}
 T5_LIMIT=${T5_LIMIT:-156}
@@ -35,7 +36,7 @@ say "generator on stage-2 latents"
 $PY -m vgt.train.ar "${AR_ARGS[@]}" --latents "$LATENTS" --out "$OUT/ar-ln"
 say "stage-2 decoder without noise"
 $PY -m vgt.train.ae --config "$CONFIG" --stage 2 --init "$AE1" --freeze-projector --sigma 0 --steps "$AE2_STEPS" \
-  --batch 8 --lr 3e-4 --warmup 20 --save-every 50 --eval-every 100000 --threads 1 --out "$OUT/ae2-sigma0"
+  --batch 8 --lr 5e-4 --warmup 100 --save-every 50 --eval-every 100000 --threads 1 --out "$OUT/ae2-sigma0"
 evaluate() {  # name, generator, decoder, extra flags
   [ -f "$OUT/eval-$1.json" ] && return
   say "ShapesEval: $1"
