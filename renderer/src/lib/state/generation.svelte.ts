@@ -179,7 +179,8 @@ export class GenerationSession {
           event.positions,
           event.imagePositions,
           this.previews,
-          event.previews?.length ? event.previewKind : undefined,
+          // No kind: a decoded preview (what the field meant before quick previews existed).
+          event.previews?.length ? (event.previewKind ?? 'decoded') : undefined,
         );
         this.progress.update('group', now, event.group, event.groups);
         break;
@@ -244,11 +245,13 @@ export class GenerationSession {
   #finish(done: Done): void {
     const images = done.images;
     const request = this.#request ?? { prompt: '' };
+    // A quick preview is a mosaic of token colours, no stand-in for the result: results wait for the saved file.
+    const decoded = this.live.previewKind === 'decoded';
     const fresh = images.map((image, i): Result => ({
       image,
       request,
       sampling: this.#sampling,
-      src: this.previews[i] ?? null,
+      src: decoded ? (this.previews[i] ?? null) : null,
       kind: this.kind,
       favorite: false,
     }));
