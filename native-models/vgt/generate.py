@@ -87,6 +87,8 @@ def main(argv: Optional[List[str]] = None) -> int:
     ap.add_argument("--order", choices=["random", "raster"])
     ap.add_argument("--count", type=int, default=1, help="images, generated one after another (seed, seed+1, ...)")
     ap.add_argument("--threads", type=int, default=0, help="torch intra-op threads (0: torch default)")
+    ap.add_argument("--warmup", type=int, default=0,
+                    help="untimed images first (seeds before --seed), so msPerImage leaves out first-call costs")
     ap.add_argument("--out", help="PNG path; with --count > 1, _<i> is appended")
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args(argv)
@@ -99,6 +101,10 @@ def main(argv: Optional[List[str]] = None) -> int:
                               cfg_schedule=args.cfg_schedule or d.cfg_schedule,
                               tokens_per_step=args.tokens_per_step or d.tokens_per_step, order=args.order or d.order)
     load_s = time.time() - t_load
+    for i in range(args.warmup):
+        with torch.no_grad():
+            model.vgt_ae.decode(sample_latents(model.generator, tok, [args.prompt], settings, seed=args.seed - 1 - i,
+                                               order_seed=args.seed - 1 - i))
     images, times = [], []
     for i in range(args.count):
         seed = args.seed + i
