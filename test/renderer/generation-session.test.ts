@@ -99,6 +99,35 @@ describe('generation session', () => {
     expect(session.results[0]!.src).toBe('./files/images/a.png');
   });
 
+  it('shows a quick preview while generating but never takes it for the result', async () => {
+    const { api, emit } = fakeApi({
+      'generation.generate': () => ({ jobId: 'q1', position: 0 }),
+      'library.get': () => ({ file: 'images/q.png' }),
+    });
+    const session = new GenerationSession(api, { clock: () => 0 });
+    await session.generate({ prompt: 'a red circle' });
+    emit(prefill('q1'));
+    emit({ ...group('q1', 1, [0, 3]), previewKind: 'approximate' } as GenerationProgress);
+    expect(session.canvas.preview).toBe('data:image/png;base64,P1');
+    expect(session.live.previewKind).toBe('approximate');
+    emit(group('q1', 2, [1, 2], false));
+    emit({
+      jobId: 'q1',
+      status: 'done',
+      images: [{ id: 9, file: '/data/images/q.png', seed: 1, orderSeed: 2, width: 8, height: 8 }],
+      model: 'm',
+      ep: 'cpu',
+      seconds: 1,
+      firstPreviewMs: 5,
+      warnings: [],
+    });
+    // Until the saved file arrives the result has no picture rather than the mosaic.
+    expect(session.results[0]!.src).toBeNull();
+    await new Promise((r) => setTimeout(r, 0));
+    expect(session.results[0]!.src).toBe('./files/images/q.png');
+    expect(session.canvas.preview).toBe('./files/images/q.png');
+  });
+
   it('keeps a cancelled job resumable and resumes without losing committed tokens', async () => {
     const { api, calls, emit } = fakeApi({
       'generation.generate': () => ({ jobId: 'j2', position: 0 }),
