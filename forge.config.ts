@@ -34,6 +34,8 @@ const config: ForgeConfig = {
         { entry: 'electron/preload/preload.ts', config: 'electron/vite.preload.config.ts', target: 'preload' },
         // The engine's worker thread: engine-worker.ts starts ./worker.js next to main.js in a build.
         { entry: 'electron/engine/worker.ts', config: 'electron/vite.main.config.ts', target: 'main' },
+        // The library's maintenance thread (VACUUM and friends): store/compact.ts starts ./compact-worker.js.
+        { entry: 'electron/store/compact-worker.ts', config: 'electron/vite.main.config.ts', target: 'main' },
       ],
       renderer: [{ name: 'main_window', config: 'renderer/vite.config.ts' }],
     }),

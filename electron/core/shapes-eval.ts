@@ -3,9 +3,11 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import sharp from 'sharp';
-import type { EvalResult } from '../common/contract';
+import type { EvalResult, Sampling } from '../common/contract';
 import { StudioError } from '../common/errors';
 import { evaluateShapes, parseShapesPrompt, scoreShapesImage, type ShapesResult } from '../common/shapes/score';
+import { readManifest } from '../engine/bundle';
+import { resolveSampling } from '../engine/engine';
 import { generationRunner } from './generation-runner';
 import type { Services } from './services';
 
@@ -51,7 +53,7 @@ export async function readEvalPrompts(file: string): Promise<Array<EvalPrompt>> 
 
 export async function runShapesEval(
   services: Services,
-  request: Readonly<{ prompts?: string; tokensPerStep?: number; seeds?: number; limit?: number; model?: string }>,
+  request: Sampling & Readonly<{ prompts?: string; seeds?: number; limit?: number; model?: string }>,
   signal?: AbortSignal,
   onPrompt?: (done: number, total: number) => void,
 ): Promise<EvalResult> {
@@ -60,6 +62,9 @@ export async function runShapesEval(
   const seeds = Array.from({ length: request.seeds ?? 1 }, (_, i) => i);
   const runner = generationRunner(services);
   const model = await services.models.resolve(request.model);
+  const { prompts: _file, seeds: _seeds, limit: _limit, model: _model, ...overrides } = request;
+  const sampling: Sampling = Object.fromEntries(Object.entries(overrides).filter(([, v]) => v !== undefined));
+  const resolved = resolveSampling(await readManifest(model.path), sampling);
   const results: Array<ShapesResult> = [];
   // Pass rate over images of the prompts whose combinations training never showed, and of the others.
   const split = { seen: { pass: 0, n: 0 }, heldOut: { pass: 0, n: 0 } };
@@ -68,7 +73,7 @@ export async function runShapesEval(
     const outcome = await runner.direct({
       prompt,
       model: model.id,
-      sampling: request.tokensPerStep ? { tokensPerStep: request.tokensPerStep } : {},
+      sampling,
       seeds,
       orderSeeds: seeds,
     });
@@ -91,6 +96,7 @@ export async function runShapesEval(
     ...evaluateShapes(results),
     ...(split.seen.n + split.heldOut.n > 0 ? { split: { seen: rate(split.seen), heldOut: rate(split.heldOut) } } : {}),
     model: model.id,
+    sampling: resolved,
     seconds: (performance.now() - started) / 1000,
   };
 }

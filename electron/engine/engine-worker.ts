@@ -1,11 +1,9 @@
 // The host's handle on the engine's worker thread: the Engine's API, with every call answered by the worker.
 // Running from TypeScript sources (CLI, web mode, tests), the worker registers tsx first; a build ships worker.js.
-import { createRequire } from 'node:module';
-import path from 'node:path';
-import { pathToFileURL } from 'node:url';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import type { InlinePng, ReconstructResult } from '../common/contract';
 import { StudioError } from '../common/errors';
+import { startModuleWorker } from '../core/threads';
 import {
   JobError,
   type Checkpoint,
@@ -32,15 +30,7 @@ export type EngineApi = Readonly<{
 const WORKER_LIMITS = { stackSizeMb: 64 };
 
 function startWorker(options: WorkerOptions): Worker {
-  const self = import.meta.url;
-  if (!/\.ts($|\?)/.test(self)) {
-    return new Worker(new URL('./worker.js', self), { workerData: options, resourceLimits: WORKER_LIMITS });
-  }
-  const tsxRoot = path.dirname(createRequire(self).resolve('tsx/package.json'));
-  const tsx = pathToFileURL(path.join(tsxRoot, 'dist', 'esm', 'api', 'index.mjs')).href;
-  const entry = new URL('./worker.ts', self).href;
-  const code = `import(${JSON.stringify(tsx)}).then((m) => { m.register(); return import(${JSON.stringify(entry)}); });`;
-  return new Worker(code, { eval: true, workerData: options, resourceLimits: WORKER_LIMITS });
+  return startModuleWorker(import.meta.url, 'worker', options, WORKER_LIMITS);
 }
 
 /** A request without its id (distributes over the union). */

@@ -6,9 +6,11 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { DB_FILE, openDatabase, type Db } from './db';
 import { imageFile, thumbFile } from './files';
 import { openLibrary } from './library';
+import { compactInWorker } from './compact';
 
 export type LibraryBench = Readonly<{
   rows: number;
@@ -20,6 +22,10 @@ export type LibraryBench = Readonly<{
   searchMaxMs: number;
   firstPageMaxMs: number;
   seedSeconds: number;
+  /** A repair's integrity check, search-index rebuild and VACUUM (its worker thread), and the host's worst
+   * event-loop delay meanwhile. */
+  compactSeconds: number;
+  compactLagMaxMs: number;
 }>;
 
 const COLORS = ['red', 'green', 'blue', 'yellow', 'purple', 'orange'];
@@ -125,6 +131,10 @@ export async function benchLibrary(options: Readonly<{ rows?: number; runs?: num
         pages.push(await time(() => library.list({ limit: 60 })));
         for (const word of BENCH_WORDS) searches.push(await time(() => library.search({ text: word, limit: 60 })));
       }
+      const lag = monitorEventLoopDelay({ resolution: 5 });
+      lag.enable();
+      const compactMs = await time(() => compactInWorker(path.join(home, DB_FILE)));
+      lag.disable();
       return {
         rows,
         searchMs: round(median(searches)),
@@ -132,6 +142,8 @@ export async function benchLibrary(options: Readonly<{ rows?: number; runs?: num
         searchMaxMs: round(Math.max(...searches)),
         firstPageMaxMs: round(Math.max(...pages)),
         seedSeconds: round(seedSeconds),
+        compactSeconds: round(compactMs / 1000),
+        compactLagMaxMs: round(lag.max / 1e6),
       };
     } finally {
       library.close();
@@ -150,7 +162,8 @@ if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.a
   else {
     console.log(
       `library, ${result.rows} generations (seeded in ${result.seedSeconds} s): search by word ${result.searchMs} ms ` +
-        `(max ${result.searchMaxMs}), first gallery page ${result.firstPageMs} ms (max ${result.firstPageMaxMs})`,
+        `(max ${result.searchMaxMs}), first gallery page ${result.firstPageMs} ms (max ${result.firstPageMaxMs}); ` +
+        `compaction ${result.compactSeconds} s off the event loop (its worst delay meanwhile ${result.compactLagMaxMs} ms)`,
     );
   }
 }

@@ -33,6 +33,7 @@ import type {
 } from '../common/api/library';
 import { StudioError } from '../common/errors';
 import { createContext, type LibraryChange, type StoreContext } from './context';
+import { compactInWorker } from './compact';
 import { corruptError, DB_FILE, isCorruption, openDatabase } from './db';
 import { absolute, cleanTempFiles, fileSize, IMAGES_DIR, listLibraryFiles, makeThumbnail, writeAtomic } from './files';
 import { getRecord, page } from './gallery';
@@ -190,15 +191,7 @@ async function repair(ctx: StoreContext, file: string): Promise<RepairReport> {
     })
     .immediate();
   orphanFilesRemoved += await removeFiles(ctx, claimed);
-  const integrity = (ctx.db.pragma('integrity_check') as Array<{ integrity_check: string }>)
-    .map((r) => r.integrity_check)
-    .join('; ');
-  ctx.db.exec("INSERT INTO search_index (search_index) VALUES ('delete-all')");
-  ctx.db.exec(
-    'INSERT INTO search_index (rowid, prompt, tags, boards) SELECT id, prompt, tags, boards FROM search_source',
-  );
-  ctx.db.exec('VACUUM');
-  ctx.db.pragma('wal_checkpoint(TRUNCATE)');
+  const { integrity } = await compactInWorker(file);
   if (missingImages > 0) ctx.emit({ kind: 'generations', change: 'updated', ids: [] });
   return {
     integrity,

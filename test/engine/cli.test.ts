@@ -114,11 +114,26 @@ describe('vgt generate / reconstruct / edit / eval / bench', () => {
   });
 
   it('eval shapes and bench print their figures', async () => {
-    const evaluation = await vgt('eval', 'shapes', '--limit', '2', '--tokens-per-step', '16');
+    const evaluation = await vgt(
+      'eval',
+      'shapes',
+      '--limit',
+      '2',
+      '--tokens-per-step',
+      '16',
+      '--cfg-schedule',
+      'constant',
+    );
     expect(evaluation.json).toMatchObject({
       overall: expect.any(Number),
       categories: { single_object: expect.any(Number) },
       n: 2,
+      // The settings the images were made with: the ones asked for, the model's defaults for the rest.
+      sampling: { tokensPerStep: 16, cfgSchedule: 'constant', steps: 4, order: 'random' },
+    });
+    expect(await vgt('eval', 'shapes', '--cfg-schedule', 'cosine')).toMatchObject({
+      code: 2,
+      json: { error: { code: 'USAGE' } },
     });
     // --limit spreads over the categories, and the held-out split counts every image once.
     expect(Object.keys(evaluation.json.categories as object).length).toBe(2);
@@ -146,7 +161,13 @@ describe('vgt generate / reconstruct / edit / eval / bench', () => {
       firstPreviewMs: { 16: expect.any(Number) },
       peakRssMB: expect.any(Number),
       eventLoopLagP99Ms: expect.any(Number),
-      library: { rows: 300, searchMs: expect.any(Number), firstPageMs: expect.any(Number) },
+      library: {
+        rows: 300,
+        searchMs: expect.any(Number),
+        firstPageMs: expect.any(Number),
+        compactSeconds: expect.any(Number),
+        compactLagMaxMs: expect.any(Number),
+      },
     });
     // The PyTorch reference runs where Debian's torch is installed; otherwise the bench says why it skipped it.
     const torch = bench.json.torchReference as { msPerImage: Record<string, number>; skipped?: string };

@@ -17,6 +17,8 @@ import sharp from 'sharp';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { NAME_MAX_CHARS } from '../../electron/common/api/library';
 import { createStudio } from '../../electron/core/studio';
+import { compactInWorker } from '../../electron/store/compact';
+import { openDatabase } from '../../electron/store/db';
 import { absolute } from '../../electron/store/files';
 import { openLibrary, recoverLibrary, readReplayParams, type Library } from '../../electron/store/library';
 import { params, png, tempHome } from './helpers';
@@ -352,6 +354,23 @@ describe('delete and repair', () => {
     expect(existsSync(thumbB)).toBe(true);
     expect(await library.get(a.id)).toMatchObject({ status: 'failed', file: null, params: { seed: 1 } });
     expect((await library.list()).items.map((i) => i.id)).toEqual([b.id]);
+  });
+
+  it('compacts in a worker thread: the search index is rebuilt from its source, a damaged file comes back typed', async () => {
+    const a = await record(1, { prompt: 'a violet kite' });
+    await record(2, { prompt: 'a grey stone' });
+    const file = path.join(home, 'library.db');
+    // Empty the full-text index behind the library's back; compaction must rebuild it from search_source.
+    const db = openDatabase(file);
+    db.exec("INSERT INTO search_index (search_index) VALUES ('delete-all')");
+    db.close();
+    expect((await library.search({ text: 'violet' })).items).toEqual([]);
+    expect(await compactInWorker(file)).toEqual({ integrity: 'ok' });
+    expect((await library.search({ text: 'violet' })).items.map((i) => i.id)).toEqual([a.id]);
+
+    const junk = path.join(home, 'not-a-database.db');
+    writeFileSync(junk, Buffer.alloc(8192, 0x5a));
+    await expect(compactInWorker(junk)).rejects.toMatchObject({ code: 'DATABASE_CORRUPT' });
   });
 });
 

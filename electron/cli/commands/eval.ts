@@ -4,16 +4,22 @@ import { EvalRequestSchema, type EvalResult } from '../../common/contract';
 import { StudioError } from '../../common/errors';
 import { runShapesEval } from '../../core/shapes-eval';
 import type { CliIo, Command } from '../command';
-import { intOption } from './generate';
+import { SAMPLING_OPTIONS, intOption, samplingRequest } from './generate';
 
-const USAGE = 'vgt eval shapes [--prompts FILE.jsonl] [--tokens-per-step K] [--seeds N] [--limit N] [--model ID]';
+const USAGE =
+  'vgt eval shapes [--prompts FILE.jsonl] [--tokens-per-step K] [--steps N] [--cfg F] [--cfg-schedule linear|constant] ' +
+  '[--order random|raster] [--seeds N] [--limit N] [--model ID]';
 
 export const evalCommand: Command = {
   summary: 'Score a model on Shapes World prompts (overall and per category)',
   usage: USAGE,
   options: {
     prompts: { type: 'string' },
-    'tokens-per-step': { type: 'string' },
+    'tokens-per-step': SAMPLING_OPTIONS['tokens-per-step'],
+    steps: SAMPLING_OPTIONS.steps,
+    cfg: SAMPLING_OPTIONS.cfg,
+    'cfg-schedule': SAMPLING_OPTIONS['cfg-schedule'],
+    order: SAMPLING_OPTIONS.order,
     seeds: { type: 'string' },
     limit: { type: 'string' },
     model: { type: 'string' },
@@ -22,12 +28,13 @@ export const evalCommand: Command = {
     if (positionals.join(' ') !== 'shapes') throw new StudioError('USAGE', `Usage: ${USAGE}`);
     const studio = context.studio();
     const seeds = intOption(values, 'seeds');
-    const tokensPerStep = intOption(values, 'tokens-per-step');
     const limit = intOption(values, 'limit');
+    const { tokensPerStep, steps, cfg, cfgSchedule, order } = samplingRequest(values);
+    const sampling = { tokensPerStep, steps, cfg, cfgSchedule, order };
     const request = {
+      ...Object.fromEntries(Object.entries(sampling).filter(([, v]) => v !== undefined)),
       ...(values.prompts ? { prompts: path.resolve(values.prompts as string) } : {}),
       ...(seeds !== undefined ? { seeds } : {}),
-      ...(tokensPerStep !== undefined ? { tokensPerStep } : {}),
       ...(limit !== undefined ? { limit } : {}),
       ...(values.model ? { model: values.model as string } : {}),
     };
@@ -42,9 +49,13 @@ export const evalCommand: Command = {
   print(result, io: CliIo) {
     const r = result as EvalResult;
     const lines = Object.entries(r.categories).map(([name, score]) => `  ${name.padEnd(14)} ${score.toFixed(3)}`);
+    const s = r.sampling;
+    const settings = s ? `, k ${s.tokensPerStep}, ${s.steps} steps, cfg ${s.cfg} ${s.cfgSchedule}, ${s.order}` : '';
     io.stdout(
-      [`overall ${r.overall.toFixed(3)} (${r.n} images, ${r.model}, ${r.seconds.toFixed(1)} s)`, ...lines].join('\n') +
-        '\n',
+      [
+        `overall ${r.overall.toFixed(3)} (${r.n} images, ${r.model}${settings}, ${r.seconds.toFixed(1)} s)`,
+        ...lines,
+      ].join('\n') + '\n',
     );
   },
 };

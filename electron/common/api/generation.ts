@@ -249,10 +249,10 @@ export const ReconstructResultSchema = z.object({
 });
 export type ReconstructResult = z.infer<typeof ReconstructResultSchema>;
 
-export const EvalRequestSchema = z.object({
+/** Sampling settings as for generate (the model's defaults where left out), so settings can be compared by score. */
+export const EvalRequestSchema = SamplingSchema.extend({
   /** Prompts as JSON lines ({"prompt", ...} per shapes-world.md); the held-out set when left out. */
   prompts: z.string().min(1).max(4096).optional(),
-  tokensPerStep: z.number().int().min(1).max(65536).optional(),
   /** Seeds per prompt. */
   seeds: z.number().int().min(1).max(64).optional(),
   /** Evaluate only the first N prompts (quick checks). */
@@ -272,6 +272,8 @@ export const EvalResultSchema = z.object({
     })
     .optional(),
   model: z.string(),
+  /** The sampling settings the images were made with (the model's defaults filled in). */
+  sampling: ResolvedSamplingSchema.optional(),
   seconds: z.number(),
 });
 export type EvalResult = z.infer<typeof EvalResultSchema>;
