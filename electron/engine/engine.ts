@@ -12,7 +12,7 @@ import type {
 } from '../common/contract';
 import { StudioError, toErrorPayload, type ErrorPayload } from '../common/errors';
 import { validateBundle, type BundleManifest } from './bundle';
-import { createOrtSession, type SessionFactory } from './graphs';
+import { createOrtSession, type GraphTime, type SessionFactory } from './graphs';
 import {
   encodePng,
   encodeScaledPng,
@@ -85,6 +85,8 @@ export type EngineOutcome =
       /** The first preview of any kind, and the first decoded one (instant previews come first when the bundle has them). */
       firstPreviewMs: number | null;
       firstDecodedPreviewMs: number | null;
+      /** Time in each graph during this job (previews included), for the benchmark's breakdown. */
+      graphTime: GraphTime;
       warnings: ReadonlyArray<string>;
       edit: EditSummary | null;
     }>
@@ -259,6 +261,7 @@ export class Engine {
 
     let firstPreviewMs: number | null = null;
     let firstDecodedPreviewMs: number | null = null;
+    graphs.takeGraphTime();
     const latentRgb = bundle.manifest.preview?.latentRgb ?? null;
     // Instant previews cover the start, so the first decode waits for the interval like every later one.
     let lastPreviewAt = latentRgb ? started : -Infinity;
@@ -351,6 +354,7 @@ export class Engine {
       seconds: (performance.now() - started) / 1000,
       firstPreviewMs,
       firstDecodedPreviewMs,
+      graphTime: graphs.takeGraphTime(),
       warnings: checkpoint.warnings,
       edit,
     };

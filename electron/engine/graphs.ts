@@ -18,6 +18,8 @@ export type SessionOptions = Readonly<{
 
 const POOLED_ROLES: ReadonlySet<BundleRole> = new Set(['vgtae_decode', 'vgtae_encode']);
 
+export type GraphTime = Partial<Record<BundleRole, Readonly<{ ms: number; runs: number }>>>;
+
 /** Creates one session; tests swap it to simulate a failing provider. */
 export type SessionFactory = (file: string, ep: ProviderId, options: SessionOptions) => Promise<ort.InferenceSession>;
 
@@ -65,6 +67,7 @@ export class OrtGraphs implements Graphs {
   readonly headSde: Graphs['headSde'];
   readonly sdeSteps: number | null;
   readonly #sessions: ReadonlyMap<BundleRole, ort.InferenceSession>;
+  readonly #spent = new Map<BundleRole, { ms: number; runs: number }>();
   readonly #layers: number;
   readonly #kvHeads: number;
   readonly #headDim: number;
@@ -115,13 +118,24 @@ export class OrtGraphs implements Graphs {
     await Promise.all([...this.#sessions.values()].map((s) => s.release().catch(() => undefined)));
   }
 
+  /** Wall time spent in each graph's runs (and their count) since the last call; the benchmark's breakdown. */
+  takeGraphTime(): GraphTime {
+    const out = Object.fromEntries(this.#spent) as GraphTime;
+    this.#spent.clear();
+    return out;
+  }
+
   async #runAll(role: BundleRole, feeds: Record<string, ort.Tensor>): Promise<ort.InferenceSession.ReturnType> {
     const session = this.#sessions.get(role);
     if (!session) throw new StudioError('MODEL_INVALID', `The model has no ${role} graph.`);
+    const t0 = performance.now();
     try {
       return await session.run(feeds);
     } catch (error) {
       throw runtimeError(this.ep, role, error);
+    } finally {
+      const spent = this.#spent.get(role) ?? { ms: 0, runs: 0 };
+      this.#spent.set(role, { ms: spent.ms + performance.now() - t0, runs: spent.runs + 1 });
     }
   }
 

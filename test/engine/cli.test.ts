@@ -161,6 +161,13 @@ describe('vgt generate / reconstruct / edit / eval / bench', () => {
       firstPreviewMs: { 16: expect.any(Number) },
       peakRssMB: expect.any(Number),
       eventLoopLagP99Ms: expect.any(Number),
+      // One decode per image (previews off in the timed runs), and LM steps accounted for.
+      graphMsPerImage: {
+        16: expect.objectContaining({
+          vgtae_decode: { ms: expect.any(Number), runs: 1 },
+          lm_step: { ms: expect.any(Number), runs: expect.any(Number) },
+        }),
+      },
       library: {
         rows: 300,
         searchMs: expect.any(Number),
