@@ -230,6 +230,13 @@ export async function sample(
     if (hooks.shouldStop?.()) throw new StudioError('CANCELLED');
   };
   if (state.committedGroups >= G) return;
+  // The coefficients of each Euler–Maruyama step (1 + t, dt, sqrt(2(1 − t))·sqrt(dt)), float32 in the reference's order.
+  const coef = new Float32Array(3 * (sampling.steps - 1));
+  for (let i = 0; i < sampling.steps - 1; i++) {
+    const ti = ts[i]!;
+    const dt = f(ts[i + 1]! - ti);
+    coef.set([f(1 + ti), dt, f(f(Math.sqrt(f(2 * f(1 - ti)))) * f(Math.sqrt(dt)))], 3 * i);
+  }
 
   // Text rows, right-padded; pads stay masked in every step and positions are cumsum(mask) − 1 per row.
   const rowsIds = Array.from({ length: R }, (_, r) => (r < B ? plan.cond : plan.uncond));
@@ -333,13 +340,6 @@ export async function sample(
     let x: Float32Array = new Float32Array(n);
     for (let b = 0; b < B; b++) x.set(noise.initial(b, g, k * dZ), b * k * dZ);
     const velocities: Array<Float32Array> = [];
-    // The coefficients of each Euler–Maruyama step, as float32 in the reference's order.
-    const coef = new Float32Array(3 * (sampling.steps - 1));
-    for (let i = 0; i < sampling.steps - 1; i++) {
-      const ti = ts[i]!;
-      const dt = f(ts[i + 1]! - ti);
-      coef.set([f(1 + ti), dt, f(f(Math.sqrt(f(2 * f(1 - ti)))) * f(Math.sqrt(dt)))], 3 * i);
-    }
     const epsAt = (i: number): Float32Array => {
       const eps = new Float32Array(n);
       for (let b = 0; b < B; b++) eps.set(noise.sde(b, g, i, k * dZ), b * k * dZ);
