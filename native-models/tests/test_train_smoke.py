@@ -53,6 +53,17 @@ def test_recipe_end_to_end(tmp_path, capsys):
                       "--eval-every", "2", "--eval-prompts", "2"])
     assert any("eval_k4_overall" in r for r in _log(arr))
 
+    # --bf16 (forward autocast to bfloat16, weights and optimiser fp32): both runs go on two more steps
+    ar.main(COMMON + ["--latents", lat, "--steps", "4", "--out", arr, "--bf16"])
+    ae.main(COMMON + ["--stage", "2", "--init", os.path.join(a1, "ckpt.pt"), "--steps", "4", "--out", a2,
+                      "--eval-every", "4", "--eval-batch", "4", "--sigma", "0.1", "--bf16"])
+    for run, name in ((arr, "gen"), (a2, "ae")):
+        ck = torch.load(os.path.join(run, "ckpt.pt"))
+        assert ck["step"] == 4
+        assert all(v.dtype == torch.float32 for v in ck["modules"][name].values() if v.is_floating_point())
+        losses = [r["loss"] for r in _log(run) if "loss" in r]
+        assert len(losses) == 4 and all(0 < v < float("inf") for v in losses)
+
     r = evaluate.recon_eval(os.path.join(a2, "ckpt.pt"), n=4, batch=4)
     assert {"psnr", "ssim", "shapes", "shapes_ground_truth"} <= set(r) and r["shapes"]["n"] == 4
     g = evaluate.generation_eval(evaluate.load_generator(os.path.join(arr, "ckpt.pt")),

@@ -24,8 +24,9 @@ import torch.nn.functional as F
 
 from ..shapes.score import check, detect, parse_prompt
 from ..vgtae import VGTAE, latent_layer_norm
-from .common import (EMA, Logger, base_parser, load_ckpt, load_weights, make_optimizer, project, save_ckpt,
-                     semantic_features, set_lr, setup, shapes_batch, to_uint8, tokens_to_grid, trainable)
+from .common import (EMA, Logger, autocast, base_parser, float_layer_norms, load_ckpt, load_weights, make_optimizer,
+                     project, save_ckpt, semantic_features, set_lr, setup, shapes_batch, to_uint8, tokens_to_grid,
+                     trainable)
 
 
 def edge_loss(x, y):
@@ -105,6 +106,8 @@ def main(argv=None):
     if teacher is not None:
         teacher.to(dev)
     opt = make_optimizer(groups, args)
+    if args.bf16:
+        float_layer_norms(ae)
     ema = EMA(ae, args.ema)
     modules = {"ae": ae}
     step = 0 if args.fresh else load_ckpt(args.out, modules, opt, ema)
@@ -123,8 +126,10 @@ def main(argv=None):
         if args.stage == 2:
             ae.encoder.eval()
         g = torch.Generator().manual_seed(args.seed * 1000003 + step)
-        z, feats = encode_latents(ae, x, args.stage, args.sigma, args.noise_uniform, g)
-        x_hat = ae.decode(z)
+        with autocast(args, dev):
+            z, feats = encode_latents(ae, x, args.stage, args.sigma, args.noise_uniform, g)
+            x_hat = ae.decode(z)
+        x_hat, feats = x_hat.float(), feats.float()
         l_mse = F.mse_loss(x_hat, x)
         l_edge = edge_loss(x_hat, x)
         loss = l_mse + args.lambda_edge * l_edge

@@ -20,7 +20,7 @@ import torch.nn as nn
 
 from ..queryar import QueryAR, prepare_text_batch, time_shift
 from ..tokenizer import default_tokenizer
-from .common import EMA, RUNS, Logger, base_parser, load_ckpt, make_optimizer, save_ckpt, set_lr, setup, step_rng
+from .common import EMA, RUNS, Logger, autocast, base_parser, float_layer_norms, load_ckpt, make_optimizer, save_ckpt, set_lr, setup, step_rng
 from .encode_latents import load_latents
 
 REF_DIM = 4096
@@ -69,6 +69,8 @@ def main(argv=None):
     dev = torch.device(args.device)
     model.to(dev)
     opt = make_optimizer(list(model.parameters()), args)
+    if args.bf16:
+        float_layer_norms(model)
     ema = EMA(model, args.ema)
     modules = {"gen": model}
     step = 0 if args.fresh else load_ckpt(args.out, modules, opt, ema)
@@ -89,8 +91,9 @@ def main(argv=None):
         z = z_all[torch.from_numpy(idx)].float().to(dev)
         ids, mask = ids.to(dev), mask.to(dev)
         model.train()
-        loss = model.ar_loss(ids, mask, z, img_ids, generator=g, time_shift_fn=shift_fn,
-                             diffusion_batch_mul=args.diffusion_batch_mul)
+        with autocast(args, dev):
+            loss = model.ar_loss(ids, mask, z, img_ids, generator=g, time_shift_fn=shift_fn,
+                                 diffusion_batch_mul=args.diffusion_batch_mul).float()
         opt.zero_grad(set_to_none=True)
         loss.backward()
         gn = torch.nn.utils.clip_grad_norm_(model.parameters(), args.grad_clip)

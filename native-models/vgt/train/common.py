@@ -43,7 +43,24 @@ def base_parser(description, default_out):
     p.add_argument("--log-every", type=int, default=10)
     p.add_argument("--save-every", type=int, default=200)
     p.add_argument("--fresh", action="store_true", help="ignore an existing checkpoint in --out")
+    p.add_argument("--bf16", action="store_true",
+                   help="autocast the forward pass to bfloat16 (fp32 weights and optimiser); ~1.5x faster on CPUs with "
+                        "AMX/AVX512-BF16")
     return p
+
+
+def autocast(args, device):
+    """The forward pass's autocast context (a no-op unless --bf16)."""
+    return torch.autocast(device_type=torch.device(device).type, dtype=torch.bfloat16, enabled=args.bf16)
+
+
+def float_layer_norms(module):
+    """For --bf16: torch 1.13's CPU LayerNorm refuses a bf16 input with fp32 weights, so LayerNorm modules get
+    their input as fp32 (as GPU autocast does for layer_norm anyway)."""
+    for m in module.modules():
+        if isinstance(m, torch.nn.LayerNorm):
+            m.register_forward_pre_hook(lambda _m, inputs: tuple(x.float() for x in inputs))
+    return module
 
 
 def setup(args):
