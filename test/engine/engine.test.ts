@@ -86,6 +86,12 @@ describe('generation', () => {
     expect(events.at(-1)).toEqual({ status: 'decode' });
     expect(outcome.firstPreviewMs).toBeGreaterThan(0);
     expect(outcome.firstDecodedPreviewMs).toBe(outcome.firstPreviewMs);
+    // The benchmark's breakdown counts every graph run of the job: one LM step per group, one decode per decoded
+    // preview plus the final one.
+    const decoded = groups.filter((g) => g.previewKind === 'decoded').length;
+    expect(outcome.graphTime.lm_step?.runs).toBe(4);
+    expect(outcome.graphTime.vgtae_decode?.runs).toBe(decoded + 1);
+    for (const time of Object.values(outcome.graphTime)) expect(time.ms).toBeGreaterThan(0);
   });
 
   it('sends instant previews (one pixel per token, no decoder run) until a decoded one is due', async () => {
