@@ -58,8 +58,12 @@ export async function runShapesEval(
   onPrompt?: (done: number, total: number) => void,
 ): Promise<EvalResult> {
   const started = performance.now();
-  const prompts = evenSubset(await readEvalPrompts(request.prompts ?? DEFAULT_EVAL_PROMPTS), request.limit);
-  const seeds = Array.from({ length: request.seeds ?? 1 }, (_, i) => i);
+  const all = await readEvalPrompts(request.prompts ?? DEFAULT_EVAL_PROMPTS);
+  const prompts = evenSubset(
+    all.map((p, index) => ({ ...p, index })),
+    request.limit,
+  );
+  const perPrompt = request.seeds ?? 1;
   const runner = generationRunner(services);
   const model = await services.models.resolve(request.model);
   const { prompts: _file, seeds: _seeds, limit: _limit, model: _model, ...overrides } = request;
@@ -68,8 +72,11 @@ export async function runShapesEval(
   const results: Array<ShapesResult> = [];
   // Pass rate over images of the prompts whose combinations training never showed, and of the others.
   const split = { seen: { pass: 0, n: 0 }, heldOut: { pass: 0, n: 0 } };
-  for (const [i, { prompt, category, heldOut }] of prompts.entries()) {
+  for (const [i, { prompt, category, heldOut, index }] of prompts.entries()) {
     if (signal?.aborted) throw new StudioError('CANCELLED');
+    // Noise and token order differ from prompt to prompt (fixed by the prompt's line, so --limit keeps them): one
+    // seed for every prompt would score the whole set on a single draw of the order.
+    const seeds = Array.from({ length: perPrompt }, (_, s) => index * perPrompt + s);
     const outcome = await runner.direct({
       prompt,
       model: model.id,
