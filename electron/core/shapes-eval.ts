@@ -66,8 +66,7 @@ export async function runShapesEval(
   const perPrompt = request.seeds ?? 1;
   const runner = generationRunner(services);
   const model = await services.models.resolve(request.model);
-  const { prompts: _file, seeds: _seeds, limit: _limit, model: _model, ...overrides } = request;
-  const sampling: Sampling = Object.fromEntries(Object.entries(overrides).filter(([, v]) => v !== undefined));
+  const { prompts: _file, seeds: _seeds, limit: _limit, model: _model, ...sampling } = request;
   const resolved = resolveSampling(await readManifest(model.path), sampling);
   const results: Array<ShapesResult> = [];
   // Pass rate over images of the prompts whose combinations training never showed, and of the others.

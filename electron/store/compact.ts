@@ -1,8 +1,7 @@
 // The slow part of a library repair: the integrity check, the search index rebuilt from its source, VACUUM and a
 // WAL checkpoint. At 100,000 rows that is seconds of synchronous SQLite, so it runs on its own connection in a worker
 // thread; the host keeps serving (WAL readers see the last committed state meanwhile).
-import { type Worker } from 'node:worker_threads';
-import { StudioError, isErrorCode, type ErrorPayload } from '../common/errors';
+import { StudioError, type ErrorPayload } from '../common/errors';
 import { startModuleWorker } from '../core/threads';
 import { corruptError, isCorruption, openDatabase } from './db';
 
@@ -34,26 +33,17 @@ export function compactDatabase(file: string): CompactReport {
 
 /** `compactDatabase` in a worker thread; its errors come back as the same StudioErrors. */
 export function compactInWorker(file: string): Promise<CompactReport> {
+  // A promise settles once: the exit after a reply (or an error) changes nothing.
   return new Promise((resolve, reject) => {
-    let worker: Worker;
-    try {
-      worker = startModuleWorker(import.meta.url, 'compact-worker', { file });
-    } catch (error) {
-      reject(error);
-      return;
-    }
-    let settled = false;
-    worker.once('message', (reply: Reply) => {
-      settled = true;
-      if (reply.ok) resolve(reply.report);
-      else reject(new StudioError(isErrorCode(reply.error.code) ? reply.error.code : 'INTERNAL', reply.error.message));
-    });
-    worker.once('error', (error) => {
-      settled = true;
-      reject(new StudioError('INTERNAL', `The library maintenance thread failed: ${error.message}`, { cause: error }));
-    });
-    worker.once('exit', (code) => {
-      if (!settled) reject(new StudioError('INTERNAL', `The library maintenance thread exited (code ${code}).`));
-    });
+    const worker = startModuleWorker(import.meta.url, 'compact-worker', { file });
+    worker.once('message', (reply: Reply) =>
+      reply.ok ? resolve(reply.report) : reject(new StudioError(reply.error.code, reply.error.message)),
+    );
+    worker.once('error', (error) =>
+      reject(new StudioError('INTERNAL', `The library maintenance thread failed: ${error.message}`, { cause: error })),
+    );
+    worker.once('exit', (code) =>
+      reject(new StudioError('INTERNAL', `The library maintenance thread exited (code ${code}).`)),
+    );
   });
 }

@@ -29,10 +29,10 @@ export const evalCommand: Command = {
     const studio = context.studio();
     const seeds = intOption(values, 'seeds');
     const limit = intOption(values, 'limit');
+    // The generate options eval takes; samplingRequest leaves out what was not given.
     const { tokensPerStep, steps, cfg, cfgSchedule, order } = samplingRequest(values);
-    const sampling = { tokensPerStep, steps, cfg, cfgSchedule, order };
     const request = {
-      ...Object.fromEntries(Object.entries(sampling).filter(([, v]) => v !== undefined)),
+      ...{ tokensPerStep, steps, cfg, cfgSchedule, order },
       ...(values.prompts ? { prompts: path.resolve(values.prompts as string) } : {}),
       ...(seeds !== undefined ? { seeds } : {}),
       ...(limit !== undefined ? { limit } : {}),
