@@ -12,7 +12,7 @@ import type {
 } from '../common/contract';
 import { StudioError, toErrorPayload, type ErrorPayload } from '../common/errors';
 import { validateBundle, type BundleManifest } from './bundle';
-import { createOrtSession, type GraphTime, type SessionFactory } from './graphs';
+import { createOrtSession, sumGraphTime, type GraphTime, type SessionFactory } from './graphs';
 import {
   encodePng,
   encodeScaledPng,
@@ -393,6 +393,7 @@ export class Engine {
       ...first,
       images: outcomes.flatMap((o) => o.images),
       seconds: outcomes.reduce((sum, o) => sum + o.seconds, 0),
+      graphTime: sumGraphTime(outcomes.map((o) => o.graphTime)),
       warnings: [...first.warnings, warning],
     };
   }

@@ -20,6 +20,18 @@ const POOLED_ROLES: ReadonlySet<BundleRole> = new Set(['vgtae_decode', 'vgtae_en
 
 export type GraphTime = Partial<Record<BundleRole, Readonly<{ ms: number; runs: number }>>>;
 
+/** The graph time of several runs together (a batch that fell back to one image at a time). */
+export function sumGraphTime(times: ReadonlyArray<GraphTime>): GraphTime {
+  const out: Partial<Record<BundleRole, { ms: number; runs: number }>> = {};
+  for (const time of times) {
+    for (const [role, spent] of Object.entries(time) as Array<[BundleRole, { ms: number; runs: number }]>) {
+      const sum = out[role] ?? { ms: 0, runs: 0 };
+      out[role] = { ms: sum.ms + spent.ms, runs: sum.runs + spent.runs };
+    }
+  }
+  return out;
+}
+
 /** Creates one session; tests swap it to simulate a failing provider. */
 export type SessionFactory = (file: string, ep: ProviderId, options: SessionOptions) => Promise<ort.InferenceSession>;
 

@@ -325,6 +325,10 @@ describe('providers', () => {
       expect(batch.warnings).toEqual([expect.stringMatching(/one at a time/)]);
       expect(batch.images.map((i) => i.seed)).toEqual([7, 8]);
       expect(Buffer.from(batch.images[1]!.png).equals(Buffer.from(alone.images[0]!.png))).toBe(true);
+      // Graph time sums both images' runs (each run starts its own count, so the failed batch run is not in it).
+      const headRuns = alone.graphTime.head_sde?.runs ?? 0;
+      expect(headRuns).toBeGreaterThan(0);
+      expect(batch.graphTime.head_sde?.runs).toBe(2 * headRuns);
     } finally {
       await small.dispose();
     }
