@@ -182,3 +182,34 @@ def test_fused_head_velocity_equals_velocity():
     x, t = torch.randn(5, c.d_z, generator=g), torch.rand(5, generator=g)
     cond = torch.randn(5, c.head.width, generator=g)
     assert torch.allclose(head.velocity_fused(x, t, cond), head.velocity(x, t, cond), atol=1e-5)
+
+
+def test_ctx_noise_changes_only_the_context():
+    # The LM's context latents are noised and LayerNormed again; without the option they are the clean ones.
+    from vgt.queryar import prepare_text_batch
+    from vgt.tokenizer import default_tokenizer
+    c = get_config("tiny")
+    m = randomize_(VGT(c), 3).generator
+    tok = default_tokenizer()
+    ids, mask = prepare_text_batch(tok, ["a red circle", "two blue squares"])
+    z = latent_layer_norm(torch.randn(2, c.d_z, *c.grid, generator=torch.Generator().manual_seed(1)), dim=1)
+    seen = {}
+    real = m.build_sequence
+
+    def spy(input_ids, text_mask, zz, img, order):
+        seen["z"] = zz
+        return real(input_ids, text_mask, zz, img, order)
+
+    m.build_sequence = spy
+    for noise in (0.0, 0.5):
+        g = torch.Generator().manual_seed(0)
+        order = torch.randperm(c.grid[0] * c.grid[1], generator=torch.Generator().manual_seed(2))
+        loss = m.ar_loss(ids, mask, z, tok.img_token_ids(), generator=g, order=order, ctx_noise=noise)
+        assert torch.isfinite(loss)
+        ctx = seen["z"]
+        if noise == 0.0:
+            assert ctx is z
+        else:
+            assert not torch.allclose(ctx, z)
+            assert torch.allclose(ctx.mean(1), torch.zeros_like(ctx.mean(1)), atol=1e-5)  # LayerNormed again
+            assert torch.allclose(ctx.var(1, unbiased=False), torch.ones_like(ctx.mean(1)), atol=1e-3)

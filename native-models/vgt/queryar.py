@@ -17,7 +17,7 @@ import torch.nn.functional as F
 from .config import VGTConfig
 from .head import SimpleMLPAdaLN
 from .lm import QwenLM
-from .vgtae import VGTAE
+from .vgtae import VGTAE, latent_layer_norm
 
 
 class PosEncoding(nn.Module):
@@ -110,19 +110,28 @@ class QueryAR(nn.Module):
 
     def ar_loss(self, input_ids: torch.Tensor, text_mask: torch.Tensor, z: torch.Tensor, img_token_ids: Sequence[int],
                 generator: Optional[torch.Generator] = None, time_shift_fn: Optional[Callable] = None,
-                t_sampler: str = "logit_normal", diffusion_batch_mul: int = 1, order: Optional[torch.Tensor] = None):
+                t_sampler: str = "logit_normal", diffusion_batch_mul: int = 1, order: Optional[torch.Tensor] = None,
+                ctx_noise: float = 0.0):
         """Flow-matching loss on a random-order sequence.
 
         input_ids [B,T] right-padded text ids (captions already dropped to the unconditional prompt where
         wanted, see `prepare_text_batch`), text_mask [B,T] (1 = real token), z [B,d_z,h,w] latents (already
         per-token LayerNormed, as VGTAE.encode returns them). One random permutation per batch as the
         reference. time_shift_fn maps t (t=1 data) to the shifted t; default `time_shift(t, 1.0)`.
+        ctx_noise > 0 (our experiment, not the paper's): the latents fed back as context get Gaussian noise of a
+        per-sequence level drawn from U[0, ctx_noise], then the per-token LayerNorm the sampler applies; the targets
+        stay clean. It trains the LM on imperfect context, as sampling gives it.
         """
         B, dz, h, w = z.shape
         N = h * w
         if order is None:
             order = torch.randperm(N, generator=generator)
-        x, mask, pos_ids, T = self.build_sequence(input_ids, text_mask, z, img_token_ids, order)
+        z_ctx = z
+        if ctx_noise > 0:
+            level = ctx_noise * torch.rand(B, 1, 1, 1, generator=generator).to(z.device)
+            z_ctx = z + level * torch.randn(z.shape, generator=generator).to(z.device)
+            z_ctx = latent_layer_norm(z_ctx, dim=1)
+        x, mask, pos_ids, T = self.build_sequence(input_ids, text_mask, z_ctx, img_token_ids, order)
         zt = z.flatten(2).transpose(1, 2)[:, order.to(z.device)]
         hidden, _ = self.lm(x, mask, pos_ids)
         hq = hidden[:, T::2]  # hidden at each query

@@ -56,6 +56,8 @@ def main(argv=None):
     p.add_argument("--cond-drop", type=float, default=0.1)
     p.add_argument("--time-shift", type=float, default=None, help="override the dimension-adaptive shift")
     p.add_argument("--diffusion-batch-mul", type=int, default=4, help="flow-head samples per query")
+    p.add_argument("--ctx-noise", type=float, default=0.0,
+                   help="max noise level on the context latents (per sequence U[0, x]; 0: off, as the paper)")
     p.add_argument("--ema", type=float, default=0.9995)
     p.add_argument("--ae", default=None, help="AE checkpoint: enables the periodic generation eval")
     p.add_argument("--eval-every", type=int, default=1000)
@@ -93,7 +95,7 @@ def main(argv=None):
         model.train()
         with autocast(args, dev):
             loss = model.ar_loss(ids, mask, z, img_ids, generator=g, time_shift_fn=shift_fn,
-                                 diffusion_batch_mul=args.diffusion_batch_mul).float()
+                                 diffusion_batch_mul=args.diffusion_batch_mul, ctx_noise=args.ctx_noise).float()
         opt.zero_grad(set_to_none=True)
         loss.backward()
         gn = torch.nn.utils.clip_grad_norm_(model.parameters(), args.grad_clip)
