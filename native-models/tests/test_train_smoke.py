@@ -54,7 +54,7 @@ def test_recipe_end_to_end(tmp_path, capsys):
     assert any("eval_k4_overall" in r for r in _log(arr))
 
     # --bf16 (forward autocast to bfloat16, weights and optimiser fp32): both runs go on two more steps
-    ar.main(COMMON + ["--latents", lat, "--steps", "4", "--out", arr, "--bf16"])
+    ar.main(COMMON + ["--latents", lat, "--steps", "4", "--out", arr, "--bf16", "--ctx-noise", "0.3"])
     ae.main(COMMON + ["--stage", "2", "--init", os.path.join(a1, "ckpt.pt"), "--steps", "4", "--out", a2,
                       "--eval-every", "4", "--eval-batch", "4", "--sigma", "0.1", "--bf16"])
     for run, name in ((arr, "gen"), (a2, "ae")):
@@ -69,6 +69,17 @@ def test_recipe_end_to_end(tmp_path, capsys):
     g = evaluate.generation_eval(evaluate.load_generator(os.path.join(arr, "ckpt.pt")),
                                  os.path.join(a2, "ckpt.pt"), ks=(1, 4), limit=2, steps=2)
     assert set(g) == {1, 4} and all(0.0 <= v["overall"] <= 1.0 for v in g.values())
+    shard = os.path.join(lat, "shard-00000.pt")
+    gen = evaluate.load_generator(os.path.join(arr, "ckpt.pt"))
+    c = evaluate.context_eval(gen, shard, n=4, orders=1)
+    assert set(c) == {"clean", "swapped", "noise 0.1", "noise 0.3", "no_caption"}
+    assert all(len(v["eighths"]) == 8 and 0 < v["mean"] < float("inf") for v in c.values())
+    # A generator with non-degenerate weights (4 training steps barely move the latent input from its init):
+    # with one scene its "other scene" is itself, and noise moves the loss.
+    from vgt.queryar import randomize_
+    one = evaluate.context_eval(randomize_(gen, 1), shard, n=1, orders=1)
+    assert one["swapped"] == one["clean"]
+    assert one["noise 0.3"]["mean"] != one["clean"]["mean"]
 
     from vgt.checkpoint import load_checkpoint
     out = assemble.assemble(os.path.join(a2, "ckpt.pt"), os.path.join(arr, "ckpt.pt"), os.path.join(d, "vgt.pt"))

@@ -5,6 +5,9 @@
     /usr/bin/python3 -m vgt.train.evaluate recon --ae runs/ae2/ckpt.pt --n 1000
     # QueryAR: ShapesEval of generations on the held-out prompt set at tokens-per-step k = 1, 4, 16
     /usr/bin/python3 -m vgt.train.evaluate gen --ar runs/ar/ckpt.pt --ae runs/ae2/ckpt.pt --k 1 4 16
+    # QueryAR: teacher-forced loss on a latent shard it never trained on, with its context clean, swapped
+    # (another scene's latents), noised, or without the caption: how much it leans on its own tokens
+    /usr/bin/python3 -m vgt.train.evaluate context --ar runs/ar/ckpt.pt --shard runs/latents-val/shard-00000.pt
 
 Held-out renders come from the sampler with train=False (held-out combinations allowed) on a seed stream
 no training stage draws from. Results go to <checkpoint dir>/eval-*.json with a PNG grid of examples.
@@ -134,6 +137,45 @@ def generation_eval(model, ae, ks=(1, 4, 16), prompts_path=EVAL_PROMPTS, limit=N
     return out
 
 
+@torch.no_grad()
+def context_eval(model, shard_path, n=128, orders=3, ts=(0.2, 0.5, 0.8), seed=5):
+    """Flow-matching loss per eighth of the generation order, {variant: [8 means], "mean": ...}, for the
+    context variants: clean, swapped (each scene sees the next scene's latents as its context), noise σ
+    (context + σ N(0, 1), LayerNormed again) and no_caption (the unconditional prompt). Same noise, t and order
+    for every variant, so the differences are the context's alone."""
+    from ..queryar import prepare_text_batch
+    from ..vgtae import latent_layer_norm
+    tok = default_tokenizer()
+    d = torch.load(shard_path)
+    z, caps = d["z"][:n].float(), d["captions"][:n]
+    B, dz, h, w = z.shape
+    N = h * w
+    g = torch.Generator().manual_seed(seed)
+    variants = ("clean", "swapped", "noise 0.1", "noise 0.3", "no_caption")
+    acc = {v: torch.zeros(N) for v in variants}
+    for _ in range(orders):
+        order = torch.randperm(N, generator=g)
+        target = z.flatten(2).transpose(1, 2)[:, order]
+        noises = [torch.randn(B, N, dz, generator=g) for _ in ts]
+        ctx_noise = torch.randn(z.shape, generator=g)
+        for v in variants:
+            ctx = z
+            if v == "swapped":
+                ctx = torch.roll(z, 1, dims=0)
+            elif v.startswith("noise"):
+                ctx = latent_layer_norm(z + float(v.split()[1]) * ctx_noise, dim=1)
+            ids, mask = prepare_text_batch(tok, caps, 1.0 if v == "no_caption" else 0.0)
+            x, m, pos, T = model.build_sequence(ids, mask, ctx, tok.img_token_ids(), order)
+            hidden, _ = model.lm(x, m, pos)
+            cond = model.head_cond(hidden[:, T::2]).reshape(B * N, -1)
+            for t, eps in zip(ts, noises):
+                xt = t * target + (1 - t) * eps
+                vel = model.head_velocity(xt.reshape(B * N, dz), torch.full((B * N,), t), cond)
+                acc[v] += ((vel.reshape(B, N, dz) - (target - eps)) ** 2).mean((0, 2)) / (orders * len(ts))
+    return {v: {"eighths": [round(float(a[i * N // 8:(i + 1) * N // 8].mean()), 4) for i in range(8)],
+                "mean": round(float(a.mean()), 4)} for v, a in acc.items()}
+
+
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = p.add_subparsers(dest="cmd", required=True)
@@ -152,7 +194,11 @@ def main(argv=None):
     g.add_argument("--raw", action="store_true", help="use raw instead of EMA generator weights")
     g.add_argument("--no-latent-ln", action="store_true",
                    help="the generator was trained on raw stage-1 latents (Table-5 arm): no per-token LayerNorm")
-    for q in (r, g):
+    c = sub.add_parser("context", help="QueryAR: teacher-forced loss with clean, swapped and noised context")
+    c.add_argument("--ar", required=True)
+    c.add_argument("--shard", required=True, help="a latent shard of scenes the generator never trained on")
+    c.add_argument("--n", type=int, default=128)
+    for q in (r, g, c):
         q.add_argument("--threads", type=int, default=1)
         q.add_argument("--out", default=None, help="JSON result path (default: next to the checkpoint)")
     args = p.parse_args(argv)
@@ -161,6 +207,9 @@ def main(argv=None):
     if args.cmd == "recon":
         out = args.out or os.path.join(os.path.dirname(args.ae), "eval-recon.json")
         res = recon_eval(args.ae, args.n, grid_path=out.replace(".json", ".png"))
+    elif args.cmd == "context":
+        out = args.out or os.path.join(os.path.dirname(args.ar), "eval-context.json")
+        res = context_eval(load_generator(args.ar), args.shard, args.n)
     else:
         out = args.out or os.path.join(os.path.dirname(args.ar), "eval-gen.json")
         res = generation_eval(load_generator(args.ar, not args.raw), args.ae, args.k, args.prompts, args.limit,
