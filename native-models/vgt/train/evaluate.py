@@ -23,12 +23,13 @@ import torch.nn.functional as F
 from PIL import Image
 
 from ..config import VGTConfig
-from ..queryar import QueryAR
+from ..queryar import QueryAR, prepare_text_batch
 from ..sampler import SampleSettings, sample_latents
 from ..shapes.prompts import DEFAULT_OUT as EVAL_PROMPTS
 from ..shapes.prompts import load as load_prompts
 from ..shapes.score import detect, check, parse_prompt, summarize
 from ..tokenizer import default_tokenizer
+from ..vgtae import latent_layer_norm
 from .common import load_weights, shapes_batch, to_uint8
 from .encode_latents import load_ae
 
@@ -143,8 +144,6 @@ def context_eval(model, shard_path, n=128, orders=3, ts=(0.2, 0.5, 0.8), seed=5)
     context variants: clean, swapped (each scene sees the next scene's latents as its context), noise σ
     (context + σ N(0, 1), LayerNormed again) and no_caption (the unconditional prompt). Same noise, t and order
     for every variant, so the differences are the context's alone."""
-    from ..queryar import prepare_text_batch
-    from ..vgtae import latent_layer_norm
     tok = default_tokenizer()
     d = torch.load(shard_path)
     z, caps = d["z"][:n].float(), d["captions"][:n]
