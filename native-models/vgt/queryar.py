@@ -108,6 +108,13 @@ class QueryAR(nn.Module):
         pos_ids = (mask.cumsum(1) - 1).clamp(min=0)
         return x, mask, pos_ids, text.shape[1]
 
+    def query_cond(self, input_ids, text_mask, z_ctx, img_token_ids, order):
+        """Teacher-forced pass with z_ctx as the fed-back latents: the flow head's condition at each position query,
+        [B, N, C] in generation order (training and `evaluate context` share it)."""
+        x, mask, pos_ids, T = self.build_sequence(input_ids, text_mask, z_ctx, img_token_ids, order)
+        hidden, _ = self.lm(x, mask, pos_ids)
+        return self.head_cond(hidden[:, T::2])  # hidden at each query
+
     def ar_loss(self, input_ids: torch.Tensor, text_mask: torch.Tensor, z: torch.Tensor, img_token_ids: Sequence[int],
                 generator: Optional[torch.Generator] = None, time_shift_fn: Optional[Callable] = None,
                 t_sampler: str = "logit_normal", diffusion_batch_mul: int = 1, order: Optional[torch.Tensor] = None,
@@ -129,13 +136,9 @@ class QueryAR(nn.Module):
         z_ctx = z
         if ctx_noise > 0:
             level = ctx_noise * torch.rand(B, 1, 1, 1, generator=generator).to(z.device)
-            z_ctx = z + level * torch.randn(z.shape, generator=generator).to(z.device)
-            z_ctx = latent_layer_norm(z_ctx, dim=1)
-        x, mask, pos_ids, T = self.build_sequence(input_ids, text_mask, z_ctx, img_token_ids, order)
+            z_ctx = noised_context(z, level, torch.randn(z.shape, generator=generator).to(z.device))
         zt = z.flatten(2).transpose(1, 2)[:, order.to(z.device)]
-        hidden, _ = self.lm(x, mask, pos_ids)
-        hq = hidden[:, T::2]  # hidden at each query
-        cond = self.head_cond(hq).reshape(B * N, -1)
+        cond = self.query_cond(input_ids, text_mask, z_ctx, img_token_ids, order).reshape(B * N, -1)
         target_x = zt.reshape(B * N, dz)
         if diffusion_batch_mul > 1:
             cond = cond.repeat(diffusion_batch_mul, 1)
@@ -150,6 +153,11 @@ class QueryAR(nn.Module):
         xt = t.unsqueeze(1) * target_x + (1 - t.unsqueeze(1)) * noise
         v = self.head_velocity(xt, t, cond)
         return F.mse_loss(v, target_x - noise)
+
+
+def noised_context(z: torch.Tensor, level, noise: torch.Tensor) -> torch.Tensor:
+    """Latents [B, d_z, h, w] + level * noise, per-token LayerNormed again as the sampler feeds them back."""
+    return latent_layer_norm(z + level * noise, dim=1)
 
 
 def prepare_text_batch(tokenizer, prompts: Sequence[str], cond_drop_prob: float = 0.0,

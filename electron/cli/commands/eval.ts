@@ -32,7 +32,11 @@ export const evalCommand: Command = {
     // The generate options eval takes; samplingRequest leaves out what was not given.
     const { tokensPerStep, steps, cfg, cfgSchedule, order } = samplingRequest(values);
     const request = {
-      ...{ tokensPerStep, steps, cfg, cfgSchedule, order },
+      tokensPerStep,
+      steps,
+      cfg,
+      cfgSchedule,
+      order,
       ...(values.prompts ? { prompts: path.resolve(values.prompts as string) } : {}),
       ...(seeds !== undefined ? { seeds } : {}),
       ...(limit !== undefined ? { limit } : {}),

@@ -23,13 +23,12 @@ import torch.nn.functional as F
 from PIL import Image
 
 from ..config import VGTConfig
-from ..queryar import QueryAR, prepare_text_batch
+from ..queryar import QueryAR, noised_context, prepare_text_batch
 from ..sampler import SampleSettings, sample_latents
 from ..shapes.prompts import DEFAULT_OUT as EVAL_PROMPTS
 from ..shapes.prompts import load as load_prompts
 from ..shapes.score import detect, check, parse_prompt, summarize
 from ..tokenizer import default_tokenizer
-from ..vgtae import latent_layer_norm
 from .common import load_weights, shapes_batch, to_uint8
 from .encode_latents import load_ae
 
@@ -152,6 +151,8 @@ def context_eval(model, shard_path, n=128, orders=3, ts=(0.2, 0.5, 0.8), seed=5)
     g = torch.Generator().manual_seed(seed)
     variants = ("clean", "swapped", "noise 0.1", "noise 0.3", "no_caption")
     acc = {v: torch.zeros(N) for v in variants}
+    text = prepare_text_batch(tok, caps)
+    uncond = prepare_text_batch(tok, caps, 1.0)
     for _ in range(orders):
         order = torch.randperm(N, generator=g)
         target = z.flatten(2).transpose(1, 2)[:, order]
@@ -162,11 +163,9 @@ def context_eval(model, shard_path, n=128, orders=3, ts=(0.2, 0.5, 0.8), seed=5)
             if v == "swapped":
                 ctx = torch.roll(z, 1, dims=0)
             elif v.startswith("noise"):
-                ctx = latent_layer_norm(z + float(v.split()[1]) * ctx_noise, dim=1)
-            ids, mask = prepare_text_batch(tok, caps, 1.0 if v == "no_caption" else 0.0)
-            x, m, pos, T = model.build_sequence(ids, mask, ctx, tok.img_token_ids(), order)
-            hidden, _ = model.lm(x, m, pos)
-            cond = model.head_cond(hidden[:, T::2]).reshape(B * N, -1)
+                ctx = noised_context(z, float(v.split()[1]), ctx_noise)
+            ids, mask = uncond if v == "no_caption" else text
+            cond = model.query_cond(ids, mask, ctx, tok.img_token_ids(), order).reshape(B * N, -1)
             for t, eps in zip(ts, noises):
                 xt = t * target + (1 - t) * eps
                 vel = model.head_velocity(xt.reshape(B * N, dz), torch.full((B * N,), t), cond)
