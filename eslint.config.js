@@ -43,6 +43,7 @@ export default tseslint.config(
       'out/**',
       'dist/**',
       'renderer/dist/**',
+      'renderer/bench/dist/**',
       'test-results/**',
       'native-models/**',
       'test/fixtures/**',
@@ -101,7 +102,7 @@ export default tseslint.config(
     ),
   },
   {
-    files: ['renderer/vite.config.ts'],
+    files: ['renderer/vite.config.ts', 'renderer/bench/vite.config.ts'],
     rules: { 'no-restricted-imports': 'off' },
   },
 );

@@ -14,12 +14,7 @@ export default defineConfig({
     // No inline scripts or styles: the CSP allows only 'self'.
     assetsInlineLimit: 0,
     modulePreload: { polyfill: false },
-    // bench.html: the gallery grid with synthetic items, for the performance end-to-end test.
-    rollupOptions: {
-      input: {
-        main: fileURLToPath(new URL('index.html', import.meta.url)),
-        bench: fileURLToPath(new URL('bench.html', import.meta.url)),
-      },
-    },
+    // index.html only: the gallery-grid benchmark page is a test-only build of its own (bench/vite.config.ts).
+    rollupOptions: { input: { main: fileURLToPath(new URL('index.html', import.meta.url)) } },
   },
 });

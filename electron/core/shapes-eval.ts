@@ -1,5 +1,5 @@
 // `vgt eval shapes` / generation.eval: generates every Shapes World prompt with N seeds (one batch per prompt) and
-// scores the images with the ShapesEval program of shapes-world.md.
+// scores the images with the ShapesEval program of native-models/vgt/shapes/SHAPES_WORLD.md.
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import sharp from 'sharp';

@@ -1,4 +1,4 @@
-"""Shapes World generator vs ShapesEval scorer (shapes-world.md, "Reference figure")."""
+"""Shapes World generator vs ShapesEval scorer (vgt/shapes/SHAPES_WORLD.md, "Reference figure")."""
 import json
 import os
 import sys

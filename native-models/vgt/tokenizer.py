@@ -24,7 +24,7 @@ UNK = "[UNK]"
 PAD = "<pad>"
 MAX_CHARS_PER_WORD = 100
 
-# The Shapes World grammar (shapes-world.md), the prompt template words and a few common words.
+# The Shapes World grammar (shapes/SHAPES_WORLD.md), the prompt template words and a few common words.
 _WORDS = """
 red green blue yellow purple orange
 circle square triangle circles squares triangles

@@ -1,13 +1,21 @@
-// Debian's Chromium via playwright-core (no browser download): the flags keep it off the closed network.
-import { mkdirSync } from 'node:fs';
+// Chromium via playwright-core (no browser download): CHROMIUM_PATH, else Debian's /usr/bin/chromium (installed by
+// `npm run test:setup`). The flags keep it off the closed network.
+import { existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 
 export const RESULTS_DIR = path.resolve(import.meta.dirname, '..', '..', 'test-results');
 
 export async function launchBrowser(): Promise<Browser> {
+  const executablePath = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
+  if (!existsSync(executablePath)) {
+    throw new Error(
+      `No Chromium at ${executablePath}: run \`npm run test:setup\` (Debian), or set CHROMIUM_PATH to a Chromium ` +
+        'or Google Chrome executable.',
+    );
+  }
   return chromium.launch({
-    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+    executablePath,
     headless: true,
     args: [
       '--no-sandbox',

@@ -1,20 +1,53 @@
 // The gallery's windowed grid with 100,000 synthetic items in real Chromium: first render and scroll frame times.
 // Figures go to test-results/gallery-perf.json; the bounds are loose enough for a loaded 2-core CI machine and tight
 // enough to catch a grid that renders every item (which takes seconds at this count).
-import { writeFileSync } from 'node:fs';
+// The page is the test-only benchmark build (renderer/bench), made here for production and served by Vite's preview
+// server: it is not part of the app's renderer.
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { preview, type PreviewServer } from 'vite';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import { launchBrowser, RESULTS_DIR, screenshot, watchPageErrors } from './browser';
 
 const COUNT = 100_000;
+const ROOT = path.resolve(import.meta.dirname, '..', '..');
+const BENCH_CONFIG = path.join(ROOT, 'renderer', 'bench', 'vite.config.ts');
+
+/** Builds the benchmark page into `outDir` in a child process: NODE_ENV is 'test' here, which would make Svelte's
+ * development build, and the figures are of the production one. */
+function buildBenchPage(outDir: string): void {
+  const vite = path.join(ROOT, 'node_modules', 'vite', 'bin', 'vite.js');
+  const args = [vite, 'build', '--config', BENCH_CONFIG, '--outDir', outDir, '--emptyOutDir', '--logLevel', 'warn'];
+  const result = spawnSync(process.execPath, args, {
+    cwd: ROOT,
+    env: { ...process.env, NODE_ENV: 'production' },
+    encoding: 'utf8',
+  });
+  if (result.status !== 0) throw new Error(`the benchmark page did not build:\n${result.stdout}${result.stderr}`);
+}
 
 describe('gallery grid with 100,000 items', () => {
   let browser: Browser;
   let page: Page;
   let errors: Array<string>;
+  let outDir: string;
+  let server: PreviewServer;
+  let baseUrl: string;
 
   beforeAll(async () => {
+    outDir = mkdtempSync(path.join(tmpdir(), 'vgt-grid-bench-'));
+    buildBenchPage(outDir);
+    server = await preview({
+      configFile: BENCH_CONFIG,
+      logLevel: 'warn',
+      build: { outDir },
+      preview: { host: '127.0.0.1', port: 0, open: false },
+    });
+    baseUrl = server.resolvedUrls?.local[0] ?? '';
+    expect(baseUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/$/);
     browser = await launchBrowser();
     page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
     errors = watchPageErrors(page);
@@ -22,10 +55,12 @@ describe('gallery grid with 100,000 items', () => {
 
   afterAll(async () => {
     await browser?.close();
+    await server?.close();
+    if (outDir) rmSync(outDir, { recursive: true, force: true });
   });
 
   it('renders the first screen quickly and scrolls without long frames', async () => {
-    await page.goto(`${inject('baseUrl')}bench.html?count=${COUNT}`);
+    await page.goto(`${baseUrl}?count=${COUNT}`);
     await page.waitForFunction(() => performance.getEntriesByName('bench-first-cells').length > 0);
     const firstRenderMs = await page.evaluate(() => {
       const mark = performance.getEntriesByName('bench-first-cells')[0]!;
@@ -74,6 +109,7 @@ describe('gallery grid with 100,000 items', () => {
       flingFrameMs: stats(frames.fling),
       steadyFrameMs: stats(frames.steady),
     };
+    mkdirSync(RESULTS_DIR, { recursive: true });
     writeFileSync(path.join(RESULTS_DIR, 'gallery-perf.json'), `${JSON.stringify(figures, null, 2)}\n`);
     console.log('gallery grid, 100,000 items:', JSON.stringify(figures));
     await expect.poll(() => page.getByRole('option').last().textContent()).toContain(`#${COUNT}`);

@@ -2,7 +2,7 @@
 // no temporary B-tree. Checked with EXPLAIN QUERY PLAN on a seeded file, before and after ANALYZE.
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { seedGenerations } from '../../electron/store/bench';
+import { seedGenerations } from '../../electron/store/seed';
 import { DB_FILE, openDatabase, type Db } from '../../electron/store/db';
 import { pageSql, type PageQuery } from '../../electron/store/gallery';
 import { tempHome } from './helpers';

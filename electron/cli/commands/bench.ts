@@ -1,4 +1,4 @@
-// `vgt bench` (`npm run bench`): the performance figures of interfaces.md on the default model of this machine.
+// `vgt bench` (`npm run bench`): the performance figures of docs/interfaces.md on the default model of this machine.
 // Generation runs through the studio's own runner and worker thread, so the host's event-loop lag is what the app
 // would see; the PyTorch reference sampler of native-models runs on the same bundle and settings in the same run.
 import { execFile } from 'node:child_process';
@@ -8,7 +8,7 @@ import { promisify } from 'node:util';
 import { StudioError } from '../../common/errors';
 import { generationRunner } from '../../core/generation-runner';
 import { readManifest } from '../../engine/bundle';
-import { benchLibrary, type LibraryBench } from '../../store/bench';
+import { benchLibrary, type LibraryBench } from '../../bench/library';
 import type { CliIo, Command } from '../command';
 import { intOption } from './generate';
 

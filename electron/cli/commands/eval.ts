@@ -1,4 +1,4 @@
-// `vgt eval shapes`: the Shapes World score (shapes-world.md) of a model.
+// `vgt eval shapes`: the Shapes World score (native-models/vgt/shapes/SHAPES_WORLD.md) of a model.
 import path from 'node:path';
 import { EvalRequestSchema, type EvalResult } from '../../common/contract';
 import { StudioError } from '../../common/errors';

@@ -251,7 +251,7 @@ export type ReconstructResult = z.infer<typeof ReconstructResultSchema>;
 
 /** Sampling settings as for generate (the model's defaults where left out), so settings can be compared by score. */
 export const EvalRequestSchema = SamplingSchema.extend({
-  /** Prompts as JSON lines ({"prompt", ...} per shapes-world.md); the held-out set when left out. */
+  /** A file of prompts as JSON lines ({"prompt", "category"} each); the held-out set when left out. */
   prompts: z.string().min(1).max(4096).optional(),
   /** Seeds per prompt. */
   seeds: z.number().int().min(1).max(64).optional(),

@@ -66,6 +66,7 @@ export const NAME_MAX_CHARS = 64;
 export function normalizeName(raw: string): string {
   return raw.normalize('NFC').trim().replace(/\s+/gu, ' ');
 }
+/** A tag or board name: NFC, trimmed, inner whitespace folded; then 1 to 64 characters, no control characters. */
 export const NameSchema = z
   .string()
   .max(NAME_MAX_CHARS * 4)

@@ -1,4 +1,4 @@
-// ShapesEval: the Shapes World v1 scorer (shared/specs/shapes-world.md, "Scoring").
+// ShapesEval: the Shapes World v1 scorer (native-models/vgt/shapes/SHAPES_WORLD.md, "Scoring").
 // A line-for-line port of native-models/vgt/shapes/{grammar,score}.py; both must give identical verdicts,
 // which test/common/shapes-score.test.ts checks on a fixture written by the Python side.
 // Pure: no Node or Electron imports, so the engine, the CLI and the renderer can all use it.

@@ -1,4 +1,4 @@
-"""Shapes World v1: procedural data and the ShapesEval scorer (see /shared/specs/shapes-world.md).
+"""Shapes World v1: procedural data and the ShapesEval scorer (defined in SHAPES_WORLD.md, beside this file).
 
 Pure numpy; nothing here imports torch, so the scorer and the data generator run anywhere.
 """

@@ -1,4 +1,4 @@
-"""ShapesEval: the Shapes World v1 scorer (shapes-world.md, "Scoring").
+"""ShapesEval: the Shapes World v1 scorer (SHAPES_WORLD.md, "Scoring").
 
 All measurements are integers (pixel counts, coordinate sums), and the few float comparisons are the
 same IEEE double expressions as in electron/common/shapes/score.ts, so both scorers give identical

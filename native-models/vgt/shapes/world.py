@@ -1,4 +1,4 @@
-"""Shapes World v1 generator: seeded scenes, captions and anti-aliased renders (shapes-world.md).
+"""Shapes World v1 generator: seeded scenes, captions and anti-aliased renders (SHAPES_WORLD.md).
 
     image, caption, category, objects = sample(np.random.default_rng(0), S=128)
 

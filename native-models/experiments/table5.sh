@@ -8,9 +8,9 @@
 # With the CPU plan's frozen projector the two stage-2 arms share latents (LayerNorm of the same projector output),
 # so they share the generator and differ in the decoder only; the sigma-0 decoder is trained exactly as the recipe's
 # stage 2 (400 steps, LR 5e-4, warmup 100) with sigma 0.
-# Every step resumes or is skipped when done:  cd native-models && nohup bash vgt/train/table5.sh > runs8/t5.log 2>&1 &
+# Every step resumes or is skipped when done:  cd native-models && nohup bash experiments/table5.sh > runs8/t5.log 2>&1 &
 set -euo pipefail
-cd "$(dirname "$0")/../.."
+cd "$(dirname "$0")/.."
 PY=${PY:-/usr/bin/python3}
 RUNS=${RUNS:-runs8}
 CONFIG=${CONFIG:-shapes8}
