@@ -77,6 +77,8 @@ export const ManifestSchema = z.looseObject({
     grid: gridSchema,
     stride: positiveInt,
     grids: z.array(gridSchema).min(1).optional(),
+    /** RoPE positions of image tokens: the sequence index (the default, the reference) or the grid cell. */
+    positions: z.enum(['sequence', 'grid']).optional(),
   }),
   prompt: z.looseObject({
     template: z.string().includes('{prompt}', { message: "must contain '{prompt}'" }),
@@ -87,6 +89,8 @@ export const ManifestSchema = z.looseObject({
     specialTokens: z.record(z.string(), z.number().int().min(0)),
     /** Optional: the longest prompt (in tokens) the model was trained on. */
     maxTokens: positiveInt.optional(),
+    /** Pads of the shorter row: masked in every LM call (the default), or in the prefill only (the reference). */
+    padMask: z.enum(['always', 'prefill']).optional(),
   }),
   sampling: z.looseObject({
     steps: positiveInt,

@@ -30,6 +30,8 @@ export async function loadTables(bundle: Bundle): Promise<ModelTables> {
     grid,
     imgTokenIds: manifest.prompt.imgTokenIds,
     padTokenId: manifest.prompt.padTokenId,
+    padMask: manifest.prompt.padMask ?? 'always',
+    imagePositions: manifest.image.positions ?? 'sequence',
   };
 }
 

@@ -84,7 +84,22 @@ export type ModelTables = Readonly<{
   grid: Grid;
   imgTokenIds: ReadonlyArray<number>;
   padTokenId: number;
+  padMask: PadMask;
+  imagePositions: ImagePositions;
 }>;
+
+/**
+ * RoPE positions of image items: `sequence` (the reference: each fed item takes the next position, so in random order
+ * a position says nothing about the cell) or `grid` (an item of cell c sits at (real tokens before the image) + c,
+ * query and latent alike, whatever the order). BUNDLE.md "Image positions".
+ */
+export type ImagePositions = 'sequence' | 'grid';
+
+/**
+ * Pads of the shorter text row: masked in every LM call (`always`: an image does not depend on the other row's
+ * length), or in the prefill only (`prefill`: the reference's generate() passes no mask afterwards). BUNDLE.md "Padding".
+ */
+export type PadMask = 'always' | 'prefill';
 
 /** Noise of the flow head: x at t = 0 of a group, then the eps of each Euler–Maruyama step. */
 export type NoiseSource = Readonly<{
@@ -238,10 +253,17 @@ export async function sample(
     coef.set([f(1 + ti), dt, f(f(Math.sqrt(f(2 * f(1 - ti)))) * f(Math.sqrt(dt)))], 3 * i);
   }
 
-  // Text rows, right-padded; pads stay masked in every step and positions are cumsum(mask) − 1 per row.
+  // Text rows, right-padded; positions are cumsum(mask) − 1 per row, whether later calls see the pads or not.
   const rowsIds = Array.from({ length: R }, (_, r) => (r < B ? plan.cond : plan.uncond));
   const T = Math.max(...rowsIds.map((ids) => ids.length));
   const textMask = rowsIds.map((ids) => Array.from({ length: T }, (_, i) => (i < ids.length ? 1 : 0)));
+  const maskOf = (total: number, padsVisible: boolean): BigInt64Array => {
+    const mask = new BigInt64Array(R * total);
+    for (let r = 0; r < R; r++) {
+      for (let i = 0; i < total; i++) mask[r * total + i] = i < T && !padsVisible ? BigInt(textMask[r]![i]!) : 1n;
+    }
+    return mask;
+  };
 
   const afterGroup = (b: number, g: number): Array<Item> =>
     Array.from(groupCells(b, g)).flatMap((cell): Array<Item> =>
@@ -307,22 +329,38 @@ export async function sample(
   let pastLength = 0;
   const lastPos = new Array<number>(R).fill(-1);
   let positions = new BigInt64Array(R * S0);
+  // Real tokens before the image part, per row: where `grid` positions start.
+  const imageBase = textMask.map((m) => m.reduce<number>((a, b) => a + b, 0) + img.length);
+  const itemPosition = (r: number, item: Item): bigint => BigInt(imageBase[r]! + item.cell);
+  const grid = model.imagePositions === 'grid';
   for (let r = 0; r < R; r++) {
     let count = 0;
     for (let i = 0; i < S0; i++) {
       if (i >= T || textMask[r]![i] === 1) count++;
-      positions[r * S0 + i] = BigInt(Math.max(0, count - 1));
+      const j = i - T - img.length;
+      positions[r * S0 + i] =
+        grid && j >= 0 ? itemPosition(r, prefillItems[image(r)]![j]!) : BigInt(Math.max(0, count - 1));
     }
     lastPos[r] = count - 1;
+  }
+  if (model.padMask === 'prefill' && first > 0) {
+    // A resume: the uninterrupted run fed group 0's queries with the prefill (pads masked) and every replayed item
+    // after them in later calls (pads visible), so the replay is two calls.
+    const split = T + img.length + 2 * plan.fixed.length + sizes[0]!;
+    const [head, rest] = [
+      cutColumns(embeds, positions, R, S0, H, 0, split),
+      cutColumns(embeds, positions, R, S0, H, split, S0),
+    ];
+    stop();
+    const out = await graphs.lmStep({ ...head, rows: R, mask: maskOf(split, false), past: null });
+    [past, pastLength] = [out.present, split];
+    ({ embeds, positions, length } = rest);
   }
 
   for (let g = first; g < G; g++) {
     stop();
     const total = pastLength + length;
-    const mask = new BigInt64Array(R * total);
-    for (let r = 0; r < R; r++) {
-      for (let i = 0; i < total; i++) mask[r * total + i] = i < T ? BigInt(textMask[r]![i]!) : 1n;
-    }
+    const mask = maskOf(total, model.padMask === 'prefill' && pastLength > 0);
     const out = await graphs.lmStep({ embeds, rows: R, length, mask, positions, past });
     past = out.present;
     pastLength = total;
@@ -408,10 +446,31 @@ export async function sample(
     positions = new BigInt64Array(R * length);
     for (let r = 0; r < R; r++) {
       embeds.set(fed[image(r)]!, r * length * H);
-      for (let i = 0; i < length; i++) positions[r * length + i] = BigInt(lastPos[r]! + 1 + i);
+      for (let i = 0; i < length; i++) {
+        positions[r * length + i] = grid ? itemPosition(r, items[image(r)]![i]!) : BigInt(lastPos[r]! + 1 + i);
+      }
       lastPos[r]! += length;
     }
   }
+}
+
+/** Columns [from, to) of the row-major embeds [rows, length, width] and positions [rows, length]. */
+function cutColumns(
+  embeds: Float32Array,
+  positions: BigInt64Array,
+  rows: number,
+  length: number,
+  width: number,
+  from: number,
+  to: number,
+): { embeds: Float32Array<ArrayBuffer>; positions: BigInt64Array<ArrayBuffer>; length: number } {
+  const n = to - from;
+  const out = { embeds: new Float32Array(rows * n * width), positions: new BigInt64Array(rows * n), length: n };
+  for (let r = 0; r < rows; r++) {
+    out.embeds.set(embeds.subarray((r * length + from) * width, (r * length + to) * width), r * n * width);
+    out.positions.set(positions.subarray(r * length + from, r * length + to), r * n);
+  }
+  return out;
 }
 
 /** Latents [h·w, dZ] per image → the decoder's input [batch, dZ, h, w]. */

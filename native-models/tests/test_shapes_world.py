@@ -161,3 +161,16 @@ def test_ts_agreement_fixture_matches_python():
         assert score_image(img, c["prompt"]) == c["passed"], c["name"]
         items.append((img, c["prompt"], c["category"]))
     assert evaluate(items) == meta["evaluation"]
+
+
+def test_validation_prompts_avoid_the_eval_set():
+    from vgt.shapes.prompts import VALIDATION_OUT, build_validation, load
+    rows = build_validation()
+    assert rows == load(VALIDATION_OUT)  # the committed file is what the code builds
+    eval_prompts = {r["prompt"] for r in load()}
+    cats = {}
+    for r in rows:
+        cats[r["category"]] = cats.get(r["category"], 0) + 1
+        if r["category"] not in ("single_object", "colors"):
+            assert r["prompt"] not in eval_prompts
+    assert set(cats.values()) == {15} and len(cats) == 6

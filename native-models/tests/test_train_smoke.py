@@ -11,7 +11,7 @@ sys.path.insert(0, ROOT)
 
 torch = pytest.importorskip("torch")
 
-from vgt.train import ae, ar, assemble, encode_latents, evaluate, stage0  # noqa: E402
+from vgt.train import ae, ar, assemble, encode_latents, evaluate, probes, stage0  # noqa: E402
 
 COMMON = ["--config", "tiny", "--batch", "2", "--log-every", "1", "--save-every", "2", "--warmup", "2"]
 
@@ -52,6 +52,16 @@ def test_recipe_end_to_end(tmp_path, capsys):
     ar.main(COMMON + ["--latents", lat, "--steps", "2", "--out", arr, "--ae", os.path.join(a2, "ckpt.pt"),
                       "--eval-every", "2", "--eval-prompts", "2"])
     assert any("eval_k4_overall" in r for r in _log(arr))
+
+    # grid positions with the geometry probes in the log; the scheme travels in the checkpoint's config
+    ps, argrid = os.path.join(d, "probe-set.pt"), os.path.join(d, "ar-grid")
+    probes.main(["build", "--ae", os.path.join(a2, "ckpt.pt"), "--out", ps, "--n", "8"])
+    ar.main(COMMON + ["--latents", lat, "--steps", "2", "--out", argrid, "--positions", "grid", "--raster-p", "0.5",
+                      "--probe-set", ps, "--probe-every", "2"])
+    pr = [r["probes"] for r in _log(argrid) if "probes" in r]
+    assert len(pr) == 1 and {"attn_ratio", "obj_loss_by_seen", "cell_corr", "count_model"} <= set(pr[0])
+    assert torch.load(os.path.join(argrid, "ckpt.pt"))["config"]["image_positions"] == "grid"
+    assert evaluate.load_generator(os.path.join(argrid, "ckpt.pt")).c.image_positions == "grid"
 
     # --bf16 (forward autocast to bfloat16, weights and optimiser fp32): both runs go on two more steps
     ar.main(COMMON + ["--latents", lat, "--steps", "4", "--out", arr, "--bf16", "--ctx-noise", "0.3"])

@@ -131,9 +131,18 @@ def test_group_layout_matches_reference(tiny, tok, k):
         last = pos[:, -1]
 
 
-def test_k1_sampling_equals_teacher_forced_training_layout(tiny, tok):
+@pytest.fixture(params=["sequence", "grid"])
+def positions(request, tiny):
+    before = tiny.generator.c.image_positions
+    tiny.generator.c.image_positions = request.param
+    yield request.param
+    tiny.generator.c.image_positions = before
+
+
+def test_k1_sampling_equals_teacher_forced_training_layout(tiny, tok, positions):
     """At k = 1 the cached sampler sees exactly the training sequence: hidden states at the queries match a
-    full forward of [text | <img> | q, z, q, z, ...] built by build_sequence (the ar_loss layout)."""
+    full forward of [text | <img> | q, z, q, z, ...] built by build_sequence (the ar_loss layout), with either
+    position scheme."""
     trace = []
     settings = SampleSettings(steps=2, cfg=1.0, tokens_per_step=1)  # cfg 1: conditional row only, no padding
     z = sample_latents(tiny.generator, tok, ["two green triangles"], settings, seed=1, order_seed=2,
@@ -146,6 +155,34 @@ def test_k1_sampling_equals_teacher_forced_training_layout(tiny, tok):
     hq = hidden[0, T::2]
     got = torch.stack([g["hidden"][0, 0] for g in groups])
     assert torch.allclose(got, hq, atol=1e-4)
+
+
+@pytest.mark.parametrize("k", [1, 4])
+def test_grid_positions_name_the_cell(tiny, tok, k):
+    """With image_positions = "grid" every image item (query or latent) of every step sits at (real tokens before
+    the image) + its cell, in each row of the CFG batch, whatever the order and tokens per step."""
+    tiny.generator.c.image_positions = "grid"
+    try:
+        fns = Recorder(tiny.generator)
+        trace = []
+        sample_latents(tiny.generator, tok, ["a red circle left of a blue square"],
+                       SampleSettings(steps=2, cfg=3.0, tokens_per_step=k), seed=0, order_seed=3, fns=fns,
+                       trace=lambda kind, d: trace.append((kind, d)))
+    finally:
+        tiny.generator.c.image_positions = "sequence"
+    setup, groups = trace[0][1], [d for kind, d in trace[1:]]
+    base = setup["text_mask"].sum(1) + len(tok.img_token_ids())
+    T = setup["ids"].shape[1]
+    for g, (emb, mask, pos) in enumerate(fns.calls):
+        cur = groups[g]["tokens"]
+        if g == 0:
+            cells = cur
+            assert torch.equal(pos[:, T], base - 1)  # <img> keeps its sequence position
+            pos = pos[:, T + 1:]
+        else:
+            prev = groups[g - 1]["tokens"]
+            cells = torch.cat([torch.stack([prev, prev], 1).reshape(-1) if k > 1 else prev, cur])
+        assert torch.equal(pos, base[:, None] + cells[None, :])
 
 
 def test_sampler_is_deterministic_and_batch_invariant(tiny, tok):

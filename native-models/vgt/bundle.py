@@ -255,9 +255,14 @@ def validate_bundle(bundle_dir: str, deep: bool = False) -> dict:
 
 def main(argv: Optional[List[str]] = None) -> int:
     import argparse
-    ap = argparse.ArgumentParser(prog="python -m vgt.bundle", description="Validate a VGT bundle folder.")
+    ap = argparse.ArgumentParser(prog="python -m vgt.bundle", description="Validate a VGT bundle folder; optionally "
+                                 "rebuild its PyTorch model from its own weights (vgt.rebuild).")
     ap.add_argument("bundle")
     ap.add_argument("--deep", action="store_true", help="also check every graph's input/output names and dims")
+    ap.add_argument("--rebuild", metavar="OUT.pt", help="write the PyTorch model rebuilt from the bundle's weights "
+                    "as a vgt-checkpoint (vgt.export --checkpoint and vgt.generate --checkpoint read it)")
+    ap.add_argument("--check", action="store_true", help="rebuild, then run every graph through ONNX Runtime against "
+                    "the rebuilt model and print the max abs error per graph (a round trip of the weights)")
     args = ap.parse_args(argv)
     try:
         m = validate_bundle(args.bundle, deep=args.deep)
@@ -267,6 +272,38 @@ def main(argv: Optional[List[str]] = None) -> int:
         return 1
     total = sum(e["bytes"] for e in m["files"].values())
     print(f"ok: {m['name']} ({m['id']}), {len(m['files'])} files, {total} bytes")
+    if args.rebuild or args.check:
+        return _rebuild_cli(args.bundle, args.rebuild, args.check)
+    return 0
+
+
+def _rebuild_cli(bundle_dir: str, out: Optional[str], check: bool) -> int:
+    from .rebuild import RebuildError, rebuild, save
+    try:
+        r = rebuild(bundle_dir)
+    except RebuildError as e:
+        for p in e.problems:
+            print(f"cannot rebuild: {p}")
+        return 1
+    n = sum(p.numel() for p in r.model.parameters())
+    print(f"rebuilt: {r.model.c.name}, {n} parameters from {len(r.sources)} tensors")
+    for note in r.notes:
+        print(f"note: {note}")
+    if out:
+        save(r, out)
+        print(f"wrote {out}")
+    if check:
+        from .export import check_bundle
+        # A float16 bundle stores float16 weights but computes in float32 after its Casts: a little more slack.
+        tol = 1e-3 if r.manifest.get("dtype") == "float16" else 1e-4
+        errors = check_bundle(r.model, bundle_dir, log=lambda *a: None)
+        worst = max(errors.values()) if errors else 0.0
+        for g, err in sorted(errors.items()):
+            print(f"  {g}: max abs error {err:.3g}")
+        if worst > tol:
+            print(f"round trip failed: max abs error {worst:.3g} > {tol:g}")
+            return 1
+        print(f"round trip ok: max abs error {worst:.3g} (limit {tol:g})")
     return 0
 
 

@@ -106,6 +106,14 @@ class VGTConfig:
     ae: AEConfig
     max_grid: Tuple[int, int] = (64, 64)
     sampling: SamplingDefaults = field(default_factory=SamplingDefaults)
+    # RoPE position of the image tokens: "sequence" (the reference: cumsum of the mask, so in random order the
+    # index says nothing about where a cell is) or "grid" (our choice for small models trained from scratch:
+    # cell X's query and latent both sit at position base + X, row-major, whatever the order; RoPE then gives
+    # attention the cell offset, 1 to the left neighbour and w to the upper one). See TRAINING.md.
+    image_positions: str = "sequence"
+    # Pads of the shorter prompt row: "always" masked (ours: batch-invariant, as training) or masked in the
+    # "prefill" only, as the reference's generate() (no mask afterwards), which its published images used.
+    pad_mask: str = "always"
     licence: str = "MIT"
     description: str = ""
 
@@ -137,6 +145,7 @@ class VGTConfig:
             name=d["name"], lm=LMConfig(**d["lm"]), head=HeadConfig(**d["head"]), ae=AEConfig(**ae),
             max_grid=tuple(d.get("max_grid", (64, 64))),
             sampling=SamplingDefaults(**d.get("sampling", {})),
+            image_positions=d.get("image_positions", "sequence"), pad_mask=d.get("pad_mask", "always"),
             licence=d.get("licence", "MIT"), description=d.get("description", ""),
         )
 
@@ -208,6 +217,17 @@ def shapes8(vocab_size: int = 0) -> VGTConfig:
     )
 
 
+def shapes8_l(vocab_size: int = 0) -> VGTConfig:
+    # The GPU path (experiments/gpu_run.sh): shapes8's VGT-AE unchanged (so the shipped bundle's AE is reused)
+    # under a 15.9 M-parameter generator, sized for ~1.5 M sequences in a few minutes of one GPU.
+    c = shapes8(vocab_size)
+    return dataclasses.replace(
+        c, name="shapes8_l",
+        lm=dataclasses.replace(c.lm, hidden=384, layers=8, heads=6, kv_heads=2, head_dim=64, ffn=1024),
+        head=HeadConfig(width=384, layers=3),
+        description="Shapes World, 8x8 latent grid, larger generator (trained on one GPU by experiments/gpu_run.sh).")
+
+
 def _official_ae(encoder: str) -> AEConfig:
     return AEConfig(encoder=encoder, vit=ViTConfig(), proj_dim=896 if encoder == "internvit" else 2048,
                     d_z=32, image_size=448, grid=16, decoder=DecoderConfig())
@@ -220,6 +240,7 @@ def internvl3_1_6b() -> VGTConfig:
         head=HeadConfig(width=1536, layers=12), ae=_official_ae("internvit"),
         sampling=SamplingDefaults(steps=30, cfg=4.5, cfg_schedule="linear", tokens_per_step=1),
         description="hustvl VGT-InternVL3-1.6B (official checkpoint shapes).",
+        pad_mask="prefill",
     )
 
 
@@ -229,6 +250,7 @@ def internvl3_0_6b() -> VGTConfig:
         lm=LMConfig(vocab_size=151674, hidden=896, layers=24, heads=14, kv_heads=2, head_dim=64, ffn=4864),
         head=HeadConfig(width=1536, layers=12), ae=_official_ae("internvit"),
         description="hustvl VGT-InternVL3-0.6B (train configs only).",
+        pad_mask="prefill",
     )
 
 
@@ -240,11 +262,20 @@ def qwen25vl_1_6b() -> VGTConfig:
         lm=LMConfig(vocab_size=151936, hidden=2048, layers=18, heads=16, kv_heads=2, head_dim=128, ffn=11008),
         head=HeadConfig(width=1536, layers=12), ae=_official_ae("none"),
         description="hustvl VGT-Qwen2.5-VL-1.6B (official checkpoint shapes, 18 layers).",
+        pad_mask="prefill",
     )
 
 
-CONFIGS = {"tiny": tiny, "shapes": shapes, "shapes8": shapes8, "internvl3_1_6b": internvl3_1_6b,
-           "internvl3_0_6b": internvl3_0_6b, "qwen25vl_1_6b": qwen25vl_1_6b}
+def qwen25vl_2b() -> VGTConfig:
+    # The reference's current Qwen config has no layer_ratio: all 36 layers of Qwen2.5-VL-3B.
+    c = qwen25vl_1_6b()
+    return dataclasses.replace(c, name="qwen25vl_2b", lm=dataclasses.replace(c.lm, layers=36),
+                               description="hustvl VGT-Qwen2.5-VL-2B (official checkpoint shapes, 36 layers).")
+
+
+CONFIGS = {"tiny": tiny, "shapes": shapes, "shapes8": shapes8, "shapes8_l": shapes8_l,
+           "internvl3_1_6b": internvl3_1_6b, "internvl3_0_6b": internvl3_0_6b, "qwen25vl_1_6b": qwen25vl_1_6b,
+           "qwen25vl_2b": qwen25vl_2b}
 
 
 def get_config(name: str) -> VGTConfig:

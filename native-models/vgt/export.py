@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import io
+import inspect
 import json
 import os
 import sys
@@ -225,8 +226,10 @@ def export_graph(wrapper: nn.Module, example: Sequence[torch.Tensor], path: str,
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         f = io.BytesIO()
+        # The TorchScript exporter (custom symbolics, dynamic_axes): newer torch defaults to the dynamo one.
+        kw = {"dynamo": False} if "dynamo" in inspect.signature(torch.onnx.export).parameters else {}
         torch.onnx.export(wrapper, tuple(example), f, input_names=ins, output_names=outs, dynamic_axes=dyn,
-                          opset_version=OPSET, do_constant_folding=True)
+                          opset_version=OPSET, do_constant_folding=True, **kw)
     import onnx
     proto = onnx.load_from_string(f.getvalue())
     if dtype == "float16":
@@ -339,9 +342,10 @@ def export_bundle(model: VGT, out_dir: str, *, name: str, bundle_id: str, tokeni
             "latentLnEps": c.ae.latent_ln_eps, "aeEncoder": c.ae.encoder,
         },
         "image": {"size": c.ae.image_size, "grid": list(grid), "stride": c.ae.stride,
-                  "grids": [list(x) for x in grids]},
+                  "grids": [list(x) for x in grids], "positions": c.image_positions},  # BUNDLE.md "Image positions"
         "prompt": {"template": PROMPT_TEMPLATE, "unconditional": UNCOND_PROMPT, "imgToken": IMG_TOKEN,
-                   "imgTokenIds": img_ids, "padTokenId": pad_id, "specialTokens": specials},
+                   "imgTokenIds": img_ids, "padTokenId": pad_id, "specialTokens": specials,
+                   "padMask": getattr(c, "pad_mask", "always")},  # BUNDLE.md "Padding"
         "sampling": {"steps": s.steps, "cfg": s.cfg, "cfgSchedule": s.cfg_schedule, "tokensPerStep": s.tokens_per_step,
                      "order": s.order, "timeGrid": "linspace(0, 0.96, steps)", "lastStep": 0.04},
         "source": source or {},

@@ -2,7 +2,9 @@
 
   python -m vgt.goldens            # rewrites ../test/fixtures/tiny-bundle and ../test/fixtures/tiny-goldens
 
-Writes the tiny bundle (seeded random init) and, for k = 1 and k = 4, every intermediate of one sample
+Writes the tiny bundle (seeded random init) and, for k = 1 and k = 4, each with pads masked in every step
+and in the prefill only (BUNDLE.md "Padding") and with grid image positions ("Image positions"), every
+intermediate of one sample
 with all randomness injected: token ids, padded batch and mask, permutation, group sizes, time grid,
 per-group position ids and CFG scale, initial and per-step SDE noise, hidden states, head cond, head
 velocities (raw rows of the first step; guided for every step), sampled latents and the decoded image;
@@ -31,6 +33,9 @@ GOLDEN_DIR = os.path.join(REPO, "test", "fixtures", "tiny-goldens")
 PROMPT = "a red circle left of a blue square on a black background"
 SEED, ORDER_SEED, MODEL_SEED = 7, 11, 0
 STEPS, CFG, SCHEDULE = 4, 3.0, "linear"
+# (name, k, pad mask, image positions): BUNDLE.md "Padding" and "Image positions"
+CASES = (("k1", 1, "always", "sequence"), ("k4", 4, "always", "sequence"), ("k1-prefill", 1, "prefill", "sequence"),
+         ("k4-prefill", 4, "prefill", "sequence"), ("k1-grid", 1, "always", "grid"), ("k4-grid", 4, "always", "grid"))
 
 
 class RecordingNoise:
@@ -63,7 +68,7 @@ class ReplayNoise:
         return self.s[group, step].reshape(shape)
 
 
-def run_case(model, tok, k: int, fns=None, noise=None, order=None):
+def run_case(model, tok, k: int, fns=None, noise=None, order=None, pad_mask: str = "always"):
     rec: Dict[str, object] = {"groups": []}
 
     def trace(kind, data):
@@ -72,7 +77,8 @@ def run_case(model, tok, k: int, fns=None, noise=None, order=None):
         else:
             rec["groups"].append(data)
 
-    settings = SampleSettings(steps=STEPS, cfg=CFG, cfg_schedule=SCHEDULE, tokens_per_step=k, order="random")
+    settings = SampleSettings(steps=STEPS, cfg=CFG, cfg_schedule=SCHEDULE, tokens_per_step=k, order="random",
+                              pad_mask=pad_mask)
     noise = noise or RecordingNoise(SEED)
     z = sample_latents(model.generator, tok, [PROMPT], settings, seed=SEED, order_seed=ORDER_SEED, noise=noise,
                        trace=trace, fns=fns, order=order)
@@ -102,15 +108,20 @@ def write_goldens(out_dir: str = GOLDEN_DIR, bundle_dir: str = BUNDLE_DIR, expor
     os.makedirs(out_dir)
     c = model.c
     cases = {}
-    for k in (1, 4):
-        z, rec, noise = run_case(model, tok, k)
+    # pad masks: "always" (the tiny bundle's) and "prefill" (the reference's, official conversions); the prompt
+    # rows differ in length, so the two give different images
+    for d, k, pad_mask, positions in CASES:
+        model.generator.c.image_positions = positions
+        try:
+            z, rec, noise = run_case(model, tok, k, pad_mask=pad_mask)
+        finally:
+            model.generator.c.image_positions = "sequence"
         with torch.no_grad():
             image = model.vgt_ae.decode(z)
         st = rec["setup"]
         groups = rec["groups"]
         G = len(groups)
         files: Dict[str, dict] = {}
-        d = f"k{k}"
         _write(out_dir, f"{d}/initial_noise.bin", torch.stack(noise.initial_list).reshape(G, k, c.d_z), files)
         _write(out_dir, f"{d}/sde_noise.bin", torch.stack(noise.sde_list).reshape(G, STEPS - 1, k, c.d_z), files)
         _write(out_dir, f"{d}/hidden.bin", torch.stack([g["hidden"] for g in groups]), files)
@@ -126,6 +137,8 @@ def write_goldens(out_dir: str = GOLDEN_DIR, bundle_dir: str = BUNDLE_DIR, expor
             "settings": {"steps": STEPS, "cfg": CFG, "cfgSchedule": SCHEDULE, "tokensPerStep": k, "order": "random",
                          "seed": SEED, "orderSeed": ORDER_SEED},
             "tokens": {"padded": st["ids"].tolist(), "mask": st["text_mask"].tolist(), "img": st["img_ids"].tolist()},
+            "padMask": pad_mask,
+            "imagePositions": positions,
             "order": st["order"].tolist(),
             "groupSizes": st["sizes"],
             "ts": [float(x) for x in st["ts"]],
@@ -133,7 +146,7 @@ def write_goldens(out_dir: str = GOLDEN_DIR, bundle_dir: str = BUNDLE_DIR, expor
                         "positionIds": g["position_ids"].tolist()} for g in groups],
             "files": files,
         }
-        log(f"k={k}: {G} groups, latents std {z.std():.3f}, image range [{image.min():.2f}, {image.max():.2f}]")
+        log(f"{d}: {G} groups, latents std {z.std():.3f}, image range [{image.min():.2f}, {image.max():.2f}]")
     # VGT-AE encode: the k=1 image (clamped) back to latents.
     ae_files: Dict[str, dict] = {}
     img = torch.from_numpy(np.fromfile(os.path.join(out_dir, "k1/image.bin"), dtype="<f4")).reshape(1, 3, c.ae.image_size, c.ae.image_size).clamp(-1, 1)

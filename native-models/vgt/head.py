@@ -18,7 +18,7 @@ from .config import HeadConfig
 def timestep_embedding(t: torch.Tensor, dim: int, max_period: float = 10000.0) -> torch.Tensor:
     """cat([cos(t f), sin(t f)]) with f_i = exp(-ln(max_period) i / (dim/2)); cos first."""
     half = dim // 2
-    freqs = torch.exp(-math.log(max_period) * torch.arange(half, dtype=torch.float32) / half)
+    freqs = torch.exp(-math.log(max_period) * torch.arange(half, dtype=torch.float32, device=t.device) / half)
     args = t.float().unsqueeze(-1) * freqs
     return torch.cat([torch.cos(args), torch.sin(args)], dim=-1)
 
@@ -62,7 +62,8 @@ class FinalLayer(nn.Module):
         shift, scale = self.adaLN_modulation(y).chunk(2, dim=-1)
         # explicit unit weight: torch 1.13 exports an affine-free LayerNorm with an empty scale input
         w = self.width
-        xn = F.layer_norm(x, (w,), torch.ones(w, dtype=x.dtype), torch.zeros(w, dtype=x.dtype), self.norm_final.eps)
+        xn = F.layer_norm(x, (w,), torch.ones(w, dtype=x.dtype, device=x.device),
+                          torch.zeros(w, dtype=x.dtype, device=x.device), self.norm_final.eps)
         return self.linear(modulate(xn, shift, scale))
 
 
@@ -120,9 +121,10 @@ class SimpleMLPAdaLN(nn.Module):
         w = self.input_proj.out_features
         mods = [b.adaLN_modulation[-1] for b in self.res_blocks] + [self.final_layer.adaLN_modulation[-1]]
         weight = torch.cat([m.weight for m in mods])
-        unit = [torch.zeros(w), torch.ones(w)]
-        bias = torch.cat([m.bias + torch.cat(unit + [torch.zeros(w)] * (m.out_features // w - 2)).to(m.bias.dtype)
-                          for m in mods])
+        dev = y.device
+        unit = [torch.zeros(w, device=dev), torch.ones(w, device=dev)]
+        bias = torch.cat([m.bias + torch.cat(unit + [torch.zeros(w, device=dev)] * (m.out_features // w - 2))
+                          .to(m.bias.dtype) for m in mods])
         return F.linear(F.silu(y), weight, bias)
 
     def step(self, x: torch.Tensor, mod: torch.Tensor) -> torch.Tensor:
@@ -134,8 +136,8 @@ class SimpleMLPAdaLN(nn.Module):
             shift, scale1, gate = parts[3 * i: 3 * i + 3]
             h = h + gate * b.mlp(b.in_ln(h) * scale1 + shift)
         shift, scale1 = parts[-2:]
-        xn = F.layer_norm(h, (w,), torch.ones(w, dtype=h.dtype), torch.zeros(w, dtype=h.dtype),
-                          self.final_layer.norm_final.eps)
+        xn = F.layer_norm(h, (w,), torch.ones(w, dtype=h.dtype, device=h.device),
+                          torch.zeros(w, dtype=h.dtype, device=h.device), self.final_layer.norm_final.eps)
         return self.final_layer.linear(xn * scale1 + shift)
 
     def velocity_fused(self, x: torch.Tensor, t: torch.Tensor, cond: torch.Tensor) -> torch.Tensor:

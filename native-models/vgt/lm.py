@@ -35,7 +35,8 @@ class RMSNorm(nn.Module):
 
 def rope_cos_sin(position_ids: torch.Tensor, head_dim: int, theta: float, dtype: torch.dtype):
     """cos/sin [B,S,hd] for the HF "rotate_half" layout (frequencies repeated over both halves)."""
-    inv_freq = 1.0 / (theta ** (torch.arange(0, head_dim, 2, dtype=torch.float32) / head_dim))
+    inv_freq = 1.0 / (theta ** (torch.arange(0, head_dim, 2, dtype=torch.float32, device=position_ids.device)
+                                / head_dim))
     freqs = position_ids.float().unsqueeze(-1) * inv_freq  # [B,S,hd/2]
     emb = torch.cat([freqs, freqs], dim=-1)
     return emb.cos().to(dtype), emb.sin().to(dtype)
@@ -88,6 +89,7 @@ class Attention(nn.Module):
         self.k_proj = nn.Linear(c.hidden, c.kv_heads * c.head_dim, bias=True)
         self.v_proj = nn.Linear(c.hidden, c.kv_heads * c.head_dim, bias=True)
         self.o_proj = nn.Linear(c.heads * c.head_dim, c.hidden, bias=False)
+        self.recorded: Optional[List[torch.Tensor]] = None
 
     def forward(self, x, cos, sin, rot, allowed, past_k, past_v):
         c = self.c
@@ -106,7 +108,10 @@ class Attention(nn.Module):
         scores = reshape0(scores, [0, c.heads, -1, 0])  # [B, nh, S, T]
         # masked_fill with the dtype's min (not -inf): a fully masked row would give NaN otherwise.
         scores = scores.float().masked_fill(~allowed, torch.finfo(torch.float32).min)
-        probs = reshape0(torch.softmax(scores, dim=-1).to(q.dtype), [0, kvh, -1, 0])
+        probs = torch.softmax(scores, dim=-1).to(q.dtype)
+        if self.recorded is not None:  # geometry probes (vgt/train/probes.py); never set when exporting
+            self.recorded.append(probs.detach())
+        probs = reshape0(probs, [0, kvh, -1, 0])
         out = reshape0(torch.matmul(probs, v.contiguous()), [0, c.heads, -1, hd])
         return self.o_proj(reshape0(out.transpose(1, 2), [0, 0, -1])), k, v
 
@@ -155,6 +160,13 @@ class QwenLM(nn.Module):
         self.layers = nn.ModuleList([DecoderLayer(c) for _ in range(c.layers)])
         self.norm = RMSNorm(c.hidden, c.rms_eps)
         self.register_buffer("rot", rotate_half_matrix(c.head_dim), persistent=False)
+
+    def record_attention(self, on: bool) -> List[torch.Tensor]:
+        """Start (on) or stop keeping every layer's attention probabilities [B, heads, S, T]; returns the list."""
+        out: List[torch.Tensor] = []
+        for layer in self.layers:
+            layer.self_attn.recorded = out if on else None
+        return out
 
     def empty_cache(self, B: int, dtype=torch.float32, device=None) -> List[Tuple[torch.Tensor, torch.Tensor]]:
         c = self.c

@@ -177,3 +177,28 @@ class OnnxFns:
 
     def encode(self, image):
         return self._run("vgtae_encode", {"image": image.float()})["z"]
+
+
+class BundleAE:
+    """A bundle's VGT-AE graphs as the training code's `ae` (encode/decode on torch tensors), through ORT: lets
+    the recipe encode latents for and evaluate a new generator against a shipped AE without its checkpoint."""
+
+    def __init__(self, bundle_dir: str, batch: int = 50):
+        self.server = OrtServer()
+        self.fns = OnnxFns(bundle_dir, self.server)
+        self.batch = batch
+
+    def _chunks(self, fn, x):
+        import torch
+        return torch.cat([fn(x[i:i + self.batch]) for i in range(0, len(x), self.batch)])
+
+    def encode(self, image, normalize: bool = True):
+        if not normalize:
+            raise ValueError("a bundle's encoder returns LayerNormed latents only")
+        return self._chunks(self.fns.encode, image)
+
+    def decode(self, z):
+        return self._chunks(self.fns.decode, z)
+
+    def eval(self):
+        return self

@@ -105,8 +105,10 @@ class QueryAR(nn.Module):
         img = torch.stack([q.unsqueeze(0).expand(B, -1, -1), zin], dim=2).reshape(B, 2 * N, H)
         x = torch.cat([text, img], dim=1)
         mask = torch.cat([mask_text, torch.ones(B, 2 * N, dtype=torch.long, device=dev)], dim=1)
-        pos_ids = (mask.cumsum(1) - 1).clamp(min=0)
-        return x, mask, pos_ids, text.shape[1]
+        text_pos = (mask_text.cumsum(1) - 1).clamp(min=0)
+        cells = torch.stack([order, order], dim=1).reshape(2 * N)  # the cell of each image item (q, z pairs)
+        img_pos = image_position_ids(mask_text.sum(1), cells, torch.arange(2 * N, device=dev), self.c.image_positions)
+        return x, mask, torch.cat([text_pos, img_pos], dim=1), text.shape[1]
 
     def query_cond(self, input_ids, text_mask, z_ctx, img_token_ids, order):
         """Teacher-forced pass with z_ctx as the fed-back latents: the flow head's condition at each position query,
@@ -153,6 +155,19 @@ class QueryAR(nn.Module):
         xt = t.unsqueeze(1) * target_x + (1 - t.unsqueeze(1)) * noise
         v = self.head_velocity(xt, t, cond)
         return F.mse_loss(v, target_x - noise)
+
+
+def image_position_ids(n_before: torch.Tensor, cells: torch.Tensor, index: torch.Tensor, scheme: str) -> torch.Tensor:
+    """RoPE positions [B, n] of image items: n_before [B] real tokens precede the image part (text and <img>),
+    cells [n] is each item's grid cell, index [n] its place in the image part. "sequence": n_before + index (the
+    reference's cumsum); "grid": n_before + cell, so a query and its latent share the cell's position."""
+    if scheme == "sequence":
+        rel = index
+    elif scheme == "grid":
+        rel = cells
+    else:
+        raise ValueError(f"unknown image_positions {scheme!r} (sequence or grid)")
+    return n_before.unsqueeze(1) + rel.to(n_before.device).unsqueeze(0)
 
 
 def noised_context(z: torch.Tensor, level, noise: torch.Tensor) -> torch.Tensor:

@@ -8,7 +8,9 @@ Per image: rows = [cond, uncond] (uncond only when cfg > 1), right-padded into o
 - step g >= 1: k == 1: [Ein(z_prev)+pos, q(group g)]; k > 1: [q_a, Ein(z_a)+pos_a, ... for the previous
   group, then q(group g)] (the previous "probe" queries stay in the cache, as the reference);
 - attention_mask always covers past + new with 0 at pads; position_ids = cumsum(mask) - 1 per row
-  (our choice: pads stay masked in every step; the reference drops the mask after prefill);
+  (pad_mask "always", ours: pads stay masked in every step; "prefill": masked in the prefill only, all
+  ones afterwards, as the reference, which passes no mask after the prefill; positions are the same); with
+  `image_positions = "grid"` an image item's position is (real tokens before the image) + its cell instead;
 - per group: Euler-Maruyama SDE on linspace(0, 0.96, steps) then a final 0.04 ODE step, CFG on velocity,
   then per-token LayerNorm of the sampled latents.
 """
@@ -19,10 +21,11 @@ from typing import Callable, Dict, List, Optional, Sequence
 
 import torch
 
-from .queryar import QueryAR, pad_rows
+from .queryar import QueryAR, image_position_ids, pad_rows
 from .vgtae import latent_layer_norm
 
 LAST_STEP = 0.04
+PAD_MASKS = ("always", "prefill")
 
 
 @dataclass
@@ -33,6 +36,7 @@ class SampleSettings:
     tokens_per_step: int = 1
     order: str = "random"
     latent_ln: bool = True  # False only for generators trained on raw stage-1 latents (Table-5 arm)
+    pad_mask: Optional[str] = None  # "always" or "prefill"; None: the model config's (BUNDLE.md "Padding")
 
 
 def group_sizes(n: int, k: int) -> List[int]:
@@ -114,6 +118,9 @@ def sample_latents(model: QueryAR, tokenizer, prompts: Sequence[str], settings: 
     N, dz, H = h * w, c.d_z, c.lm.hidden
     B = len(prompts)
     use_cfg = settings.cfg > 1.0
+    pad_mask = settings.pad_mask or getattr(c, "pad_mask", "always")
+    if pad_mask not in PAD_MASKS:
+        raise ValueError(f"unknown pad_mask {pad_mask!r} ({' or '.join(PAD_MASKS)})")
     rows = [tokenizer.encode_prompt(p) for p in prompts]
     if use_cfg:
         rows += [tokenizer.encode_uncond()] * B
@@ -133,6 +140,8 @@ def sample_latents(model: QueryAR, tokenizer, prompts: Sequence[str], settings: 
                         "sizes": sizes, "ts": ts})
 
     latents = torch.zeros(B, N, dz)
+    n_before = text_mask.sum(1) + img_ids.shape[1]  # real tokens before the image part, per row
+    n_items = 0
     mask = None
     past = None
     prev_tok = prev_zin = None
@@ -152,8 +161,17 @@ def sample_latents(model: QueryAR, tokenizer, prompts: Sequence[str], settings: 
             embeds = torch.cat([pair, q_new], dim=1)
             mask = torch.cat([mask, torch.ones(R, embeds.shape[1], dtype=torch.long)], dim=1)
         S = embeds.shape[1]
-        pos_ids = (mask.cumsum(1) - 1).clamp(min=0)[:, -S:]
-        hidden, past = fns.lm_step(embeds, mask, pos_ids, past)
+        if g == 0:
+            items = tok
+        elif refeed:
+            items = torch.cat([torch.stack([prev_tok, prev_tok], 1).reshape(-1), tok])
+        else:
+            items = torch.cat([prev_tok, tok])
+        img_pos = image_position_ids(n_before, items, torch.arange(len(items)) + n_items, c.image_positions)
+        n_items += len(items)
+        pos_ids = img_pos if g > 0 else torch.cat([(mask.cumsum(1) - 1).clamp(min=0)[:, :S - k], img_pos], 1)
+        lm_mask = mask if g == 0 or pad_mask == "always" else torch.ones_like(mask)
+        hidden, past = fns.lm_step(embeds, lm_mask, pos_ids, past)
         hq = hidden[:, -k:]  # [R,k,H]
         cond = fns.head_cond(hq.reshape(R * k, H))
         cfg_g = cfg_for_group(settings.cfg, settings.cfg_schedule, g, G) if use_cfg else 1.0

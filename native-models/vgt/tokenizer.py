@@ -1,4 +1,5 @@
-"""WordPiece tokenizer of this project's own models (tiny, Shapes World).
+"""WordPiece tokenizer of this project's own models (tiny, Shapes World); `tokenizer_from_json` also picks the
+byte-level BPE of the official models (vgt.bpe) for the reference sampler.
 
 The TypeScript engine loads the same `tokenizer.json` with @huggingface/tokenizers, so this module
 reproduces what that pipeline does, step by step:
@@ -15,7 +16,7 @@ import json
 import string
 import unicodedata
 from functools import lru_cache
-from typing import Dict, List, Sequence
+from typing import Dict, List, Optional, Sequence
 
 from .config import IMG_TOKEN, PROMPT_TEMPLATE, UNCOND_PROMPT
 
@@ -226,3 +227,25 @@ class WordPieceTokenizer:
 
 def default_tokenizer() -> WordPieceTokenizer:
     return WordPieceTokenizer(default_vocab())
+
+
+def tokenizer_from_json(d: Optional[dict], prompt: Optional[dict] = None,
+                        img_token_ids: Optional[Sequence[int]] = None):
+    """The sampler's tokenizer for a tokenizer.json: WordPiece (this project's models) or byte-level BPE (the
+    official models' Qwen2 kind, vgt.bpe). `prompt` is a bundle manifest's `prompt` entry (template, unconditional
+    prompt, image token ids, pad id); without it the config's template and the tokenizer's own ids are used."""
+    if d is None:
+        return default_tokenizer()
+    kind = d.get("model", {}).get("type")
+    if kind == "WordPiece":
+        return WordPieceTokenizer.load_dict(d)
+    if kind == "BPE":
+        from .bpe import ByteLevelBPETokenizer
+        kw: dict = {"img_token_ids": img_token_ids}
+        if prompt:
+            kw = dict(template=prompt["template"], unconditional=prompt["unconditional"],
+                      img_token=prompt.get("imgToken", IMG_TOKEN),
+                      img_token_ids=img_token_ids or prompt.get("imgTokenIds"), pad_token_id=prompt.get("padTokenId"))
+        return ByteLevelBPETokenizer(d, **kw)
+    raise ValueError(f"tokenizer.json model type {kind!r}: the Python sampler runs WordPiece and byte-level BPE; "
+                     "pass the prompt's token ids instead (--prompt-ids, --uncond-ids)")

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { BundleError, bundleEntry, readRawTensor, validateBundle } from '../../electron/engine/bundle';
+import { loadTables } from '../../electron/engine/model';
 
 const TINY = path.resolve('test/fixtures/tiny-bundle');
 const temps: Array<string> = [];
@@ -107,9 +108,18 @@ describe('bundle validation', () => {
     await editManifest(dir, (m) => {
       m.sampling.cfgSchedule = 'cosine';
       m.prompt.template = 'no placeholder';
+      m.prompt.padMask = 'sometimes';
     });
     const problems = await problemsOf(dir);
     expect(problems.some((p) => p.startsWith('sampling.cfgSchedule:'))).toBe(true);
     expect(problems.some((p) => p.startsWith('prompt.template:'))).toBe(true);
+    expect(problems.some((p) => p.startsWith('prompt.padMask:'))).toBe(true);
+  });
+
+  it('reads the pad mask: absent means always (older bundles), prefill for the reference', async () => {
+    expect((await loadTables(await validateBundle(TINY))).padMask).toBe('always');
+    const dir = await copyTiny();
+    await editManifest(dir, (m) => (m.prompt.padMask = 'prefill'));
+    expect((await loadTables(await validateBundle(dir, { hashes: 'skip' }))).padMask).toBe('prefill');
   });
 });

@@ -3,7 +3,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { ResolvedSampling } from '../../electron/common/api/generation';
-import type { NoiseSource } from '../../electron/engine/sampler';
+import type { ImagePositions, NoiseSource, PadMask } from '../../electron/engine/sampler';
 
 export const TINY_BUNDLE = path.resolve('test/fixtures/tiny-bundle');
 const GOLDENS = path.resolve('test/fixtures/tiny-goldens');
@@ -11,6 +11,8 @@ const GOLDENS = path.resolve('test/fixtures/tiny-goldens');
 type FileSpec = { file: string; dtype: string; shape: Array<number> };
 type CaseJson = {
   settings: ResolvedSampling & { seed: number; orderSeed: number };
+  padMask: PadMask;
+  imagePositions: ImagePositions;
   ts: Array<number>;
   order: Array<number>;
   groupSizes: Array<number>;

@@ -27,12 +27,18 @@ describe('tokenizer and template', () => {
   });
 });
 
-// Both head paths: the fused head_sde graph (the default when the bundle has it) and head_velocity step by step.
+// Both head paths: the fused head_sde graph (the default when the bundle has it) and head_velocity step by step; both
+// pad masks (BUNDLE.md "Padding"): the tiny bundle's `always`, and `prefill` (the reference's, official conversions);
+// both image position schemes ("Image positions"): `sequence` and `grid`.
 describe.each([
   ['k1', 'head_sde'],
   ['k4', 'head_sde'],
   ['k1', 'stepwise'],
   ['k4', 'stepwise'],
+  ['k1-prefill', 'head_sde'],
+  ['k4-prefill', 'stepwise'],
+  ['k1-grid', 'head_sde'],
+  ['k4-grid', 'stepwise'],
 ])('parity with the PyTorch sampler (%s, %s)', (name, head) => {
   const c = golden.cases[name]!;
   const traces: Array<GroupTrace> = [];
@@ -54,9 +60,11 @@ describe.each([
             decode: (z, batch, grid) => g.decode(z, batch, grid),
             encode: g.encode,
           };
+    expect(model.tables.padMask).toBe('always');
+    expect(model.tables.imagePositions).toBe('sequence');
     await sample(
       graphs,
-      model.tables,
+      { ...model.tables, padMask: c.padMask, imagePositions: c.imagePositions },
       {
         sampling: c.settings,
         cond: golden.tokenIds.cond,
@@ -99,6 +107,55 @@ describe.each([
   it('matches the latent grid and the decoded image within 1e-4', () => {
     expect(maxAbsDiff(latents, goldenTensor(c.files.latents!))).toBeLessThan(1e-4);
     expect(maxAbsDiff(image, goldenTensor(c.files.image!))).toBeLessThan(1e-4);
+  });
+});
+
+describe('a resume with grid image positions', () => {
+  it('replays the committed groups at their cells to the uninterrupted result', async () => {
+    const c = golden.cases['k4-grid']!;
+    const tables = { ...model.tables, imagePositions: c.imagePositions };
+    const plan = {
+      sampling: c.settings,
+      cond: golden.tokenIds.cond,
+      uncond: golden.tokenIds.uncond,
+      fixed: [],
+      orders: [Int32Array.from(c.order)],
+    };
+    const state = initialState(1, 64, model.tables.dZ);
+    let groups = 0;
+    const stopped = sample(model.graphs, tables, plan, state, goldenNoise(c), {
+      onGroup: () => void groups++,
+      shouldStop: () => groups >= 5,
+    });
+    await expect(stopped).rejects.toMatchObject({ code: 'CANCELLED' });
+    await sample(model.graphs, tables, plan, state, goldenNoise(c));
+    const latents = latentsToGrid(state.latents, model.tables.dZ, 64);
+    expect(maxAbsDiff(latents, goldenTensor(c.files.latents!))).toBeLessThan(1e-4);
+  });
+});
+
+describe('a resume under the reference pad mask', () => {
+  it('replays the committed groups (pads masked for group 0, visible after) to the uninterrupted result', async () => {
+    const c = golden.cases['k4-prefill']!;
+    const tables = { ...model.tables, padMask: c.padMask };
+    const plan = {
+      sampling: c.settings,
+      cond: golden.tokenIds.cond,
+      uncond: golden.tokenIds.uncond,
+      fixed: [],
+      orders: [Int32Array.from(c.order)],
+    };
+    const state = initialState(1, 64, model.tables.dZ);
+    let groups = 0;
+    const stopped = sample(model.graphs, tables, plan, state, goldenNoise(c), {
+      onGroup: () => void groups++,
+      shouldStop: () => groups >= 5,
+    });
+    await expect(stopped).rejects.toMatchObject({ code: 'CANCELLED' });
+    expect(state.committedGroups).toBe(5);
+    await sample(model.graphs, tables, plan, state, goldenNoise(c));
+    const latents = latentsToGrid(state.latents, model.tables.dZ, 64);
+    expect(maxAbsDiff(latents, goldenTensor(c.files.latents!))).toBeLessThan(1e-4);
   });
 });
 

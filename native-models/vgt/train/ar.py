@@ -48,6 +48,13 @@ def init_generator(model: QueryAR, seed=0):
     return model
 
 
+def ema_copy(model, ema):
+    """The EMA weights in a CPU copy of the model, for evaluation."""
+    gen = copy.deepcopy(model).cpu()
+    gen.load_state_dict({k: v.cpu() for k, v in ema.shadow.items()})
+    return gen.eval()
+
+
 def main(argv=None):
     p = base_parser(__doc__, "ar")
     p.set_defaults(batch=32, lr=5e-4, warmup=500, steps=50000)
@@ -62,8 +69,19 @@ def main(argv=None):
     p.add_argument("--ae", default=None, help="AE checkpoint: enables the periodic generation eval")
     p.add_argument("--eval-every", type=int, default=1000)
     p.add_argument("--eval-prompts", type=int, default=48)
+    p.add_argument("--positions", choices=("sequence", "grid"), default="sequence",
+                   help="RoPE positions of image tokens: sequence index (the reference) or grid cell (TRAINING.md)")
+    p.add_argument("--raster-p", type=float, default=0.0,
+                   help="share of batches trained in raster order instead of a random one (with --positions grid the "
+                        "neighbour offsets are the same in both, so what raster teaches carries over to any order)")
+    p.add_argument("--probe-set", default=None, help="probe set (vgt.train.probes build): geometry probes in the log")
+    p.add_argument("--probe-every", type=int, default=500)
+    p.add_argument("--max-minutes", type=float, default=None,
+                   help="wall-clock budget of this invocation: once spent, save the checkpoint and stop (resumable)")
     args = p.parse_args(argv)
     cfg = setup(args)
+    cfg.image_positions = args.positions
+    probe_set = torch.load(args.probe_set) if args.probe_set else None
     tok = default_tokenizer()
     z_all, captions, _ = load_latents(args.latents, args.limit)
     assert z_all.shape[1:] == (cfg.d_z, cfg.ae.grid, cfg.ae.grid), (z_all.shape, cfg.d_z, cfg.ae.grid)
@@ -83,7 +101,7 @@ def main(argv=None):
         log.log(event="start", config=args.config, params=sum(q.numel() for q in model.parameters()),
                 latents=len(captions), time_shift=alpha)
     img_ids = tok.img_token_ids()
-    t_last = time.time()
+    t_last = t_start = time.time()
     while step < args.steps:
         lr = set_lr(opt, step, args)
         rng = step_rng(args.seed, step, stream=9)
@@ -93,8 +111,10 @@ def main(argv=None):
         z = z_all[torch.from_numpy(idx)].float().to(dev)
         ids, mask = ids.to(dev), mask.to(dev)
         model.train()
+        raster = args.raster_p > 0 and step_rng(args.seed, step, stream=10).random() < args.raster_p
+        order = torch.arange(cfg.ae.grid * cfg.ae.grid) if raster else None
         with autocast(args, dev):
-            loss = model.ar_loss(ids, mask, z, img_ids, generator=g, time_shift_fn=shift_fn,
+            loss = model.ar_loss(ids, mask, z, img_ids, generator=g, time_shift_fn=shift_fn, order=order,
                                  diffusion_batch_mul=args.diffusion_batch_mul, ctx_noise=args.ctx_noise).float()
         opt.zero_grad(set_to_none=True)
         loss.backward()
@@ -109,12 +129,17 @@ def main(argv=None):
                     seqs_seen=step * args.batch)
         if step % args.save_every == 0 or step == args.steps:
             save_ckpt(args.out, step, modules, opt, ema, {"config": cfg.to_dict(), "args": vars(args)})
+        if probe_set is not None and (step % args.probe_every == 0 or step == args.steps):
+            from .probes import run_probes
+            log.log(step=step, probes=run_probes(ema_copy(model, ema), probe_set))
         if args.ae and (step % args.eval_every == 0 or step == args.steps):
             from .evaluate import generation_eval
-            gen = copy.deepcopy(model).cpu()
-            gen.load_state_dict({k: v.cpu() for k, v in ema.shadow.items()})
-            res = generation_eval(gen.eval(), args.ae, ks=(4,), limit=args.eval_prompts, steps=10)
+            res = generation_eval(ema_copy(model, ema), args.ae, ks=(4,), limit=args.eval_prompts, steps=10)
             log.log(step=step, **{f"eval_k{k}_overall": r["overall"] for k, r in res.items()})
+        if args.max_minutes is not None and step < args.steps and time.time() - t_start > 60 * args.max_minutes:
+            save_ckpt(args.out, step, modules, opt, ema, {"config": cfg.to_dict(), "args": vars(args)})
+            log.log(event="time budget spent", step=step, max_minutes=args.max_minutes, seqs_seen=step * args.batch)
+            break
     log.log(event="done", step=step)
 
 

@@ -22,7 +22,19 @@ from .common import RUNS, load_weights, to_tensor
 
 
 def load_ae(path, use_ema=True):
-    sd, ck = load_weights(path, "ae", use_ema)
+    """An AE checkpoint's EMA weights, a whole-model vgt-checkpoint's VGT-AE (vgt.train.assemble, or a bundle
+    rebuilt by `python -m vgt.bundle DIR --rebuild OUT.pt`), or a bundle folder's VGT-AE graphs (run through ORT)."""
+    if os.path.isdir(path):
+        import json
+        from ..config import get_config
+        from ..ortnode import BundleAE
+        with open(os.path.join(path, "vgt-bundle.json")) as f:
+            return BundleAE(path), get_config(json.load(f)["architecture"]["config"])
+    ck = torch.load(path, map_location="cpu")
+    if ck.get("format") == "vgt-checkpoint":
+        sd = {k[len("vgt_ae."):]: v for k, v in ck["model"].items() if k.startswith("vgt_ae.")}
+    else:
+        sd, ck = load_weights(path, "ae", use_ema)
     cfg = VGTConfig.from_dict(ck["config"])
     ae = VGTAE(cfg.ae)
     ae.load_state_dict(sd)
@@ -31,7 +43,7 @@ def load_ae(path, use_ema=True):
 
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--ae", default=os.path.join(RUNS, "ae2", "ckpt.pt"))
+    p.add_argument("--ae", default=os.path.join(RUNS, "ae2", "ckpt.pt"), help="AE checkpoint or bundle folder")
     p.add_argument("--out", default=os.path.join(RUNS, "latents"))
     p.add_argument("--n", type=int, default=200000, help="total scenes")
     p.add_argument("--shard", type=int, default=2000)
@@ -41,10 +53,17 @@ def main(argv=None):
     p.add_argument("--worker", type=int, default=0)
     p.add_argument("--workers", type=int, default=1)
     p.add_argument("--threads", type=int, default=1)
+    p.add_argument("--device", default="cpu", help="where the AE encodes (cuda: use a large --batch); scenes render "
+                   "on the CPU, so run several --worker processes side by side")
     p.add_argument("--raw", action="store_true", help="stage-1 latents: no per-token LayerNorm (Table-5 arm)")
     args = p.parse_args(argv)
     torch.set_num_threads(args.threads)
     ae, cfg = load_ae(args.ae)
+    dev = torch.device(args.device)
+    if dev.type != "cpu":
+        if not isinstance(ae, torch.nn.Module):
+            p.error("--device needs a PyTorch AE (a checkpoint), not a bundle folder")
+        ae.to(dev)
     S = cfg.ae.image_size
     os.makedirs(args.out, exist_ok=True)
     n_shards = (args.n + args.shard - 1) // args.shard
@@ -59,7 +78,8 @@ def main(argv=None):
         zs = []
         with torch.no_grad():
             for b in range(0, n, args.batch):
-                zs.append(ae.encode(to_tensor([it[0] for it in items[b:b + args.batch]]), normalize=not args.raw).half())
+                x = to_tensor([it[0] for it in items[b:b + args.batch]]).to(dev)
+                zs.append(ae.encode(x, normalize=not args.raw).half().cpu())
         torch.save({"z": torch.cat(zs), "captions": [it[1] for it in items], "categories": [it[2] for it in items],
                     "ae": os.path.abspath(args.ae), "seed": args.seed, "shard": i}, path + ".tmp")
         os.replace(path + ".tmp", path)

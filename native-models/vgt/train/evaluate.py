@@ -8,6 +8,8 @@
     # QueryAR: teacher-forced loss on a latent shard it never trained on, with its context clean, swapped
     # (another scene's latents), noised, or without the caption: how much it leans on its own tokens
     /usr/bin/python3 -m vgt.train.evaluate context --ar runs/ar/ckpt.pt --shard runs/latents-val/shard-00000.pt
+    # QueryAR: the geometry probes (vgt/train/probes.py; the probe set is built once per AE)
+    /usr/bin/python3 -m vgt.train.evaluate context --ar runs/ar/ckpt.pt --probe-set runs/probe-set.pt
 
 Held-out renders come from the sampler with train=False (held-out combinations allowed) on a seed stream
 no training stage draws from. Results go to <checkpoint dir>/eval-*.json with a PNG grid of examples.
@@ -24,7 +26,7 @@ from PIL import Image
 
 from ..config import VGTConfig
 from ..queryar import QueryAR, noised_context, prepare_text_batch
-from ..sampler import SampleSettings, sample_latents
+from ..sampler import SampleSettings, TorchFns, sample_latents
 from ..shapes.prompts import DEFAULT_OUT as EVAL_PROMPTS
 from ..shapes.prompts import load as load_prompts
 from ..shapes.score import detect, check, parse_prompt, summarize
@@ -99,12 +101,46 @@ def load_generator(path, use_ema=True):
     return model.eval()
 
 
+class DeviceFns(TorchFns):
+    """The sampler's five functions on `dev` (the sampler's own tensors stay on the CPU): the KV cache and the head
+    condition stay on the device between calls, so each call moves only its new tokens and x."""
+
+    def __init__(self, model, dev):
+        super().__init__(model)
+        self.dev = dev
+
+    def tables(self, h, w):
+        return tuple(t.cpu() for t in super().tables(h, w))
+
+    def embed(self, ids):
+        return super().embed(ids.to(self.dev)).cpu()
+
+    def lm_step(self, embeds, mask, pos, past):
+        hidden, past = super().lm_step(embeds.to(self.dev), mask.to(self.dev), pos.to(self.dev), past)
+        return hidden.cpu(), past
+
+    def latent_in(self, z, pos):
+        return super().latent_in(z.to(self.dev), pos.to(self.dev)).cpu()
+
+    def head_cond(self, h):
+        return super().head_cond(h.to(self.dev))
+
+    def head_velocity(self, x, t, c):
+        return super().head_velocity(x.to(self.dev), t.to(self.dev), c).cpu()
+
+
 @torch.no_grad()
 def generation_eval(model, ae, ks=(1, 4, 16), prompts_path=EVAL_PROMPTS, limit=None, steps=20, cfg_scale=3.0,
-                    seeds=1, batch=16, grid_path=None, latent_ln=True):
-    """ShapesEval of generations for each tokens-per-step k: {k: {overall, categories, n, seen, heldOut, seconds}}."""
+                    seeds=1, batch=16, grid_path=None, latent_ln=True, device="cpu"):
+    """ShapesEval of generations for each tokens-per-step k: {k: {overall, categories, n, seen, heldOut, seconds}}.
+    device: where the generator and a PyTorch AE run (they are moved there); the sampler's loop stays on the CPU."""
     if isinstance(ae, str):
         ae, _ = load_ae(ae)
+    dev = torch.device(device)
+    fns = None
+    if dev.type != "cpu":
+        model, fns = model.to(dev), DeviceFns(model, dev)
+        ae = ae.to(dev) if isinstance(ae, torch.nn.Module) else ae
     tok = default_tokenizer()
     rows = load_prompts(prompts_path)
     if limit:  # an even slice over the (category-grouped) file
@@ -119,8 +155,8 @@ def generation_eval(model, ae, ks=(1, 4, 16), prompts_path=EVAL_PROMPTS, limit=N
             for b in range(0, len(rows), batch):
                 chunk = rows[b:b + batch]
                 z = sample_latents(model, tok, [r["prompt"] for r in chunk], settings, seed=seed * 7919 + b,
-                                   order_seed=seed * 104729 + b)
-                imgs = to_uint8(ae.decode(z))
+                                   order_seed=seed * 104729 + b, fns=fns)
+                imgs = to_uint8(ae.decode(z.to(dev) if fns else z))
                 for im, r in zip(imgs, chunk):
                     ok = check(detect(im), parse_prompt(r["prompt"]), im.shape[0])
                     results.append((ok, r["category"], r.get("heldOut", False)))
@@ -189,12 +225,15 @@ def main(argv=None):
     g.add_argument("--steps", type=int, default=20, help="flow-head SDE steps")
     g.add_argument("--cfg", type=float, default=3.0)
     g.add_argument("--seeds", type=int, default=1)
+    g.add_argument("--batch", type=int, default=16, help="prompts sampled together (the noise seeds depend on it)")
+    g.add_argument("--device", default="cpu", help="cpu or cuda: where the generator and the AE run")
     g.add_argument("--raw", action="store_true", help="use raw instead of EMA generator weights")
     g.add_argument("--no-latent-ln", action="store_true",
                    help="the generator was trained on raw stage-1 latents (Table-5 arm): no per-token LayerNorm")
     c = sub.add_parser("context", help="QueryAR: teacher-forced loss with clean, swapped and noised context")
     c.add_argument("--ar", required=True)
-    c.add_argument("--shard", required=True, help="a latent shard of scenes the generator never trained on")
+    c.add_argument("--shard", default=None, help="a latent shard of scenes the generator never trained on")
+    c.add_argument("--probe-set", default=None, help="probe set (vgt.train.probes build): the geometry probes")
     c.add_argument("--n", type=int, default=128)
     for q in (r, g, c):
         q.add_argument("--threads", type=int, default=1)
@@ -207,12 +246,18 @@ def main(argv=None):
         res = recon_eval(args.ae, args.n, grid_path=out.replace(".json", ".png"))
     elif args.cmd == "context":
         out = args.out or os.path.join(os.path.dirname(args.ar), "eval-context.json")
-        res = context_eval(load_generator(args.ar), args.shard, args.n)
+        if not (args.shard or args.probe_set):
+            p.error("context needs --shard (loss with varied context), --probe-set (geometry probes) or both")
+        gen = load_generator(args.ar)
+        res = context_eval(gen, args.shard, args.n) if args.shard else {}
+        if args.probe_set:
+            from .probes import run_probes
+            res["probes"] = run_probes(gen, torch.load(args.probe_set))
     else:
         out = args.out or os.path.join(os.path.dirname(args.ar), "eval-gen.json")
         res = generation_eval(load_generator(args.ar, not args.raw), args.ae, args.k, args.prompts, args.limit,
                               args.steps, args.cfg, args.seeds, grid_path=out.replace(".json", ".png"),
-                              latent_ln=not args.no_latent_ln)
+                              latent_ln=not args.no_latent_ln, batch=args.batch, device=args.device)
         res = {f"k{k}": v for k, v in res.items()}
     res["wall_seconds"] = time.time() - t0
     with open(out, "w") as f:

@@ -1,0 +1,272 @@
+"""Geometry probes of a QueryAR generator: does it know where its context tokens are?
+
+A falling teacher-forced loss says nothing about layout (background tokens carry a scene code the LM can copy), so
+these four numbers are what training and the model card watch (TRAINING.md, "Probes"):
+
+- attention by grid distance: the attention each position query pays to context latents at Chebyshev distance d
+  from its own cell, relative to uniform (1.0), over all layers and heads; `attn_ratio` = d1 / mean(d >= 3);
+- object-token loss against seen neighbours: the flow loss of object tokens (coverage >= 0.5) by how many of their 8
+  neighbours are object tokens already in context; `obj_loss_ratio` = loss(>= 3 seen) / loss(0 seen);
+- first-token P(object) per cell: the object share of the first sampled token at each of the 64 cells (CFG 1), its
+  correlation with the data's per-cell rate (`cell_corr`);
+- first-token P(object) per object count of the prompt, against the data (`count_model` / `count_data`);
+- the decision given context: P(object) of head samples at object vs background cells in the second half of the
+  order, teacher-forced (`p_object_late`): whether the LM and the flow head know where the objects are.
+
+Object vs background for a sampled latent: a logistic-regression classifier fitted on the probe set's own latents.
+
+    /usr/bin/python3 -m vgt.train.probes build --ae bundles/vgt-shapes --out runs/probe-set.pt   # once per AE
+"""
+import argparse
+
+import numpy as np
+import torch
+
+from ..queryar import prepare_text_batch
+from ..shapes import world
+from ..shapes.grammar import parse_prompt
+from ..tokenizer import default_tokenizer
+from ..vgtae import latent_layer_norm
+from .common import shapes_batch
+
+PROBE_SEED = 31337  # a render stream no training stage draws from
+
+
+# ----------------------------------------------------------------------------- the probe set
+
+def cell_coverage(objs, S, grid):
+    """Fraction of each grid cell covered by objects: [grid * grid], row-major."""
+    cov = np.zeros((S, S), np.float32)
+    for o in objs:
+        c, r0, c0 = world._coverage(o, S, 2)
+        sub = cov[r0:r0 + c.shape[0], c0:c0 + c.shape[1]]
+        np.maximum(sub, c, out=sub)
+    s = S // grid
+    return cov.reshape(grid, s, grid, s).mean(axis=(1, 3)).reshape(-1)
+
+
+@torch.no_grad()
+def build_probe_set(ae, cfg, n=1024, batch=64):
+    """Held-out scenes (train=False) encoded by `ae`: z, captions, coverage [n, cells], object counts."""
+    S, grid = cfg.ae.image_size, cfg.ae.grid
+    zs, caps, covs, counts = [], [], [], []
+    for b in range(0, n, batch):
+        vb = shapes_batch(PROBE_SEED, b // batch, min(batch, n - b), S, stream=3, train=False)
+        zs.append(ae.encode(vb["images"]).half())
+        caps += vb["captions"]
+        covs += [cell_coverage(o, S, grid) for o in vb["objects"]]
+        counts += [len(o) for o in vb["objects"]]
+    return {"z": torch.cat(zs), "captions": caps, "coverage": torch.from_numpy(np.stack(covs)),
+            "n_objects": torch.tensor(counts)}
+
+
+def fit_object_classifier(z, coverage, steps=200):
+    """Logistic regression latent [d_z] -> coverage >= 0.5 on the probe set: (w, b, training accuracy)."""
+    x = z.float().flatten(2).transpose(1, 2).reshape(-1, z.shape[1])
+    y = (coverage.reshape(-1) >= 0.5).float()
+    w = torch.zeros(x.shape[1], requires_grad=True)
+    b = torch.zeros(1, requires_grad=True)
+    opt = torch.optim.LBFGS([w, b], max_iter=steps, line_search_fn="strong_wolfe")
+
+    def closure():
+        opt.zero_grad()
+        loss = torch.nn.functional.binary_cross_entropy_with_logits(x @ w + b, y)
+        loss.backward()
+        return loss
+
+    opt.step(closure)
+    with torch.no_grad():
+        acc = float(((x @ w + b > 0).float() == y).float().mean())
+    return w.detach(), b.detach(), acc
+
+
+# ----------------------------------------------------------------------------- probes
+
+def _grid_dist(cells_a, cells_b, w):
+    ra, ca = cells_a // w, cells_a % w
+    rb, cb = cells_b // w, cells_b % w
+    return torch.maximum((ra[:, None] - rb[None, :]).abs(), (ca[:, None] - cb[None, :]).abs())
+
+
+@torch.no_grad()
+def attention_by_distance(model, tok, z, caps, order):
+    """Mean attention of position queries to context latents at each Chebyshev distance, relative to uniform."""
+    h = w = z.shape[-1]
+    N = h * w
+    attns = model.lm.record_attention(True)
+    try:
+        ids, mask = prepare_text_batch(tok, caps)
+        model.query_cond(ids, mask, z.float(), tok.img_token_ids(), order)
+    finally:
+        model.lm.record_attention(False)
+    T0 = ids.shape[1] + len(tok.img_token_ids())
+    qi = T0 + 2 * torch.arange(N)  # query of the i-th cell in order
+    zi = T0 + 2 * torch.arange(N) + 1  # its latent
+    dist = _grid_dist(order, order, w)  # [N, N]: query i vs latent j
+    seen = torch.arange(N)[None, :] < torch.arange(N)[:, None]  # latent j is context for query i
+    sums, cnts = torch.zeros(2 * w), torch.zeros(2 * w)
+    for a in attns:  # [B, heads, S, T]
+        p = a[:, :, qi][:, :, :, zi].float()  # [B, heads, N, N]
+        p = p * seen
+        tot = p.sum(-1, keepdim=True)
+        n_ctx = seen.sum(-1).clamp(min=1)
+        rel = torch.where(tot > 0, p / tot.clamp(min=1e-12), p) * n_ctx[:, None].float()  # 1.0 = uniform
+        rel = rel.mean((0, 1))  # [N, N]
+        for d in range(1, w):
+            m = seen & (dist == d) & (torch.arange(N)[:, None] > 0)
+            sums[d] += rel[m].sum()
+            cnts[d] += m.sum()
+    by_d = (sums / cnts.clamp(min=1))[1:w]
+    far = by_d[2:].mean()
+    return {"attn_by_distance": [round(float(v), 3) for v in by_d], "attn_ratio": round(float(by_d[0] / far), 3)}
+
+
+@torch.no_grad()
+def object_loss_by_neighbours(model, tok, z, caps, coverage, order, ts=(0.2, 0.5, 0.8), seed=0):
+    """Flow loss of object tokens by the number of already-seen neighbouring object tokens (0, 1, 2, >= 3)."""
+    g = torch.Generator().manual_seed(seed)
+    B, dz, h, w = z.shape
+    N = h * w
+    ids, mask = prepare_text_batch(tok, caps)
+    cond = model.query_cond(ids, mask, z.float(), tok.img_token_ids(), order).reshape(B * N, -1)
+    target = z.float().flatten(2).transpose(1, 2)[:, order].reshape(B * N, dz)
+    loss = torch.zeros(B * N)
+    for t in ts:
+        eps = torch.randn(B * N, dz, generator=g)
+        v = model.head_velocity(t * target + (1 - t) * eps, torch.full((B * N,), t), cond)
+        loss += ((v - (target - eps)) ** 2).mean(1) / len(ts)
+    loss = loss.reshape(B, N)
+    obj = coverage[:, order] >= 0.5  # [B, N] in generation order
+    near = _grid_dist(order, order, w) == 1
+    seen = torch.arange(N)[None, :] < torch.arange(N)[:, None]
+    n_seen = ((near & seen)[None].float() @ obj.float().unsqueeze(-1)).squeeze(-1)  # [B, N]
+    out = {}
+    for name, sel in (("0", n_seen == 0), ("1", n_seen == 1), ("2", n_seen == 2), (">=3", n_seen >= 3)):
+        m = obj & sel
+        out[name] = (round(float(loss[m].mean()), 4) if m.any() else None, int(m.sum()))
+    ratio = out[">=3"][0] / out["0"][0] if out[">=3"][0] and out["0"][0] else None
+    return {"obj_loss_by_seen": out, "obj_loss_ratio": round(ratio, 3) if ratio else None,
+            "_cond": cond.reshape(B, N, -1), "_obj": obj}
+
+
+@torch.no_grad()
+def decision_given_context(model, cond, obj, clf, n=256, seed=0):
+    """Does the generator know, with the second half of the order in context, which cells are object? P(object) of
+    head samples (CFG 1) at object cells vs background cells; equal rates mean the decision ignores the condition."""
+    B, N, _ = cond.shape
+    late = torch.zeros(B, N, dtype=torch.bool)
+    late[:, N // 2:] = True
+    out = {}
+    for name, sel in (("object", obj & late), ("background", ~obj & late)):
+        rows = cond[sel][:n]
+        x = head_sample(model, rows, seed=seed)
+        out[name] = round(float(((latent_layer_norm(x) @ clf[0] + clf[1]) > 0).float().mean()), 3)
+    return {"p_object_late": out}
+
+
+def head_sample(model, cond, steps=20, seed=0):
+    """One flow-head sample per condition row at CFG 1 (the sampler's Euler-Maruyama SDE and last step)."""
+    from ..sampler import LAST_STEP, sde_timesteps
+    g = torch.Generator().manual_seed(seed)
+    ts = sde_timesteps(steps)
+    x = torch.randn(cond.shape[0], model.c.d_z, generator=g)
+    for i in range(steps - 1):
+        t, dt = ts[i], ts[i + 1] - ts[i]
+        v = model.head_velocity(x, torch.full((x.shape[0],), float(t)), cond)
+        x = x + ((1 + t) * v - x) * dt + torch.sqrt(2 * (1 - t)) * torch.sqrt(dt) * torch.randn(x.shape, generator=g)
+    return x + LAST_STEP * model.head_velocity(x, torch.full((x.shape[0],), float(ts[-1])), cond)
+
+
+@torch.no_grad()
+def first_token_object_rate(model, tok, prompts, clf, samples=4, seed=0):
+    """P(object) of the first sampled token at every cell, per prompt: [len(prompts), cells]."""
+    N = model.c.grid[0] * model.c.grid[1]
+    wv, bv = clf
+    rates = []
+    for i, p in enumerate(prompts):
+        ids, mask = prepare_text_batch(tok, [p])
+        hits = torch.zeros(N)
+        cond = _first_conds(model, tok, ids, mask, N)
+        for s in range(samples):
+            x = latent_layer_norm(head_sample(model, cond, seed=seed * 1000 + i * samples + s))
+            hits += ((x @ wv + bv) > 0).float()
+        rates.append(hits / samples)
+    return torch.stack(rates)
+
+
+def _first_conds(model, tok, ids, mask, N):
+    """The flow head's condition for the first token at each cell: prefill [text | <img> | q_cell], [N, C]."""
+    from ..queryar import image_position_ids
+    H = model.c.lm.hidden
+    img = torch.tensor(tok.img_token_ids()).unsqueeze(0)
+    text = model.embed_tokens(torch.cat([ids, img], 1)).expand(N, -1, -1)
+    q = model.adaptive_metaquery.queries(*model.c.grid).unsqueeze(1)  # [N, 1, H]
+    x = torch.cat([text, q], 1)
+    m = torch.cat([mask, torch.ones(1, img.shape[1] + 1, dtype=torch.long)], 1).expand(N, -1)
+    text_pos = (m[:, :-1].cumsum(1) - 1).clamp(min=0)
+    n_before = m[:, :-1].sum(1)
+    qpos = torch.cat([image_position_ids(n_before[i:i + 1], torch.tensor([i]), torch.tensor([0]),
+                                         model.c.image_positions) for i in range(N)])
+    hidden, _ = model.lm(x, m, torch.cat([text_pos, qpos], 1))
+    assert hidden.shape[-1] == H
+    return model.head_cond(hidden[:, -1])
+
+
+@torch.no_grad()
+def run_probes(model, probe_set, n_attn=32, n_loss=192, n_prompts=24, seed=0):
+    """All four probes on a probe set (see the module docstring); a flat dict for logs and the model card."""
+    tok = default_tokenizer()
+    model = model.eval()
+    ps = probe_set
+    z, caps, cov = ps["z"], ps["captions"], ps["coverage"].float()
+    N = z.shape[-1] * z.shape[-2]
+    g = torch.Generator().manual_seed(seed)
+    order = torch.randperm(N, generator=g)
+    out = {}
+    out.update(attention_by_distance(model, tok, z[:n_attn], caps[:n_attn], order))
+    loss = object_loss_by_neighbours(model, tok, z[:n_loss], caps[:n_loss], cov[:n_loss], order, seed=seed)
+    cond, obj = loss.pop("_cond"), loss.pop("_obj")
+    out.update(loss)
+    clf = ps.get("classifier") or fit_object_classifier(z, cov)[:2]
+    out.update(decision_given_context(model, cond, obj, clf, seed=seed))
+    prompts = caps[-n_prompts:]
+    rates = first_token_object_rate(model, tok, prompts, clf, seed=seed)
+    data_cell = (cov >= 0.5).float().mean(0)
+    model_cell = rates.mean(0)
+    out["cell_corr"] = round(float(torch.corrcoef(torch.stack([model_cell, data_cell]))[0, 1]), 3)
+    out["p_object_first"] = round(float(model_cell.mean()), 3)
+    counts = torch.tensor([_count(p) for p in prompts])
+    data_counts = torch.tensor([_count(p) for p in caps])
+    obj_share = (cov >= 0.5).float().mean(1)
+    out["count_model"], out["count_data"] = {}, {}
+    for n in sorted(set(counts.tolist())):
+        out["count_model"][n] = round(float(rates[counts == n].mean()), 3)
+        out["count_data"][n] = round(float(obj_share[data_counts == n].mean()), 3)
+    return out
+
+
+def _count(prompt):
+    parsed = parse_prompt(prompt)
+    return parsed.get("count") or len(parsed["objects"])
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = p.add_subparsers(dest="cmd", required=True)
+    b = sub.add_parser("build", help="encode the probe scenes with an AE and fit the object classifier")
+    b.add_argument("--ae", required=True, help="AE checkpoint or bundle folder")
+    b.add_argument("--out", required=True)
+    b.add_argument("--n", type=int, default=1024)
+    args = p.parse_args(argv)
+    from .encode_latents import load_ae
+    ae, cfg = load_ae(args.ae)
+    ps = build_probe_set(ae, cfg, args.n)
+    w, bias, acc = fit_object_classifier(ps["z"], ps["coverage"])
+    ps["classifier"] = (w, bias)
+    torch.save(ps, args.out)
+    print(f"{args.n} scenes, object classifier accuracy {acc:.3f}, object token share "
+          f"{float((ps['coverage'] >= 0.5).float().mean()):.3f} -> {args.out}")
+
+
+if __name__ == "__main__":
+    main()
