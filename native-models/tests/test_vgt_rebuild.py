@@ -64,8 +64,9 @@ def test_float32_bundle_rebuilds_its_source_model():
 def fp16_bundle(tmp_path_factory):
     from vgt.export import export_bundle
     d = str(tmp_path_factory.mktemp("fp16") / "b")
-    export_bundle(seeded_model("tiny", 3), d, name="t", bundle_id="t16", tokenizer_json=default_tokenizer().to_hf_json(),
-                  dtype="float16", grids=[(4, 4), (12, 12)], fused_head=True, log=lambda *a: None)
+    export_bundle(seeded_model("tiny", 3), d, name="t", bundle_id="t16",
+                  tokenizer_json=default_tokenizer().to_hf_json(), dtype="float16", grids=[(4, 4), (12, 12)],
+                  fused_head=True, log=lambda *a: None)
     return d
 
 
@@ -142,3 +143,17 @@ def test_external_data_bundle_round_trip(tmp_path):
     from vgt.export import check_bundle
     errors = check_bundle(r.model, d, log=lambda *a: None)
     assert set(errors) == {g[:-5] for g in graphs} and max(errors.values()) < 1e-3
+
+
+def test_image_positions_come_from_the_manifest(tmp_path):
+    """`image.positions` (BUNDLE.md "Image positions") reaches the rebuilt config; absent means "sequence"."""
+    assert R.rebuild(TINY_BUNDLE).model.c.image_positions == "sequence"
+    d = str(tmp_path / "b")
+    shutil.copytree(TINY_BUNDLE, d)
+    path = os.path.join(d, "vgt-bundle.json")
+    with open(path) as f:
+        m = json.load(f)
+    m["image"]["positions"] = "grid"
+    with open(path, "w") as f:
+        json.dump(m, f)
+    assert R.rebuild(d).model.c.image_positions == "grid"

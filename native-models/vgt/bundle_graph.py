@@ -287,7 +287,7 @@ def infer_config(m: dict, graphs: Dict[str, Graph]):
               licence=m.get("licence", "MIT"), description=m.get("description", ""))
     fields = {f.name for f in dataclasses.fields(VGTConfig)}
     if "image_positions" in fields:
-        kw["image_positions"] = a.get("imagePositions", "sequence")
+        kw["image_positions"] = m["image"].get("positions", "sequence")  # BUNDLE.md "Image positions"
     if "pad_mask" in fields:  # BUNDLE.md "Padding": absent means pads stay masked in every step
         kw["pad_mask"] = m["prompt"].get("padMask", "always")
     return VGTConfig(**kw)

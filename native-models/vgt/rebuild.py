@@ -31,8 +31,8 @@ What the bundle does not hold, the rebuild cannot invent; it reports it in `Rebu
 
 The architecture comes from the manifest (`architecture`, `image`, `sampling`) and, for what it does not say (the
 AE's widths, depths, kernel sizes, norm eps, pixel mean/std, head MLP ratio, ViT heads), from the graphs' weight
-shapes, node attributes and folded constants. `image_positions` is read from `architecture.imagePositions` when a
-manifest has it, else the reference's "sequence".
+shapes, node attributes and folded constants. `image_positions` is read from `image.positions` when a manifest has
+it, else the reference's "sequence".
 """
 from __future__ import annotations
 
