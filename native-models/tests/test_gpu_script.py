@@ -65,7 +65,8 @@ def test_device_adapter_samples_what_the_plain_sampler_samples():
     for k in (1, 4):
         s = SampleSettings(steps=3, cfg=3.0, tokens_per_step=k)
         plain = sample_latents(model.eval(), tok, prompts, s, seed=5, order_seed=6)
-        adapted = sample_latents(model, tok, prompts, s, seed=5, order_seed=6, fns=DeviceFns(model, torch.device("cpu")))
+        fns = DeviceFns(model, torch.device("cpu"))
+        adapted = sample_latents(model, tok, prompts, s, seed=5, order_seed=6, fns=fns)
         assert torch.equal(plain, adapted)
 
 
