@@ -8,12 +8,14 @@ import { libraryCalls, libraryEvents } from './api/library';
 import { modelsCalls, modelsEvents } from './api/models';
 import { settingsCalls, settingsEvents } from './api/settings';
 import { systemCalls, systemEvents } from './api/system';
+import { timelineCalls } from './api/timeline';
 
 export * from './api/generation';
 export * from './api/library';
 export * from './api/models';
 export * from './api/settings';
 export * from './api/system';
+export * from './api/timeline';
 
 export const calls = {
   ...systemCalls,
@@ -21,6 +23,7 @@ export const calls = {
   ...modelsCalls,
   ...libraryCalls,
   ...settingsCalls,
+  ...timelineCalls,
 } as const satisfies Record<string, { request: z.ZodType; response: z.ZodType }>;
 
 export const events = {

@@ -23,6 +23,7 @@ import type {
 } from '../common/contract';
 import { LIMITS } from '../common/contract';
 import type { ReplayParams } from '../common/api/library';
+import type { ForkRequest } from '../common/api/timeline';
 import { StudioError, toErrorPayload } from '../common/errors';
 import { readManifest, type BundleManifest } from '../engine/bundle';
 import {
@@ -37,8 +38,11 @@ import { EngineWorker, type EngineApi } from '../engine/engine-worker';
 import { encodePng, inspectImage, loadModelImage, maskToCells } from '../engine/image';
 import { PromptEncoder } from '../engine/tokenizer';
 import { embedReplayParams, imageHash, type Job as LibraryJob, type Library } from '../store/library';
+import { forkOriginOf, forkRequest, forkSpecOf } from './fork';
 import type { Services } from './services';
+import { encodeTimeline } from './timeline';
 import { providerPreference, readSettingsOrDefaults } from './settings';
+import { finishEdit, type EditPixels } from './edit-pixels';
 
 /** The library keeps prompts up to this many characters; the model's token limit is usually far lower. */
 const PROMPT_MAX_CHARS = 4096;
@@ -62,8 +66,8 @@ type Run = {
   libraryIds: Array<number>;
   /** Per image: what the library records and the PNG carries. */
   params: Array<ReplayParams>;
-  /** An edit's input (the model-size PNG) and regenerated cells. */
-  edit: Readonly<{ source: Uint8Array; regenerate: Uint8Array }> | null;
+  /** An edit's input (the model-size PNG), regenerated cells, whether its pixels are kept, and its library source. */
+  edit: (EditPixels & Readonly<{ sourceId: number | null }>) | null;
   checkpoint: Checkpoint | null;
   warnings: Array<string>;
 };
@@ -273,7 +277,20 @@ export class GenerationRunner {
     }
     // The model-size input, as a PNG: what the library keeps and what a replay reads back pixel for pixel.
     const source = await encodePng(await loadModelImage(imageBytes, size));
-    return this.#submit('edit', request, 1, { source, regenerate });
+    // Lineage: an edit of a library image remembers which one.
+    const sourceId = request.sourceId ?? (request.image.kind === 'generation' ? Number(request.image.id) : null);
+    const keepPixels = request.keepPixels ?? true;
+    return this.#submit('edit', request, request.count ?? 1, { source, regenerate, keepPixels, sourceId });
+  }
+
+  /** A fork of a library image at a group (core/fork.ts): a one-image generate job whose params carry its origin. */
+  async fork(request: ForkRequest): Promise<{ jobId: string; position: number }> {
+    const library = await this.#library();
+    const parent = await library.get(request.from);
+    const model = await this.#services.models.resolve(parent.params.modelId);
+    const [h, w] = (await this.#bundle(model.path)).manifest.image.grid;
+    const { generate, extra } = forkRequest(request.from, parent.params, request, h * w, request.seed ?? randomSeed());
+    return this.#submit('generate', generate, 1, null, extra);
   }
 
   async #submit(
@@ -281,6 +298,7 @@ export class GenerationRunner {
     request: GenerateRequest | EditRequest,
     count: number,
     edit: Run['edit'],
+    extra: ReplayParams['extra'] = null,
   ): Promise<{ jobId: string; position: number }> {
     if (this.#disposed) throw new StudioError('BUSY', 'The studio is shutting down.');
     const model = await this.#services.models.resolve(request.model);
@@ -290,10 +308,12 @@ export class GenerationRunner {
     const warnings = encoded.warning ? [encoded.warning] : [];
     const prompt = encoded.prompt.slice(0, PROMPT_MAX_CHARS);
     const seed = request.seed ?? randomSeed();
-    const orderSeed = request.orderSeed ?? randomSeed();
+    // One seed fixes the image: the order seed is the seed itself unless set (the order and the noise draw from
+    // separate streams of the generator, so sharing the number does not correlate them).
+    const orderSeed = request.orderSeed ?? seed;
     const { size, grid } = bundle.manifest.image;
     const params = Array.from({ length: count }, (_, i) =>
-      this.#params(kind, prompt, model.id, bundle.hash, sampling, seed + i, orderSeed + i, size, edit),
+      this.#params(kind, prompt, model.id, bundle.hash, sampling, seed + i, orderSeed + i, size, edit, extra),
     );
     const run: Run = {
       jobId: '',
@@ -351,6 +371,7 @@ export class GenerationRunner {
     orderSeed: number,
     size: number,
     edit: Run['edit'],
+    extra: ReplayParams['extra'] = null,
   ): ReplayParams {
     return {
       kind,
@@ -369,7 +390,13 @@ export class GenerationRunner {
       width: size,
       height: size,
       sourceImage: edit ? imageHash(edit.source) : null,
-      extra: edit ? { regenerate: hexOfCells(edit.regenerate) } : null,
+      extra: edit
+        ? {
+            regenerate: hexOfCells(edit.regenerate),
+            ...(edit.sourceId !== null ? { sourceId: edit.sourceId } : {}),
+            ...(edit.keepPixels ? {} : { keepPixels: false }),
+          }
+        : extra,
     };
   }
 
@@ -462,7 +489,15 @@ export class GenerationRunner {
     const source = await readFile(job.sourcePath);
     const model = await this.#services.models.resolve(job.params.modelId);
     const [h, w] = (await this.#bundle(model.path)).manifest.image.grid;
-    return typeof hex === 'string' ? { source, regenerate: cellsOfHex(hex, h * w) } : null;
+    const { sourceId, keepPixels } = job.params.extra ?? {};
+    return typeof hex === 'string'
+      ? {
+          source,
+          regenerate: cellsOfHex(hex, h * w),
+          keepPixels: keepPixels !== false,
+          sourceId: typeof sourceId === 'number' ? sourceId : null,
+        }
+      : null;
   }
 
   async #execute({ run, ids }: Claimed): Promise<void> {
@@ -480,6 +515,7 @@ export class GenerationRunner {
         throw new StudioError('NOT_FOUND', 'The source image or mask of this edit is missing; make the edit again.');
       }
       const seeds = params.map((p) => p.seed);
+      const fork = forkOriginOf(params[0]);
       const checkpoint = run.checkpoint && run.checkpoint.seeds.join() === seeds.join() ? run.checkpoint : undefined;
       const job: EngineJob = {
         jobId: run.jobId,
@@ -493,6 +529,7 @@ export class GenerationRunner {
         previews: run.previews,
         ...(run.edit ? { edit: { image: run.edit.source, regenerate: run.edit.regenerate } } : {}),
         ...(checkpoint ? { checkpoint } : {}),
+        ...(fork ? { fork: forkSpecOf(fork) } : {}),
       };
       const outcome = await this.#exclusive((engine) =>
         engine.run(job, (progress) => {
@@ -551,7 +588,10 @@ export class GenerationRunner {
       ...(outcome.firstDecodedPreviewMs !== null ? { firstDecodedPreviewMs: outcome.firstDecodedPreviewMs } : {}),
     };
     const images: Array<GeneratedImage> = [];
-    for (const [i, image] of outcome.images.entries()) {
+    const edited = run.edit
+      ? await finishEdit(outcome.images, run.edit, (await this.#bundle(run.bundleDir)).manifest.image.grid)
+      : null;
+    for (const [i, image] of (edited?.images ?? outcome.images).entries()) {
       const p = params[i];
       if (!p) throw new StudioError('INTERNAL', 'The engine returned more images than the job asked for.');
       const id = ids[i];
@@ -564,6 +604,14 @@ export class GenerationRunner {
                 ...(run.edit ? { source: run.edit.source } : {}),
               })
             : null;
+      if (recorded && library && image.timeline) {
+        // The timeline is a bonus: an image whose timeline could not be kept is still recorded.
+        const origin = forkOriginOf(p);
+        const lineage = origin?.parentId ? { parentId: origin.parentId, forkGroup: origin.group } : null;
+        await library
+          .saveTimeline(recorded.id, encodeTimeline(image.timeline), image.timeline.groups.length, lineage)
+          .catch(() => undefined);
+      }
       if (recorded) {
         images.push({
           id: recorded.id,
@@ -593,7 +641,7 @@ export class GenerationRunner {
       firstPreviewMs: outcome.firstPreviewMs,
       firstDecodedPreviewMs: outcome.firstDecodedPreviewMs,
       warnings: [...run.warnings, ...outcome.warnings],
-      ...(outcome.edit ? { edit: outcome.edit } : {}),
+      ...(edited ? { edit: edited.summary } : outcome.edit ? { edit: outcome.edit } : {}),
     });
   }
 
@@ -666,6 +714,24 @@ export class GenerationRunner {
     return { images, committed: run.committed, total: run.total };
   }
 
+  /** Decodes one image's [cells, dZ] latents with a model's decoder (timeline frames). */
+  async decodeLatents(modelId: string, latents: Float32Array): Promise<InlinePng> {
+    const model = await this.#services.models.resolve(modelId);
+    const sampling = resolveSampling((await this.#bundle(model.path)).manifest, {});
+    const checkpoint: Checkpoint = {
+      plan: { sampling, cond: [], uncond: [], fixed: [], orders: [] },
+      state: { committedGroups: 0, latents: [latents], known: new Uint8Array(0) },
+      seeds: [],
+      orderSeeds: [],
+      prompt: '',
+      warnings: [],
+      edit: null,
+    };
+    const [png] = await this.#exclusive((engine) => engine.decodeCheckpoint(model.path, checkpoint));
+    if (!png) throw new StudioError('INTERNAL', 'The decoder returned no image.');
+    return png;
+  }
+
   jobs(): Array<JobSummary> {
     return [...this.#runs.values()].map((run) => ({
       jobId: run.jobId,
@@ -687,6 +753,8 @@ export class GenerationRunner {
   async direct(
     request: Readonly<{
       prompt: string;
+      /** Engine-level only (measurements): the text CFG's unconditional row takes; the studio's calls have none. */
+      negativePrompt?: string | null;
       /** A registry id, or a bundle folder as `{ path }` (benchmarks of a bundle that is not installed). */
       model?: string | Readonly<{ path: string; id: string }>;
       sampling: Sampling;
@@ -704,6 +772,7 @@ export class GenerationRunner {
       bundleDir: model.path,
       modelId: model.id,
       prompt: request.prompt,
+      negativePrompt: request.negativePrompt ?? null,
       sampling: request.sampling,
       seeds: request.seeds,
       orderSeeds: request.orderSeeds,

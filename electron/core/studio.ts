@@ -11,6 +11,7 @@ import { forwardLibraryChange, libraryHandlers } from './handlers/library';
 import { modelsHandlers } from './handlers/models';
 import { settingsHandlers } from './handlers/settings';
 import { systemHandlers } from './handlers/system';
+import { timelineHandlers } from './handlers/timeline';
 import { ModelRegistry } from '../models/registry';
 import { createLibraryService } from '../store/library';
 import type { DesktopCapabilities, Services, StudioMode } from './services';
@@ -58,6 +59,7 @@ export function createStudio(options: StudioOptions): Studio {
     ...modelsHandlers(services),
     ...libraryHandlers(services),
     ...settingsHandlers(services),
+    ...timelineHandlers(services),
   };
 
   return {

@@ -25,6 +25,8 @@ import {
 import { latentPca, psnr, ssim, tokenErrors } from './metrics';
 import { loadModel, type LoadedModel } from './model';
 import { providerCandidates, withFallback, type Fallback } from './providers';
+import { checkForkGroup, continuePlan, sameSampling, samePlanText, switchedNoise, timelineOf } from './fork';
+import type { ForkSpec, TimelineData } from './fork';
 import { shuffled } from './rng';
 import {
   gridToLatents,
@@ -48,6 +50,10 @@ export type Checkpoint = Readonly<{
   warnings: ReadonlyArray<string>;
   /** An edit's input pixels and kept cells, for the unmasked PSNR at the end. */
   edit: Readonly<{ source: Rgb; kept: number }> | null;
+  /** A fork: groups before `group` draw their noise from the parent's seeds (`before`). */
+  noise?: Readonly<{ before: ReadonlyArray<number>; group: number }>;
+  /** A fork with other tokens per step: the parent's group sizes over its kept (now fixed) cells. */
+  prefixGroups?: ReadonlyArray<number>;
 }>;
 
 /** An edit: the image (any size; the engine resizes it) and, per grid cell, 1 where the token is regenerated. */
@@ -59,6 +65,8 @@ export type EngineJob = Readonly<{
   bundleDir: string;
   modelId: string;
   prompt: string;
+  /** The text CFG's unconditional row takes instead of the bundle's unconditional prompt (blank: the bundle's). */
+  negativePrompt?: string | null;
   sampling: Sampling;
   seeds: ReadonlyArray<number>;
   orderSeeds: ReadonlyArray<number>;
@@ -66,13 +74,22 @@ export type EngineJob = Readonly<{
   edit?: EditInput;
   /** Continue a cancelled or failed job. */
   checkpoint?: Checkpoint;
+  /** Keep another job's first groups (engine/fork.ts). */
+  fork?: ForkSpec;
 }>;
 
 type WithoutJob<T> = T extends unknown ? Omit<T, 'jobId'> : never;
 /** The engine's share of a job's progress (the runner adds queued, done, error and cancelled). */
 export type EngineProgress = WithoutJob<Extract<GenerationProgress, { status: 'prefill' | 'group' | 'decode' }>>;
 
-export type EngineImage = Readonly<{ png: Uint8Array; seed: number; orderSeed: number; width: number; height: number }>;
+export type EngineImage = Readonly<{
+  png: Uint8Array;
+  seed: number;
+  orderSeed: number;
+  width: number;
+  height: number;
+  timeline?: TimelineData;
+}>;
 
 export type EngineOutcome =
   | Readonly<{
@@ -238,7 +255,8 @@ export class Engine {
     const { bundle, graphs, tables } = model;
     const { grid, size } = bundle.manifest.image;
     const cells = grid[0] * grid[1];
-    const checkpoint = job.checkpoint ?? (await this.#plan(model, job));
+    const checkpoint =
+      job.checkpoint ?? (job.fork ? await this.#forkPlan(model, job, job.fork) : await this.#plan(model, job));
     const { plan, state } = checkpoint;
     const B = plan.orders.length;
     const total = cells;
@@ -269,7 +287,10 @@ export class Engine {
     let previewCost = 0;
     const interval = this.#options.previewIntervalMs ?? PREVIEW_INTERVAL_MS;
     try {
-      await sample(graphs, tables, plan, state, seededNoise(checkpoint.seeds), {
+      const noise = checkpoint.noise
+        ? switchedNoise(checkpoint.noise.before, checkpoint.seeds, checkpoint.noise.group)
+        : seededNoise(checkpoint.seeds);
+      await sample(graphs, tables, plan, state, noise, {
         shouldStop: () => this.#cancelled.has(job.jobId),
         onGroup: async (report) => {
           const now = performance.now();
@@ -330,6 +351,7 @@ export class Engine {
         orderSeed: checkpoint.orderSeeds[b] ?? 0,
         width: rgb.width,
         height: rgb.height,
+        timeline: timelineOf(plan, state.latents[b] ?? new Float32Array(0), b, tables.dZ, checkpoint.prefixGroups),
       })),
     );
     let edit: EditSummary | null = null;
@@ -404,7 +426,7 @@ export class Engine {
     const sampling = resolveSampling(bundle.manifest, job.sampling);
     const { grid, size } = bundle.manifest.image;
     const cells = grid[0] * grid[1];
-    const encoded = prompts.encode(job.prompt);
+    const encoded = prompts.encode(job.prompt, job.negativePrompt);
     const warnings = encoded.warning ? [encoded.warning] : [];
     const B = job.seeds.length;
     const state = initialState(B, cells, tables.dZ);
@@ -459,6 +481,28 @@ export class Engine {
       warnings,
       edit,
     };
+  }
+
+  /** A fork's checkpoint: the parent's run with the noise switched at `group`, or the parent replayed to it. */
+  async #forkPlan(model: LoadedModel, job: EngineJob, fork: ForkSpec): Promise<Checkpoint> {
+    const { parent, group } = fork;
+    if (job.seeds.length !== 1) throw new StudioError('INVALID_PAYLOAD', 'A fork makes one image.');
+    const parentJob = { ...job, prompt: parent.prompt, sampling: parent.sampling, seeds: [parent.seed] };
+    const base = await this.#plan(model, { ...parentJob, orderSeeds: [parent.orderSeed] });
+    const mine = await this.#plan(model, { ...job, orderSeeds: [parent.orderSeed] });
+    checkForkGroup(base.plan, group);
+    if (samePlanText(base.plan, mine.plan) && sameSampling(base.plan.sampling, mine.plan.sampling)) {
+      return { ...base, seeds: job.seeds, noise: { before: [parent.seed], group } };
+    }
+    const { state } = base;
+    await sample(model.graphs, model.tables, base.plan, state, seededNoise([parent.seed]), {
+      shouldStop: () => state.committedGroups >= group || this.#cancelled.has(job.jobId),
+    }).catch((error: unknown) => {
+      if (!(error instanceof StudioError && error.code === 'CANCELLED')) throw error;
+    });
+    if (this.#cancelled.has(job.jobId)) throw new StudioError('CANCELLED');
+    const next = continuePlan(base.plan, state, mine.plan, group);
+    return { ...mine, plan: next.plan, state: next.state, prefixGroups: next.prefixGroups };
   }
 
   async #decodeRgb(model: LoadedModel, latents: ReadonlyArray<Float32Array>): Promise<Array<Rgb>> {

@@ -182,3 +182,72 @@ export function cellMeans(width: number, height: number, grid: Grid, value: (pix
   }
   return out;
 }
+
+/** PNG (or any image sharp reads) → its RGB pixels at their own size. */
+export async function decodeRgb(bytes: Uint8Array): Promise<Rgb> {
+  const { data, info } = await sharp(bytes).flatten({ background: '#ffffff' }).removeAlpha().raw().toBuffer({
+    resolveWithObject: true,
+  });
+  return {
+    width: info.width,
+    height: info.height,
+    data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength),
+  };
+}
+
+/**
+ * Per pixel of a size × size image, the distance in pixels to the nearest regenerated token cell (0 inside one), by a
+ * two-pass chamfer transform (steps 1 and √2): close to Euclidean, so a feather follows the mask's outline.
+ */
+export function maskDistance(size: number, grid: Grid, regenerate: Uint8Array): Float32Array {
+  const [h, w] = grid;
+  const d = new Float32Array(size * size);
+  for (let y = 0; y < size; y++) {
+    const row = Math.floor((y * h) / size) * w;
+    for (let x = 0; x < size; x++) d[y * size + x] = regenerate[row + Math.floor((x * w) / size)] === 1 ? 0 : Infinity;
+  }
+  const pass = (y: number, x: number, dy: number): void => {
+    const i = y * size + x;
+    const ny = y - dy;
+    let best = d[i]!;
+    if (x > 0) best = Math.min(best, d[i - 1]! + 1);
+    if (ny >= 0 && ny < size) {
+      const j = ny * size + x;
+      best = Math.min(best, d[j]! + 1);
+      if (x > 0) best = Math.min(best, d[j - 1]! + Math.SQRT2);
+      if (x < size - 1) best = Math.min(best, d[j + 1]! + Math.SQRT2);
+    }
+    if (x < size - 1) best = Math.min(best, d[i + 1]! + 1);
+    d[i] = best;
+  };
+  // Forward (from the top-left neighbours), then backward (from the bottom-right ones); each pass sweeps its row both
+  // ways so the same-row neighbour on either side counts.
+  for (let y = 0; y < size; y++) {
+    for (let x = 0; x < size; x++) pass(y, x, 1);
+    for (let x = size - 1; x >= 0; x--) pass(y, x, 1);
+  }
+  for (let y = size - 1; y >= 0; y--) {
+    for (let x = size - 1; x >= 0; x--) pass(y, x, -1);
+    for (let x = 0; x < size; x++) pass(y, x, -1);
+  }
+  return d;
+}
+
+/**
+ * An edit that keeps the source's own pixels: the decode inside the mask, the source from `feather` pixels outside it
+ * on, and a smooth blend over the seam between (the decoder's reach changes pixels near kept tokens too).
+ */
+export function keepUnmasked(decoded: Rgb, source: Rgb, distance: Float32Array, feather: number): Rgb {
+  if (decoded.width !== source.width || decoded.height !== source.height) {
+    throw new StudioError('INTERNAL', 'The edit and its source differ in size.');
+  }
+  const data = new Uint8Array(decoded.data.length);
+  for (let i = 0; i < distance.length; i++) {
+    const t = Math.min(1, distance[i]! / Math.max(feather, 1e-6));
+    const a = 1 - t * t * (3 - 2 * t); // weight of the decode: 1 on the mask, 0 from `feather` px away
+    for (let c = 0; c < 3; c++) {
+      data[3 * i + c] = Math.round(a * decoded.data[3 * i + c]! + (1 - a) * source.data[3 * i + c]!);
+    }
+  }
+  return { width: decoded.width, height: decoded.height, data };
+}

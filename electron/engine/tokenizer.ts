@@ -1,5 +1,6 @@
 // Prompt → token ids with the bundle's tokenizer.json (@huggingface/tokenizers) and prompt template, and the
-// unconditional prompt for classifier-free guidance. Over-long prompts are cut at a word so the template stays whole.
+// unconditional prompt for classifier-free guidance (the bundle's, or a negative prompt in the prompt template).
+// Over-long prompts are cut at a word so the template stays whole.
 import { readFile } from 'node:fs/promises';
 import { Tokenizer } from '@huggingface/tokenizers';
 import { StudioError } from '../common/errors';
@@ -56,11 +57,31 @@ export class PromptEncoder {
     return this.#ids(this.#manifest.prompt.template.split('{prompt}').join(prompt));
   }
 
-  encode(rawPrompt: string): EncodedPrompt {
+  /**
+   * The conditional row, and the unconditional one: the bundle's own, or with a (non-blank) negative prompt the
+   * prompt template around it, so CFG steers away from what it names.
+   */
+  encode(rawPrompt: string, negativePrompt?: string | null): EncodedPrompt {
+    const negative = negativePrompt?.trim() ? this.#fit(negativePrompt) : null;
+    const positive = this.#fit(rawPrompt);
+    const warnings = [positive.warning, negative?.warning && `Negative prompt: ${negative.warning}`].filter(Boolean);
+    return {
+      cond: positive.ids,
+      uncond: negative ? negative.ids : this.#uncond,
+      prompt: positive.prompt,
+      truncated: positive.truncated,
+      warning: warnings.length > 0 ? warnings.join(' ') : null,
+    };
+  }
+
+  /** One text in the prompt template, cut at a word to the model's token limit when it is too long. */
+  #fit(
+    rawPrompt: string,
+  ): Readonly<{ ids: Array<number>; prompt: string; truncated: boolean; warning: string | null }> {
     const trimmed = rawPrompt.trim();
     const limit = this.maxTokens;
     let cond = this.#row(trimmed);
-    if (cond.length <= limit) return { cond, uncond: this.#uncond, prompt: trimmed, truncated: false, warning: null };
+    if (cond.length <= limit) return { ids: cond, prompt: trimmed, truncated: false, warning: null };
 
     // Longest prefix whose row fits (binary search on characters), then back to the last word boundary.
     let lo = 0;
@@ -76,8 +97,7 @@ export class PromptEncoder {
     const kept = prompt.split(/\s+/).filter(Boolean).length;
     const total = trimmed.split(/\s+/).filter(Boolean).length;
     return {
-      cond,
-      uncond: this.#uncond,
+      ids: cond,
       prompt,
       truncated: true,
       warning: `The prompt is longer than the model's limit of ${limit} tokens; it was cut after ${kept} of its ${total} words.`,

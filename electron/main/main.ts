@@ -1,5 +1,5 @@
 // Electron main: window, protocols and IPC registration. Everything with logic lives in core/ and is tested under Node.
-import { app, BrowserWindow, dialog, ipcMain, net, protocol, session, shell } from 'electron';
+import { app, BrowserWindow, dialog, ipcMain, net, Notification, protocol, session, shell } from 'electron';
 import electronUpdater from 'electron-updater';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -7,6 +7,7 @@ import type { StudioEvent } from '../common/contract';
 import { resolveHome } from '../core/paths';
 import { createStudio, type Studio } from '../core/studio';
 import { desktopCapabilities } from './desktop';
+import { followJobs } from './job-progress';
 import { hardenContents, hardenSession } from './harden';
 import { answerIpcCall } from './ipc';
 import { resolveAppRequest, resolveLibraryRequest, type ProtocolAnswer } from './protocols';
@@ -112,6 +113,14 @@ void app.whenReady().then(() => {
   harden();
   registerProtocols(home);
   registerIpc(studio);
+  const events = studio.events;
+  followJobs({
+    subscribe: (listener) => events.subscribe(listener),
+    window: () => BrowserWindow.getAllWindows()[0] ?? null,
+    notify: (title, body) => {
+      if (Notification.isSupported()) new Notification({ title, body }).show();
+    },
+  });
   createWindow();
   if (app.isPackaged) {
     void wireUpdates(electronUpdater.autoUpdater, {

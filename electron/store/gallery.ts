@@ -93,9 +93,13 @@ function statuses(filters: GalleryFilters): ReadonlyArray<string> {
   return filters.status ?? ['done'];
 }
 
-/** Only a status filter (or none): the total comes from the per-status counters. */
+/** Only a status filter (or none): the total comes from the per-status counters, less what is in the trash. */
 function countsByStatusOnly(query: PageQuery): boolean {
-  return query.text === undefined && Object.keys(query.filters ?? {}).every((key) => key === 'status');
+  return (
+    query.text === undefined &&
+    query.filters?.trashed !== true &&
+    Object.keys(query.filters ?? {}).every((key) => key === 'status' || key === 'trashed')
+  );
 }
 
 function filterSql(filters: GalleryFilters): Sql {
@@ -104,6 +108,8 @@ function filterSql(filters: GalleryFilters): Sql {
   const status = statuses(filters);
   clauses.push(status.length === 1 ? 'g.status = ?' : `g.status IN (${placeholders(status.length)})`);
   params.push(...status);
+  // The trash is small (it empties itself after TRASH_KEEP_DAYS): a membership test against its primary key.
+  clauses.push(`g.id ${filters.trashed === true ? 'IN' : 'NOT IN'} (SELECT generation_id FROM trash)`);
   if (filters.favorite !== undefined) {
     clauses.push('g.favorite = ?');
     params.push(filters.favorite ? 1 : 0);
@@ -175,10 +181,12 @@ export function pageSql(query: PageQuery): PageSql {
     params.unshift(query.syntax === 'fts' ? query.text : plainToFts(query.text ?? ''));
   }
   const status = statuses(query.filters ?? {});
+  const inStatus = `IN (${placeholders(status.length)})`;
   const countSql = countsByStatusOnly(query)
-    ? `SELECT coalesce(sum(count), 0) FROM status_counts WHERE status IN (${placeholders(status.length)})`
+    ? `SELECT (SELECT coalesce(sum(count), 0) FROM status_counts WHERE status ${inStatus})
+        - (SELECT count(*) FROM trash t JOIN generations g ON g.id = t.generation_id WHERE g.status ${inStatus})`
     : `SELECT count(*) FROM (SELECT 1 FROM ${from} WHERE ${clauses.join(' AND ')} LIMIT ${TOTAL_CAP + 1})`;
-  const countParams = countsByStatusOnly(query) ? [...status] : [...params];
+  const countParams = countsByStatusOnly(query) ? [...status, ...status] : [...params];
   if (query.cursor !== undefined) {
     const cursor = decodeCursor(query.cursor, sort);
     if (sort === 'rating') {
@@ -244,13 +252,15 @@ type RecordRow = ItemRow & {
   finished_at: number | null;
   timings: string | null;
   error: string | null;
+  trashed_at: number | null;
 };
 
 const RECORD_SQL = `SELECT ${ITEM_COLUMNS}, p.text AS full_prompt, np.text AS negative_prompt, g.bundle_hash, g.provider, g.order_seed,
     g.order_kind, g.steps, g.cfg, g.cfg_schedule, g.width AS params_width, g.height AS params_height, g.extra,
     g.image_id, i.hash AS image_hash, si.hash AS source_hash, si.file AS source_file,
-    g.started_at, g.finished_at, g.timings, g.error
+    g.started_at, g.finished_at, g.timings, g.error, tr.trashed_at
   FROM generations g JOIN prompts p ON p.id = g.prompt_id
+  LEFT JOIN trash tr ON tr.generation_id = g.id
   LEFT JOIN prompts np ON np.id = g.negative_prompt_id
   LEFT JOIN images i ON i.id = g.image_id
   LEFT JOIN images si ON si.id = g.source_image_id
@@ -319,5 +329,6 @@ export function getRecord(ctx: StoreContext, id: number): GenerationRecord {
     finishedAt: isoOrNull(row.finished_at),
     timings: row.timings === null ? null : (JSON.parse(row.timings) as Timings),
     error: row.error,
+    trashedAt: isoOrNull(row.trashed_at),
   };
 }

@@ -11,7 +11,7 @@
 //   Engine, a one-off generation (`vgt generate` without the queue):
 //     await library.recordGeneration(params, png, { timings?, source? }) → RecordedImage
 //       RecordedImage.png is the stored PNG (with the `vgt` chunk): write it to --out for an identical file.
-//   Everyone else: list / search / get / update / delete / tag / tags / renameTag / deleteTag / boards /
+//   Everyone else: list / search / get / update / delete / trash / restore / emptyTrash / tag / tags / renameTag / deleteTag / boards /
 //     createBoard / renameBoard / deleteBoard / addToBoard / removeFromBoard / importPng / repair / queue /
 //     moveJob / cancel / retry / recoverInterrupted (also run at open) / settings / saveSettings / subscribe / close.
 //
@@ -42,6 +42,8 @@ import * as organize from './organize';
 import { embedReplayParams, readReplayParams } from './png';
 import * as queue from './queue';
 import * as settings from './settings';
+import * as timeline from './timeline';
+import * as trash from './trash';
 import { checkParams, checkTimings, insertGeneration, storeResult, type RecordedImage } from './records';
 
 export type { LibraryChange } from './context';
@@ -81,6 +83,10 @@ export type Library = Readonly<{
   get(id: number): Promise<GenerationRecord>;
   update(ids: ReadonlyArray<number>, changes: Readonly<{ favorite?: boolean; rating?: number }>): Promise<number>;
   delete(ids: ReadonlyArray<number>): Promise<Readonly<{ deleted: number; filesRemoved: number }>>;
+  /** Moves to the trash (restorable); `emptyTrash` deletes from it for good (all, or only `ids`). */
+  trash(ids: ReadonlyArray<number>): Promise<Readonly<{ trashed: number }>>;
+  restore(ids: ReadonlyArray<number>): Promise<Readonly<{ restored: number }>>;
+  emptyTrash(ids?: ReadonlyArray<number>): Promise<Readonly<{ deleted: number; filesRemoved: number }>>;
   tag(ids: ReadonlyArray<number>, add?: ReadonlyArray<string>, remove?: ReadonlyArray<string>): Promise<void>;
   tags(prefix?: string, limit?: number): Promise<ReadonlyArray<Readonly<{ name: string; count: number }>>>;
   renameTag(from: string, to: string): Promise<void>;
@@ -96,6 +102,9 @@ export type Library = Readonly<{
   /** Studio settings as stored (key → JSON value); the host checks them against the contract. */
   settings(): Promise<settings.StoredSettings>;
   saveSettings(patch: settings.StoredSettings): Promise<void>;
+  /** A finished generation's timeline (core/timeline.ts encodes it) and, for a fork, its parent and kept groups. */
+  saveTimeline(id: number, data: Uint8Array, groups: number, lineage: timeline.Lineage | null): Promise<void>;
+  timeline(id: number): Promise<timeline.StoredTimelineRow | null>;
   subscribe(listener: (change: LibraryChange) => void): () => void;
   close(): void;
 }>;
@@ -118,7 +127,11 @@ async function importPng(ctx: StoreContext, png: Uint8Array): Promise<Readonly<{
     )
     .pluck()
     .get(hash) as number | undefined;
-  if (existing !== undefined) return { id: existing, existed: true };
+  if (existing !== undefined) {
+    // The same image in the trash comes back rather than being recorded twice.
+    const restored = trash.restore(ctx, [existing]).restored > 0;
+    return { id: existing, existed: !restored };
+  }
   const recorded = await storeResult(ctx, p, png, undefined, (imageId, sourceImageId) =>
     insertGeneration(ctx, p, {
       status: 'done',
@@ -233,6 +246,7 @@ export async function openLibrary(home: string, options: LibraryOptions = {}): P
     cleanTempFiles(home);
     await settlePending(ctx);
     queue.recoverInterrupted(ctx);
+    await trash.purgeExpired(ctx);
   });
 
   return {
@@ -271,6 +285,9 @@ export async function openLibrary(home: string, options: LibraryOptions = {}): P
     get: (id) => guard(() => getRecord(ctx, id)),
     update: (ids, changes) => guard(() => organize.update(ctx, ids, changes)),
     delete: (ids) => guard(() => organize.remove(ctx, ids)),
+    trash: (ids) => guard(() => trash.trash(ctx, ids)),
+    restore: (ids) => guard(() => trash.restore(ctx, ids)),
+    emptyTrash: (ids) => guard(() => trash.emptyTrash(ctx, ids)),
     tag: (ids, add, remove) => guard(() => organize.tag(ctx, ids, add, remove)),
     tags: (prefix, limit) => guard(() => organize.tags(ctx, prefix, limit)),
     renameTag: (from, to) => guard(() => organize.renameTag(ctx, from, to)),
@@ -285,6 +302,8 @@ export async function openLibrary(home: string, options: LibraryOptions = {}): P
     repair: () => guard(() => repair(ctx, file)),
     settings: () => guard(() => settings.read(ctx)),
     saveSettings: (patch) => guard(() => settings.write(ctx, patch)),
+    saveTimeline: (id, data, groups, lineage) => guard(() => timeline.save(ctx, id, data, groups, lineage)),
+    timeline: (id) => guard(() => timeline.get(ctx, id)),
     subscribe: (listener) => {
       listeners.add(listener);
       return () => listeners.delete(listener);

@@ -154,10 +154,14 @@ export function deleteTag(ctx: StoreContext, name: string): void {
   ctx.emit({ kind: 'generations', change: 'updated', ids: [] });
 }
 
+// What is in the trash counts in no board (it shows in none).
 const BOARD_SQL = `SELECT b.id, b.name,
-    (SELECT count(*) FROM board_items bi WHERE bi.board_id = b.id) AS count,
+    (SELECT count(*) FROM board_items bi WHERE bi.board_id = b.id
+       AND bi.generation_id NOT IN (SELECT generation_id FROM trash)) AS count,
     (SELECT i.thumb FROM board_items bi JOIN generations g ON g.id = bi.generation_id
-       JOIN images i ON i.id = g.image_id WHERE bi.board_id = b.id ORDER BY bi.generation_id DESC LIMIT 1) AS cover
+       JOIN images i ON i.id = g.image_id WHERE bi.board_id = b.id
+       AND bi.generation_id NOT IN (SELECT generation_id FROM trash)
+       ORDER BY bi.generation_id DESC LIMIT 1) AS cover
   FROM boards b`;
 
 export function boards(ctx: StoreContext): Array<Board> {

@@ -56,3 +56,19 @@ export async function openStudio(url: string): Promise<StudioPage> {
   await page.goto(url);
   return { browser, page, errors };
 }
+
+/** A call to the studio's HTTP API with the page's own token, as the renderer makes it. */
+export async function api<T>(page: Page, name: string, body: unknown): Promise<T> {
+  return page.evaluate(
+    async ([name, body]) => {
+      const token = document.querySelector<HTMLMetaElement>('meta[name="vgt-token"]')?.content ?? '';
+      const response = await fetch(`./api/${name}`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json', 'X-VGT-Token': token },
+        body: JSON.stringify(body),
+      });
+      return (await response.json()) as T;
+    },
+    [name, body] as const,
+  );
+}

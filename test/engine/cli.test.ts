@@ -55,6 +55,30 @@ describe('vgt generate / reconstruct / edit / eval / bench', () => {
     expect((await readFile(images[0]!.file)).equals(await readFile(out))).toBe(true);
   });
 
+  it('generate --seed N alone, twice: the order follows the seed and the PNG bytes are identical', async () => {
+    const files = [path.join(work, 'seed-1.png'), path.join(work, 'seed-2.png')];
+    for (const out of files) {
+      const run = await vgt(
+        'generate',
+        '--prompt',
+        'a red circle',
+        '--seed',
+        '7',
+        '--tokens-per-step',
+        '8',
+        '--out',
+        out,
+      );
+      expect(run.json).toMatchObject({ images: [{ seed: 7, orderSeed: 7 }] });
+    }
+    const [first, second] = await Promise.all(files.map((f) => readFile(f)));
+    expect(first!.equals(second!)).toBe(true);
+    // Another seed changes the image: the comparison above can fail.
+    const other = path.join(work, 'seed-3.png');
+    await vgt('generate', '--prompt', 'a red circle', '--seed', '8', '--tokens-per-step', '8', '--out', other);
+    expect((await readFile(other)).equals(first!)).toBe(false);
+  });
+
   it('reconstruct and edit a generated image', async () => {
     const image = path.join(work, 'a.png');
     const recon = await vgt('reconstruct', '--image', image, '--out', path.join(work, 'r.png'));
@@ -96,6 +120,18 @@ describe('vgt generate / reconstruct / edit / eval / bench', () => {
       path.join(work, 'e.png'),
     );
     expect(edit.json).toMatchObject({ file: path.join(work, 'e.png'), keptTokens: 48, regeneratedTokens: 16 });
+    // Outside the mask (one token from it on) the source's own pixels are kept; the decoder alone changes them.
+    expect(edit.json.keptPixels).toBe(true);
+    expect(edit.json.unmaskedPsnr).toBeGreaterThanOrEqual(45);
+    const decoded = edit.json.decodedUnmaskedPsnr as number;
+    expect(decoded).toBeLessThan(edit.json.unmaskedPsnr as number);
+    const pure = await vgt(
+      'edit',
+      ...['--image', image, '--mask', mask, '--prompt', 'a blue square', '--seed', '9', '--tokens-per-step', '4'],
+      ...['--no-keep-pixels', '--count', '2', '--out', path.join(work, 'e-pure.png')],
+    );
+    expect(pure.json).toMatchObject({ keptPixels: false, unmaskedPsnr: decoded, orderSeed: 9 });
+    expect(pure.json.files).toEqual([path.join(work, 'e-pure.png'), path.join(work, 'e-pure-2.png')]);
   });
 
   it('reports bad input as typed JSON errors', async () => {

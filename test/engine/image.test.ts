@@ -1,6 +1,15 @@
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
-import { encodePng, inspectImage, latentRgbPreview, loadModelImage, maskToCells } from '../../electron/engine/image';
+import {
+  decodeRgb,
+  encodePng,
+  inspectImage,
+  keepUnmasked,
+  latentRgbPreview,
+  loadModelImage,
+  maskDistance,
+  maskToCells,
+} from '../../electron/engine/image';
 
 const solid = (
   width: number,
@@ -70,5 +79,38 @@ describe('instant previews', () => {
     expect(at(0)).toEqual([byte(0.5), byte(0.2 - 0.5), byte(-1)]);
     expect(at(1)).toEqual([255, 255, 0]); // 0.5 * 4 = 2 and 0.2 + 4 clamp high; -1 gives 0.5 → 0
     expect(at(2)).toEqual([byte(0), byte(0.2), byte(-1)]); // an unfilled token: the bias
+  });
+});
+
+describe('keeping unmasked pixels', () => {
+  // A 32 px image on a 4×4 grid (8 px tokens) with one masked token at row 1, column 2.
+  const size = 32;
+  const grid: [number, number] = [4, 4];
+  const regenerate = Uint8Array.from({ length: 16 }, (_, i) => (i === 6 ? 1 : 0));
+
+  it('measures each pixel’s distance to the mask: 0 inside, in pixels outside, close to Euclidean', () => {
+    const d = maskDistance(size, grid, regenerate);
+    const at = (x: number, y: number) => d[y * size + x]!;
+    expect(at(16, 8)).toBe(0);
+    expect(at(23, 15)).toBe(0);
+    expect(at(24, 12)).toBe(1); // the column right of the cell
+    expect(at(16, 0)).toBe(8); // straight up, 8 px
+    expect(at(31, 31)).toBeCloseTo(Math.hypot(8, 16), -0.5); // the chamfer is within a pixel or so of Euclidean
+    expect(at(0, 31)).toBeGreaterThan(at(8, 24));
+  });
+
+  it('takes the decode inside the mask, the source from the feather on, and blends monotonically between', async () => {
+    const fill = (v: number) => ({ width: size, height: size, data: new Uint8Array(size * size * 3).fill(v) });
+    const decoded = fill(200);
+    const source = fill(40);
+    const d = maskDistance(size, grid, regenerate);
+    const out = keepUnmasked(decoded, source, d, 4);
+    const px = (x: number, y: number) => out.data[3 * (y * size + x)]!;
+    expect(px(20, 12)).toBe(200);
+    expect(px(28, 12)).toBe(40); // 5 px right of the cell: past the 4 px feather
+    const seam = [24, 25, 26].map((x) => px(x, 12));
+    expect(seam.every((v, i) => v < 200 && v > 40 && (i === 0 || v <= seam[i - 1]!))).toBe(true);
+    // Round trip through PNG is lossless.
+    expect((await decodeRgb(await encodePng(out))).data).toEqual(out.data);
   });
 });

@@ -136,6 +136,23 @@ describe('generation through the studio', () => {
     });
     const done = await settle(jobId);
     expect(done).toMatchObject({ status: 'done', edit: { keptTokens: 32, regeneratedTokens: 32 } });
+    // Two variants of an edit of a library image, through the queue: both recorded, each naming its source.
+    const first = (done as { images: Array<{ id: number }> }).images[0]!.id;
+    const variants = await call('generation.edit', {
+      image: { kind: 'data', base64: image.toString('base64') },
+      sourceId: first,
+      mask: { kind: 'data', base64: mask.toString('base64') },
+      prompt: 'a red circle',
+      seed: 5,
+      tokensPerStep: 4,
+      steps: 3,
+      count: 2,
+    });
+    const again = (await settle(variants.jobId)) as { status: string; images: Array<{ id: number; seed: number }> };
+    expect(again).toMatchObject({ status: 'done', edit: { keptPixels: true } });
+    expect(again.images.map((i) => i.seed)).toEqual([5, 6]);
+    const record = await call('library.get', { id: again.images[1]!.id });
+    expect(record.params.extra).toMatchObject({ sourceId: first });
   });
 
   it('runs jobs put in the library queue by others (an earlier session, a retry) from their parameters', async () => {

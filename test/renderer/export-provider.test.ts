@@ -66,7 +66,7 @@ describe('export state', () => {
     const { state, seen, downloads } = exporter(() => null);
     await state.export([item(7)], 'png');
     expect(seen).toEqual([]);
-    expect(downloads).toEqual([['./files/images/ab/7.png', 'vgt-7.png']]);
+    expect(downloads).toEqual([['./files/images/ab/7.png', 'vgt-7-p7.png']]);
     expect(state.message).toBe('Exported the PNG.');
   });
 
@@ -105,7 +105,8 @@ describe('export state', () => {
     await state.export([item(1), item(2)], 'zip');
     expect([state.message, state.error, state.busy]).toEqual([
       null,
-      'Export failed: There is not enough free disk space.',
+      // The catalog's bare text becomes the sentence with its fix (lib/errors.ts).
+      'Export failed: The disk is full. Free some space (emptying the Gallery’s trash helps), then try again.',
       false,
     ]);
     await state.export([item(4, null)], 'zip');
@@ -142,7 +143,8 @@ describe('provider setting', () => {
       { value: 'auto', label: 'Automatic (now CPU, the best that works)', disabled: false },
       { value: 'cuda', label: 'CUDA: not available (CUDA add-on not installed)', disabled: true },
       { value: 'webgpu', label: 'WebGPU: not available (it did not start here)', disabled: true },
-      { value: 'dml', label: `DirectML: not available (/onnxruntime_src/${'x'.repeat(42)}…)`, disabled: true },
+      // onnxruntime's own text (a source path) is technical: the label says it in words (lib/errors.ts humanReason).
+      { value: 'dml', label: 'DirectML: not available (it did not start here)', disabled: true },
       { value: 'cpu', label: 'CPU: available', disabled: false },
     ]);
     expect(providerOptions(null)).toEqual([
@@ -179,5 +181,16 @@ describe('provider setting', () => {
       false,
       'Not saved: The library database is damaged.',
     ]);
+  });
+});
+
+describe('export names', () => {
+  it('say the id and the first whole words of the prompt, in plain ASCII', async () => {
+    const { exportName } = await import('../../renderer/src/lib/state/export.svelte');
+    expect(exportName({ id: 13, prompt: 'Two red circles above a blue square, on a white ground' })).toBe(
+      'vgt-13-two-red-circles-above-a-blue-square-on-a-white.png',
+    );
+    expect(exportName({ id: 2, prompt: 'Crème brûlée!' })).toBe('vgt-2-creme-brulee.png');
+    expect(exportName({ id: 3, prompt: '★★★' })).toBe('vgt-3.png');
   });
 });

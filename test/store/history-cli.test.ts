@@ -51,6 +51,30 @@ describe('vgt history', () => {
     expect(human.out).toContain('a red circle [keeper]');
   });
 
+  it('pages past 200 for a large --limit, and moves to the trash and back', async () => {
+    const library = await openLibrary(home);
+    const first = (await library.recordGeneration(params({ prompt: 'pagefirst', seed: 1 }), await png(1))).id;
+    // Further rows share one image: enough rows for two pages without writing 205 files.
+    const bytes = await png(2);
+    for (let i = 0; i < 204; i++) await library.recordGeneration(params({ prompt: `page ${i}`, seed: 2 + i }), bytes);
+    library.close();
+    const all = JSON.parse((await vgt('history', 'list', '--limit', '1000', '--json')).out).items;
+    expect(all).toHaveLength(205);
+    expect(new Set(all.map((i: { id: number }) => i.id)).size).toBe(205);
+    expect(JSON.parse((await vgt('history', 'list', '--limit', '201', '--json')).out).items).toHaveLength(201);
+
+    expect(JSON.parse((await vgt('history', 'delete', String(first), '--json')).out)).toEqual({ trashed: 1 });
+    expect(JSON.parse((await vgt('history', 'search', 'pagefirst', '--json')).out).items).toEqual([]);
+    const trashed = JSON.parse((await vgt('history', 'list', '--trash', '--json')).out).items;
+    expect(trashed.map((i: { id: number }) => i.id)).toEqual([first]);
+    expect((await vgt('history', 'restore', String(first))).out).toContain('restored 1');
+    expect(JSON.parse((await vgt('history', 'search', 'pagefirst', '--json')).out).items).toHaveLength(1);
+    await vgt('history', 'delete', String(first));
+    expect(JSON.parse((await vgt('history', 'empty-trash', '--json')).out)).toMatchObject({ deleted: 1 });
+    expect(JSON.parse((await vgt('history', 'list', '--limit', '1000', '--json')).out).items).toHaveLength(204);
+    expect(JSON.parse((await vgt('history', 'delete', 'x', '--json')).out).error.code).toBe('USAGE');
+  });
+
   it('answers bad input with typed errors', async () => {
     const syntax = await vgt('history', 'search', '*', '--json');
     expect([syntax.code, JSON.parse(syntax.out).error.code]).toEqual([1, 'SEARCH_SYNTAX']);

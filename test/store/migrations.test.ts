@@ -183,6 +183,24 @@ describe('migrations', () => {
     ).toThrow(/UNIQUE|PRIMARY KEY/);
   });
 
+  it('60 (trash): keeps the generations, one trash row per generation, gone with its generation', () => {
+    const file = freshFile();
+    const before = open(file, 50);
+    const id = insertV10(before);
+    before.close();
+    const db = open(file, 60);
+    expect(db.prepare('SELECT count(*) FROM generations').pluck().get()).toBe(1);
+    db.prepare('INSERT INTO trash (generation_id, trashed_at) VALUES (?, 5)').run(id);
+    expect(() => db.prepare('INSERT INTO trash (generation_id, trashed_at) VALUES (?, 6)').run(id)).toThrow(
+      /UNIQUE|PRIMARY KEY/,
+    );
+    expect(() => db.prepare('INSERT INTO trash (generation_id, trashed_at) VALUES (999, 6)').run()).toThrow(
+      /FOREIGN KEY/,
+    );
+    db.prepare('DELETE FROM generations WHERE id = ?').run(id);
+    expect(db.prepare('SELECT count(*) FROM trash').pluck().get()).toBe(0);
+  });
+
   it('refuses a database from a newer studio, and leaves it untouched', () => {
     const file = freshFile();
     const db = open(file);

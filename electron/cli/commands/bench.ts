@@ -1,7 +1,9 @@
 // `vgt bench` (`npm run bench`): the performance figures of docs/interfaces.md on the default model of this machine.
 // Generation runs through the studio's own runner and worker thread, so the host's event-loop lag is what the app
-// would see; the PyTorch reference sampler of native-models runs on the same bundle and settings in the same run.
+// would see; the PyTorch reference sampler of native-models runs in the same run on the same settings and on the same
+// weights: the model it rebuilds from the bundle's own graphs and tables (vgt.rebuild), so no checkpoint is needed.
 import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { promisify } from 'node:util';
@@ -15,6 +17,12 @@ import { intOption } from './generate';
 const run = promisify(execFile);
 const NATIVE_MODELS = path.resolve(import.meta.dirname, '..', '..', '..', 'native-models');
 const PROMPT = 'a red circle left of a blue square';
+
+/** The Python with PyTorch for the reference sampler: VGT_PYTHON (as the tests), else Debian's, else PATH's. */
+export function pythonExecutable(env: NodeJS.ProcessEnv = process.env, exists = existsSync): string {
+  if (env.VGT_PYTHON) return env.VGT_PYTHON;
+  return exists('/usr/bin/python3') ? '/usr/bin/python3' : 'python3';
+}
 
 type ByK = Record<string, number>;
 
@@ -89,7 +97,7 @@ async function torchMsPerImage(
   // One untimed image first, as the engine's figures leave out its warm-up run too.
   args.push('--tokens-per-step', String(k), '--count', String(count), '--warmup', '1', '--json');
   if (threads) args.push('--threads', String(threads));
-  const { stdout } = await run('/usr/bin/python3', args, {
+  const { stdout } = await run(pythonExecutable(), args, {
     cwd: NATIVE_MODELS,
     timeout: 30 * 60_000,
     maxBuffer: 1 << 20,

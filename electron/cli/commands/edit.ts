@@ -2,20 +2,35 @@
 import path from 'node:path';
 import type { EditRequest } from '../../common/contract';
 import { call, type CliIo, type Command } from '../command';
-import { SAMPLING_OPTIONS, numberOption, placeImages, requiredString, runJob, samplingRequest } from './generate';
+import {
+  SAMPLING_OPTIONS,
+  intOption,
+  numberOption,
+  placeImages,
+  requiredString,
+  runJob,
+  samplingRequest,
+} from './generate';
 
 type Result = Readonly<{
   file: string;
+  /** Every variant's file (the first is `file`). */
+  files: ReadonlyArray<string>;
   keptTokens: number;
   regeneratedTokens: number;
+  /** PSNR (dB) against the source over the pixels at least one token's width from the mask. */
   unmaskedPsnr: number;
+  /** The same for the decoder's own image (what --no-keep-pixels gives). */
+  decodedUnmaskedPsnr: number | null;
+  keptPixels: boolean;
   seed: number;
+  orderSeed: number;
   seconds: number;
 }>;
 
 const USAGE =
   'vgt edit --image IN --mask MASK.png --prompt TEXT [--seed N] [--tokens-per-step K] [--steps N] [--cfg F] ' +
-  '[--mask-threshold F] [--model ID] [--out FILE.png] [--no-history]';
+  '[--mask-threshold F] [--count N] [--no-keep-pixels] [--model ID] [--out FILE.png] [--no-history]';
 
 export const edit: Command = {
   summary: 'Regenerate the masked tokens of an image with a new prompt (the mask is white where tokens change)',
@@ -25,6 +40,8 @@ export const edit: Command = {
     image: { type: 'string' },
     mask: { type: 'string' },
     'mask-threshold': { type: 'string' },
+    count: { type: 'string' },
+    'no-keep-pixels': { type: 'boolean' },
   },
   async run(values, _positionals, context): Promise<Result> {
     const image = path.resolve(requiredString(values, 'image', USAGE));
@@ -38,23 +55,34 @@ export const edit: Command = {
       mask: { kind: 'file', path: mask },
       prompt,
       ...(threshold !== undefined ? { maskThreshold: threshold } : {}),
+      count: intOption(values, 'count') ?? 1,
+      keepPixels: values['no-keep-pixels'] !== true,
     };
     const started = performance.now();
     const done = await runJob(studio, context, () => call(studio, 'generation.edit', request));
-    const [placed] = await placeImages(done.images, values.out as string | undefined, request.history !== false);
+    const placed = await placeImages(done.images, values.out as string | undefined, request.history !== false);
     return {
-      file: placed?.file ?? '',
+      file: placed[0]?.file ?? '',
+      files: placed.map((p) => p.file),
       keptTokens: done.edit?.keptTokens ?? 0,
       regeneratedTokens: done.edit?.regeneratedTokens ?? 0,
       unmaskedPsnr: done.edit?.unmaskedPsnr ?? 0,
-      seed: placed?.seed ?? 0,
+      decodedUnmaskedPsnr: done.edit?.decodedUnmaskedPsnr ?? null,
+      keptPixels: done.edit?.keptPixels ?? false,
+      seed: placed[0]?.seed ?? 0,
+      orderSeed: placed[0]?.orderSeed ?? 0,
       seconds: (performance.now() - started) / 1000,
     };
   },
   print(result, io: CliIo) {
     const r = result as Result;
+    const decoded =
+      r.keptPixels && r.decodedUnmaskedPsnr !== null
+        ? `; the decode alone ${r.decodedUnmaskedPsnr.toFixed(2)} dB, its pixels replaced outside the mask`
+        : '';
     io.stdout(
-      `${r.file}\n${r.regeneratedTokens} tokens regenerated, ${r.keptTokens} kept (PSNR of the kept region ${r.unmaskedPsnr.toFixed(2)} dB), ${r.seconds.toFixed(2)} s\n`,
+      `${r.files.join('\n')}\n${r.regeneratedTokens} tokens regenerated, ${r.keptTokens} kept (seed ${r.seed}, order seed ${r.orderSeed}); ` +
+        `unmasked PSNR ${r.unmaskedPsnr.toFixed(2)} dB one token or more from the mask${decoded}; ${r.seconds.toFixed(2)} s\n`,
     );
   },
 };

@@ -4,18 +4,22 @@ import { bench } from './bench';
 import { doctor } from './doctor';
 import { edit } from './edit';
 import { evalCommand } from './eval';
+import { fork } from './fork';
 import { generate } from './generate';
 import { history } from './history';
 import { models } from './models';
+import { queue } from './queue';
 import { reconstruct } from './reconstruct';
 
 export const COMMANDS: Readonly<Record<string, Command>> = {
   doctor,
   generate,
+  fork,
   edit,
   reconstruct,
   eval: evalCommand,
   bench,
   models,
   history,
+  queue,
 };

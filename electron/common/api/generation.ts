@@ -59,7 +59,7 @@ export const GenerateRequestSchema = SamplingSchema.extend({
   prompt: PromptSchema,
   /** Noise seed of the first image; image i uses seed + i. Random when left out. */
   seed: SeedSchema.optional(),
-  /** Seed of the token order of the first image; image i uses orderSeed + i. Random when left out. */
+  /** Seed of the token order of the first image; image i uses orderSeed + i. The seed itself when left out. */
   orderSeed: SeedSchema.optional(),
   /** Model id (the models registry); the default model when left out. */
   model: z.string().min(1).max(200).optional(),
@@ -84,6 +84,15 @@ export const EditRequestSchema = SamplingSchema.extend({
   previews: z.boolean().optional(),
   /** A token is regenerated when at least this fraction of its cell is masked (default 0.5). */
   maskThreshold: z.number().gt(0).max(1).optional(),
+  /** Variants made in one pass; variant i uses seed + i (and order seed + i). */
+  count: z.number().int().min(1).max(16).optional(),
+  /**
+   * Outside the mask the result is the source's own pixels, blended into the decode over a feathered seam (default
+   * true); false keeps the decoder's whole image.
+   */
+  keepPixels: z.boolean().optional(),
+  /** The library image the edit starts from (lineage), when the image is sent as data; implied by a generation source. */
+  sourceId: GenerationIdSchema.optional(),
 });
 export type EditRequest = z.input<typeof EditRequestSchema>;
 
@@ -137,8 +146,12 @@ export type InlinePng = z.infer<typeof InlinePngSchema>;
 export const EditSummarySchema = z.object({
   keptTokens: z.number().int().min(0),
   regeneratedTokens: z.number().int().min(0),
-  /** PSNR (dB) of the result against the input over the pixels of kept tokens. */
+  /** PSNR (dB) of the (first) result against the input over the pixels at least one token's width from the mask. */
   unmaskedPsnr: z.number(),
+  /** The same for the decoder's own image, before the source's pixels were kept. */
+  decodedUnmaskedPsnr: z.number().optional(),
+  /** Whether the source's pixels were kept outside the mask. */
+  keptPixels: z.boolean().optional(),
 });
 export type EditSummary = z.infer<typeof EditSummarySchema>;
 

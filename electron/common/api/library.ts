@@ -96,6 +96,8 @@ export const GalleryFiltersSchema = z
     kind: z.array(GenerationKindSchema).min(1).max(3).optional(),
     /** Default: only finished images (`done`). */
     status: z.array(RecordStatusSchema).min(1).max(6).optional(),
+    /** true: only what is in the trash; default: only what is not. */
+    trashed: z.boolean().optional(),
   })
   .strict();
 export type GalleryFilters = z.infer<typeof GalleryFiltersSchema>;
@@ -105,6 +107,8 @@ export const GallerySortSchema = z.enum(['newest', 'oldest', 'rating']);
 export type GallerySort = z.infer<typeof GallerySortSchema>;
 
 export const GALLERY_PAGE_MAX = 200;
+/** Deleted generations wait this long in the trash (restorable) before the library deletes them for good. */
+export const TRASH_KEEP_DAYS = 30;
 /** Counting stops here for searches and detailed filters (a count of every match costs as much as reading them). */
 export const TOTAL_CAP = 1000;
 
@@ -189,6 +193,8 @@ export const GenerationRecordSchema = GalleryItemSchema.extend({
   finishedAt: z.string().nullable(),
   timings: TimingsSchema.nullable(),
   error: z.string().nullable(),
+  /** When it was moved to the trash; null while it is in the library. */
+  trashedAt: z.string().nullable(),
 });
 export type GenerationRecord = z.infer<typeof GenerationRecordSchema>;
 
@@ -312,9 +318,31 @@ export const libraryCalls = {
       .strict(),
     response: z.object({ updated: z.number().int() }),
   },
-  /** Removes the rows and, once nothing else refers to them, the image and thumbnail files. */
+  /**
+   * Deletes for good, skipping the trash: removes the rows and, once nothing else refers to them, the image and
+   * thumbnail files. The studio's Delete uses `library.trash`.
+   */
   'library.delete': {
     request: z.object({ ids: Ids }).strict(),
+    response: z.object({ deleted: z.number().int(), filesRemoved: z.number().int() }),
+  },
+  /**
+   * Moves generations to the trash: they leave the gallery and search, keep their files, and can be restored until
+   * the trash is emptied (`library.trash.empty`, or TRASH_KEEP_DAYS later). List it with `filters.trashed`.
+   * Queued or running jobs are refused with BUSY.
+   */
+  'library.trash': {
+    request: z.object({ ids: Ids }).strict(),
+    response: z.object({ trashed: z.number().int() }),
+  },
+  /** Takes generations out of the trash, back where they were. */
+  'library.restore': {
+    request: z.object({ ids: Ids }).strict(),
+    response: z.object({ restored: z.number().int() }),
+  },
+  /** Deletes for good what is in the trash: all of it, or only `ids` among it. */
+  'library.trash.empty': {
+    request: z.object({ ids: Ids.optional() }).strict(),
     response: z.object({ deleted: z.number().int(), filesRemoved: z.number().int() }),
   },
   'library.tag': {

@@ -6,6 +6,8 @@ import { updateToVersion20 } from './0020-search';
 import { updateToVersion30 } from './0030-queue';
 import { updateToVersion40 } from './0040-counts';
 import { updateToVersion50 } from './0050-settings';
+import { updateToVersion60 } from './0060-trash';
+import { updateToVersion70 } from './0070-timeline';
 
 export type Migration = Readonly<{ version: number; name: string; up: (db: Database) => void }>;
 
@@ -15,6 +17,8 @@ export const MIGRATIONS: ReadonlyArray<Migration> = [
   { version: 30, name: 'queue', up: updateToVersion30 },
   { version: 40, name: 'counts', up: updateToVersion40 },
   { version: 50, name: 'settings', up: updateToVersion50 },
+  { version: 60, name: 'trash', up: updateToVersion60 },
+  { version: 70, name: 'timeline', up: updateToVersion70 },
 ];
 
 MIGRATIONS.reduce((previous, m) => {

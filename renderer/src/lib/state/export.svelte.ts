@@ -25,6 +25,27 @@ export function linkDownload(href: string, name: string): void {
   link.remove();
 }
 
+/**
+ * A PNG's download name that says what it is: `vgt-<id>-<first words of the prompt>.png` (ASCII letters and
+ * digits, at most 48 characters of prompt), e.g. `vgt-13-two-red-circles-above-a-blue.png`.
+ */
+export function exportName(item: Readonly<{ id: number; prompt: string }>): string {
+  const words = item.prompt
+    .normalize('NFKD')
+    .replace(/\p{M}/gu, '') // accents off: é → e
+    .toLowerCase()
+    .split(/[^a-z0-9]+/)
+    .filter(Boolean);
+  // Whole words only, as many as fit in 48 characters.
+  let slug = '';
+  for (const word of words) {
+    const next = slug ? `${slug}-${word}` : word;
+    if (next.length > 48) break;
+    slug = next;
+  }
+  return slug ? `vgt-${item.id}-${slug}.png` : `vgt-${item.id}.png`;
+}
+
 /** Where the web server serves a prepared export (relative to the page, like /files/ images). */
 export function exportUrl(downloadId: string): string {
   return `./files/export/${encodeURIComponent(downloadId)}.zip`;
@@ -71,7 +92,7 @@ export class ExportState {
       return;
     }
     if (to === 'png') {
-      for (const item of withFile) this.#download(this.#fileUrl(item.file ?? ''), `vgt-${item.id}.png`);
+      for (const item of withFile) this.#download(this.#fileUrl(item.file ?? ''), exportName(item));
       this.message = withFile.length === 1 ? 'Exported the PNG.' : `Exported ${withFile.length} PNGs.`;
       return;
     }

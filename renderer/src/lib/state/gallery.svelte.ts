@@ -1,9 +1,13 @@
 // The gallery's data: pages of items from the library (keyset pagination: each page continues from the last one's
-// cursor), the query that produced them, and the selection. A new query starts over; stale answers are dropped.
+// cursor), the query that produced them, the selection, the grid's scroll and the detail panel. The app holds one
+// for its whole life, so search, filters, selection and scroll survive a switch to another view and back; it follows
+// the library's changes meanwhile. A new query starts over; stale answers are dropped.
 import type { StudioApi } from '../../../../electron/common/contract';
 import type { GalleryFilters, GalleryItem, GallerySort } from '../../../../electron/common/api/library';
 import { SvelteSet } from 'svelte/reactivity';
 import { messageOf } from '../errors';
+import { GalleryDetailState } from './gallery-detail.svelte';
+import { VirtualGridState } from './virtual-grid.svelte';
 
 const PAGE = 120;
 
@@ -20,6 +24,10 @@ export class GalleryState {
   /** Selected item ids, and the item the detail panel shows. */
   readonly selected = new SvelteSet<number>();
   anchor = $state<number | null>(null);
+  /** True once the first page was asked for: a view that mounts again keeps what is here. */
+  started = $state(false);
+  readonly grid = new VirtualGridState();
+  readonly detail: GalleryDetailState;
 
   #api: StudioApi;
   #cursor: string | null = null;
@@ -30,10 +38,31 @@ export class GalleryState {
 
   constructor(api: StudioApi) {
     this.#api = api;
+    this.detail = new GalleryDetailState(api);
+  }
+
+  /** True while the gallery shows the trash instead of the library. */
+  get inTrash(): boolean {
+    return this.filters.trashed === true;
+  }
+
+  /**
+   * Follows the library while the app runs: removed items leave at once (and the detail panel with them), added
+   * ones reload the first page, a change to the item in the detail panel reloads it. Returns the unsubscribe.
+   */
+  follow(): () => void {
+    return this.#api.subscribe((event) => {
+      if (event.type !== 'library.changed') return;
+      const { change, ids } = event.data;
+      if (change === 'removed' && ids.length > 0) this.remove(ids);
+      else if (change !== 'updated' && this.started) void this.refresh();
+      this.detail.changed(change, ids);
+    });
   }
 
   /** Runs the current query from its first page. */
   async refresh(): Promise<void> {
+    this.started = true;
     this.#generation++;
     this.#cursor = null;
     this.#done = false;
@@ -105,15 +134,34 @@ export class GalleryState {
     this.anchor = null;
   }
 
+  /** Switches between the library and its trash: a new query, nothing selected, back at the top. */
+  showTrash(on: boolean): void {
+    const rest = Object.fromEntries(Object.entries(this.filters).filter(([k]) => k !== 'trashed'));
+    this.filters = on ? { ...rest, trashed: true } : rest;
+    this.clearSelection();
+    this.grid.scrollTop = 0;
+    this.grid.focused = -1;
+    void this.refresh();
+  }
+
   /** Applies a change to the loaded items without reloading (favorite, rating). */
   patch(ids: ReadonlyArray<number>, change: Partial<Pick<GalleryItem, 'favorite' | 'rating'>>): void {
     this.items = this.items.map((i) => (ids.includes(i.id) ? { ...i, ...change } : i));
   }
 
+  /** Takes items out of the loaded pages and the selection; the detail panel lets go of a removed item. */
   remove(ids: ReadonlyArray<number>): void {
     const before = this.items.length;
     this.items = this.items.filter((i) => !ids.includes(i.id));
     this.total = Math.max(0, this.total - (before - this.items.length));
     for (const id of ids) this.selected.delete(id);
+    if (this.anchor !== null && ids.includes(this.anchor)) this.anchor = null;
+    this.detail.changed('removed', ids);
+    if (this.grid.focused >= this.items.length) this.grid.focused = this.items.length - 1;
+  }
+
+  /** The selected items, in gallery order. */
+  selectedItems(): ReadonlyArray<GalleryItem> {
+    return this.items.filter((i) => this.selected.has(i.id));
   }
 }

@@ -86,20 +86,34 @@ export class GenerateForm {
     this.count = 1;
   }
 
-  /** Same order, new noise seed. */
+  /**
+   * Same order, new noise seed: a request built from the result's own settings. The form (the prompt being typed
+   * included) is left alone, and fields the result left to the model stay unset.
+   */
   variation(result: Result, seed = randomSeed()): GenerateRequest {
-    this.reuse(result);
-    this.seed = seed === result.image.seed ? seed + 1 : seed;
-    return this.toRequest();
+    return {
+      ...followUp(result),
+      seed: seed === result.image.seed ? seed + 1 : seed,
+      orderSeed: result.image.orderSeed,
+    };
   }
 
   /** Same noise seed, new order (a random order even if the result was raster: raster has only one order). */
   reorder(result: Result, orderSeed = randomSeed()): GenerateRequest {
-    this.reuse(result);
-    this.orderSeed = orderSeed === result.image.orderSeed ? orderSeed + 1 : orderSeed;
-    this.order = 'random';
-    return this.toRequest();
+    const request: GenerateRequest = {
+      ...followUp(result),
+      seed: result.image.seed,
+      orderSeed: orderSeed === result.image.orderSeed ? orderSeed + 1 : orderSeed,
+    };
+    if ((result.sampling?.order ?? result.request.order) === 'raster') request.order = 'random';
+    return request;
   }
+}
+
+/** One image from what the user asked for when the result was made (its seeds are set by the caller). */
+function followUp(result: Result): GenerateRequest {
+  const { seed: _seed, orderSeed: _orderSeed, ...rest } = result.request;
+  return { ...rest, count: 1 };
 }
 
 function clampInt(value: number, lo: number, hi: number): number {

@@ -3,7 +3,7 @@
 // when the studio was started with it, wins over it; the view says both.
 import type { Doctor, StudioApi } from '../../../../electron/common/contract';
 import type { ProviderPreference } from '../../../../electron/common/api/settings';
-import { messageOf } from '../errors';
+import { humanReason, messageOf } from '../errors';
 
 export const PROVIDER_NAMES: Readonly<Record<string, string>> = {
   cuda: 'CUDA',
@@ -35,7 +35,7 @@ export function providerOptions(report: Doctor['onnxruntime'] | null): ReadonlyA
     automatic,
     ...(report?.providers ?? []).map((p) => ({
       value: p.id,
-      label: `${PROVIDER_NAMES[p.id] ?? p.id}: ${p.available ? 'available' : `not available (${short(p.reason ?? (p.bundled ? 'it did not start here' : 'not in this build'))})`}`,
+      label: `${PROVIDER_NAMES[p.id] ?? p.id}: ${p.available ? 'available' : `not available (${short(humanReason(p.reason ?? (p.bundled ? 'it did not start here' : 'not in this build'), 'it did not start here').message)})`}`,
       // Unavailable ones are listed, to say why, but not offered: the engine would skip them anyway.
       disabled: !p.available,
     })),

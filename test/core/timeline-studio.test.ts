@@ -1,0 +1,116 @@
+// Timelines and forks through the studio host: the runner keeps each image's timeline in the library, frames decode
+// on demand, and a fork is a new library item linked to its parent whose PNG carries everything to replay it.
+import { mkdir, mkdtemp, readFile, rm, symlink } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import sharp from 'sharp';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { CallName, CallRequest, CallResponse, GenerationProgress } from '../../electron/common/contract';
+import { forkOriginOf, forkSpecOf } from '../../electron/core/fork';
+import { createStudio, type Studio } from '../../electron/core/studio';
+import { readReplayParams } from '../../electron/store/library';
+
+/** The random-weight test bundle (its own folder, so these tests do not depend on the golden traces). */
+const TINY_BUNDLE = path.resolve('test/fixtures/tiny-bundle');
+
+let studio: Studio;
+let root: string;
+
+beforeAll(async () => {
+  root = await mkdtemp(path.join(tmpdir(), 'vgt-timeline-'));
+  await mkdir(path.join(root, 'bundles'));
+  await symlink(TINY_BUNDLE, path.join(root, 'bundles', 'tiny'));
+  studio = createStudio({
+    home: path.join(root, 'home'),
+    mode: 'web',
+    env: { VGT_THREADS: '1' },
+    builtinBundles: [path.join(root, 'bundles')],
+  });
+});
+
+afterAll(async () => {
+  await studio?.dispose();
+  await rm(root, { recursive: true, force: true });
+});
+
+async function call<N extends CallName>(name: N, request: CallRequest<N>): Promise<CallResponse<N>> {
+  const result = await studio.handle(name, request);
+  if (!result.ok) throw Object.assign(new Error(result.error.message), result.error);
+  return result.value as CallResponse<N>;
+}
+
+async function finished(start: Promise<{ jobId: string }>): Promise<Extract<GenerationProgress, { status: 'done' }>> {
+  const seen: Array<GenerationProgress> = [];
+  const stop = studio.events.subscribe((e) => e.type === 'generation.progress' && seen.push(e.data));
+  try {
+    const { jobId } = await start;
+    for (;;) {
+      const end = seen.find((e) => e.jobId === jobId && ['done', 'error', 'cancelled'].includes(e.status));
+      if (end?.status === 'done') return end;
+      if (end) throw new Error(`job ended ${end.status}`);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  } finally {
+    stop();
+  }
+}
+
+const pixels = async (file: string): Promise<Buffer> =>
+  sharp(await readFile(file))
+    .raw()
+    .toBuffer();
+
+describe('timelines and forks through the studio', () => {
+  it('keeps the timeline, decodes frames, forks at a group and links the fork to its parent', async () => {
+    const parent = await finished(
+      call('generation.generate', { prompt: 'a red circle', seed: 5, orderSeed: 6, tokensPerStep: 8, steps: 3 }),
+    );
+    const id = parent.images[0]!.id!;
+    const timeline = await call('timeline.get', { id });
+    expect(timeline).toMatchObject({ id, grid: [8, 8], groups: Array(8).fill(8), fork: null, forks: [] });
+    expect(new Set(timeline.order).size).toBe(64);
+    expect(timeline.bytes).toBeLessThan(64 * 16 * 2);
+
+    const empty = await call('timeline.frame', { id, group: 0 });
+    const half = await call('timeline.frame', { id, group: 4 });
+    expect(empty).toMatchObject({ width: 48, height: 48 });
+    expect(half.png).not.toBe(empty.png);
+    expect((await call('timeline.frame', { id, group: 4 })).png).toBe(half.png);
+    await expect(call('timeline.frame', { id, group: 9 })).rejects.toMatchObject({ code: 'INVALID_PAYLOAD' });
+
+    // The parent's own seed and settings: the same pixels (the PNG differs only in its `vgt` chunk).
+    const same = await finished(call('timeline.fork', { from: id, group: 3, seed: 5 }));
+    expect((await pixels(same.images[0]!.file)).equals(await pixels(parent.images[0]!.file))).toBe(true);
+    const other = await finished(call('timeline.fork', { from: id, group: 3, seed: 77, prompt: 'two blue squares' }));
+    const forkId = other.images[0]!.id!;
+    expect((await pixels(other.images[0]!.file)).equals(await pixels(parent.images[0]!.file))).toBe(false);
+    expect(await call('timeline.get', { id: forkId })).toMatchObject({ fork: { parentId: id, group: 3 } });
+    expect((await call('timeline.get', { id })).forks).toEqual([
+      { id: same.images[0]!.id!, group: 3 },
+      { id: forkId, group: 3 },
+    ]);
+    // The fork's frame after 3 groups is the parent's.
+    expect((await call('timeline.frame', { id: forkId, group: 3 })).png).toBe(
+      (await call('timeline.frame', { id, group: 3 })).png,
+    );
+
+    // Its PNG carries its origin: the parent's settings and the kept groups.
+    const params = readReplayParams(await readFile(other.images[0]!.file));
+    const origin = forkOriginOf(params ?? undefined);
+    expect(params).toMatchObject({ prompt: 'two blue squares', seed: 77, orderSeed: 6 });
+    expect(origin && forkSpecOf(origin)).toEqual({
+      group: 3,
+      parent: {
+        prompt: 'a red circle',
+        seed: 5,
+        orderSeed: 6,
+        sampling: expect.objectContaining({ tokensPerStep: 8, steps: 3 }),
+      },
+    });
+    await expect(call('timeline.fork', { from: id, group: 9 })).rejects.toMatchObject({ code: 'INVALID_PAYLOAD' });
+    await expect(call('timeline.fork', { from: forkId, group: 1 })).rejects.toMatchObject({
+      code: 'INVALID_PAYLOAD',
+    });
+    // Four generations and a model load (with its hash check) on a shared CPU.
+  }, 180_000);
+});

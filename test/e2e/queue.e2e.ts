@@ -1,0 +1,68 @@
+// The queue users can see, in real Chromium against web mode: "Add to queue" three times puts three jobs in the
+// library's queue (one runs, the others wait with their place); a waiting job moves up and another is cancelled.
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { openStudio, screenshot } from './browser';
+
+const WORD = `queuecheck${Date.now().toString(36)}`;
+
+describe('queue panel', () => {
+  let browser: Browser;
+  let page: Page;
+  let errors: Array<string>;
+  const panel = () => page.getByTestId('queue-panel');
+  const rows = () => panel().getByTestId('queue-item');
+  const waitingIds = async (): Promise<Array<string>> =>
+    (await rows().evaluateAll((els) =>
+      els.filter((el) => el.getAttribute('data-status') === 'queued').map((el) => el.getAttribute('data-id') ?? ''),
+    )) as Array<string>;
+
+  beforeAll(async () => {
+    ({ browser, page, errors } = await openStudio(inject('baseUrl')));
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+  });
+
+  it('queues jobs behind the running one, shows their places, moves and cancels them', async () => {
+    await page.getByRole('textbox', { name: 'Prompt' }).fill(`a red circle ${WORD}`);
+    // Many tokens per group would finish a job before the next is added: one token per group and more steps.
+    await page.getByLabel('Tokens per step').selectOption('1');
+    await page.getByLabel('Steps', { exact: true }).fill('40');
+    for (let i = 0; i < 3; i++) await panel().getByTestId('queue-add').click();
+    await expect.poll(() => rows().count(), { timeout: 20_000 }).toBeGreaterThanOrEqual(3);
+    await expect.poll(() => waitingIds().then((ids) => ids.length)).toBe(2);
+    const [first, second] = await waitingIds();
+    expect(await panel().locator('[data-status="running"]').count()).toBe(1);
+    await screenshot(page, 'queue-three-jobs');
+
+    await panel()
+      .getByRole('button', { name: `Move #${second} up` })
+      .click();
+    await expect.poll(() => waitingIds()).toEqual([second, first]);
+    await panel()
+      .getByRole('button', { name: `Cancel #${first}` })
+      .click();
+    // A cancelled job leaves the queue (the Gallery keeps its record).
+    await expect.poll(() => panel().locator(`[data-id="${first}"]`).count()).toBe(0);
+    await expect.poll(() => waitingIds()).toEqual([second]);
+    await screenshot(page, 'queue-moved-cancelled');
+    // Leave nothing running for the other files.
+    for (const id of await rows().evaluateAll((els) =>
+      els
+        .filter((el) => ['queued', 'running'].includes(el.getAttribute('data-status') ?? ''))
+        .map((el) => el.getAttribute('data-id')),
+    )) {
+      await panel()
+        .getByRole('button', { name: `Cancel #${id}` })
+        .click();
+    }
+    await expect
+      .poll(() => panel().locator('[data-status="queued"], [data-status="running"]').count(), {
+        timeout: 30_000,
+      })
+      .toBe(0);
+    expect(errors).toEqual([]);
+  });
+});
