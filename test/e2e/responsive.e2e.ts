@@ -34,16 +34,35 @@ describe('responsive layout', () => {
   const VIEWS: ReadonlyArray<{
     name: string;
     hash: string;
+    /** The screenshot's name when it is not the view's own (a second state of one view). */
+    shot?: string;
+    /** What to do once the view shows, before it is measured. */
+    prepare?: () => Promise<void>;
     ready?: () => Locator;
     controls: () => ReadonlyArray<Locator>;
   }> = [
     {
+      // After the run the stage shows the newest result large, with its actions, above the filmstrip.
       name: 'Generate',
       hash: '#/generate',
-      ready: () => page.getByRole('img', { name: `Live preview, image ${BATCH} of ${BATCH}` }),
+      ready: () => page.getByRole('figure', { name: 'Result' }).getByTestId('result-image'),
       controls: () => [
         page.getByRole('textbox', { name: 'Prompt' }),
         page.getByLabel('Images', { exact: true }),
+        page.getByRole('button', { name: 'Generate' }),
+        page.getByRole('figure', { name: 'Result' }).getByTestId('result-image'),
+        page.getByRole('toolbar', { name: 'Result actions' }).getByRole('link', { name: 'Inspect' }),
+        results().first(),
+      ],
+    },
+    {
+      // The same run as it was made: the live grid of four, back on the stage.
+      name: 'Generate',
+      hash: '#/generate',
+      shot: 'generate-live',
+      prepare: () => page.getByRole('button', { name: 'Show how it was made' }).click(),
+      ready: () => page.getByRole('img', { name: `Live preview, image ${BATCH} of ${BATCH}` }),
+      controls: () => [
         page.getByRole('button', { name: 'Generate' }),
         page.getByRole('group', { name: 'Live preview' }),
         results().first(),
@@ -152,7 +171,12 @@ describe('responsive layout', () => {
     await screenshot(page, 'generate-batch-running');
     await expect.poll(() => results().count(), { timeout: LONG }).toBe(before + BATCH);
     await screenshot(page, 'generate-batch-done');
-    const href = await results().first().getByRole('link', { name: 'Inspect' }).getAttribute('href');
+    // The newest result is on the stage, with its actions (Inspect among them).
+    const href = await page
+      .getByRole('figure', { name: 'Result' })
+      .getByRole('toolbar', { name: 'Result actions' })
+      .getByRole('link', { name: 'Inspect' })
+      .getAttribute('href');
     imageId = /image=(\d+)/.exec(href ?? '')?.[1] ?? '';
     expect(imageId).not.toBe('');
   });
@@ -168,9 +192,10 @@ describe('responsive layout', () => {
       for (const view of VIEWS) {
         const hash = view.hash || `#/${view.name.toLowerCase()}?image=${imageId}`;
         await go(hash, view.name);
+        await view.prepare?.();
         if (view.ready) await view.ready().first().waitFor({ timeout: LONG });
         await page.waitForTimeout(300);
-        await screenshot(page, `responsive-${view.name.toLowerCase()}-${width}x${height}`);
+        await screenshot(page, `responsive-${view.shot ?? view.name.toLowerCase()}-${width}x${height}`);
         const overflow = await page.evaluate(() => {
           const main = document.querySelector('main')!;
           return {
@@ -195,6 +220,7 @@ describe('responsive layout', () => {
   it('uses a 4K screen: the text and the live grid grow with it', async () => {
     await page.setViewportSize({ width: 3840, height: 2160 });
     await go('#/generate', 'Generate');
+    await page.getByRole('button', { name: 'Show how it was made' }).click();
     const grid = await page.getByRole('group', { name: 'Live preview' }).boundingBox();
     expect(grid!.width).toBeGreaterThan(1200);
     expect(await page.evaluate(() => parseFloat(getComputedStyle(document.documentElement).fontSize))).toBeGreaterThan(

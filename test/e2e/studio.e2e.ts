@@ -44,7 +44,10 @@ describe('studio flows', () => {
     await page.getByLabel('Folder').fill(TINY_BUNDLE);
     await page.getByLabel('How').selectOption('link');
     await page.getByRole('button', { name: 'Import model' }).click();
-    await expect.poll(() => page.getByRole('status').first().textContent(), { timeout: LONG }).toMatch(/Imported/);
+    // The view's own status line (the header's job indicator is a status too, and empty while nothing runs).
+    await expect
+      .poll(() => page.getByRole('main').getByRole('status').allTextContents(), { timeout: LONG })
+      .toContainEqual(expect.stringMatching(/^Imported /));
     await expect.poll(() => page.getByRole('table').textContent()).toContain('VGT tiny');
     await screenshot(page, 'view-models-installed');
   });
@@ -88,7 +91,8 @@ describe('studio flows', () => {
         },
       )
       .toBeGreaterThanOrEqual(2);
-    await page.getByRole('button', { name: 'Cancel' }).click();
+    // The form's own Cancel (the queue panel lists the run too, with its "Cancel #<id>").
+    await page.getByRole('button', { name: 'Cancel', exact: true }).click();
     await page.getByRole('button', { name: 'Decode as is' }).click();
     await expect.poll(() => page.getByTestId('live-preview').count(), { timeout: LONG }).toBe(1);
     await screenshot(page, 'generate-cancelled');
@@ -115,8 +119,8 @@ describe('studio flows', () => {
 
   it('inspects an uploaded PNG and reads its PSNR', async () => {
     await go('Generate');
-    // A real PNG from the page itself: the first result.
-    uploaded = await page.getByRole('list', { name: 'Results' }).getByRole('img').first().screenshot();
+    // A real PNG from the page itself: the result on the stage (the newest).
+    uploaded = await page.getByRole('figure', { name: 'Result' }).getByTestId('result-image').screenshot();
     await go('Inspect');
     await page
       .locator('input[type="file"]')
