@@ -95,9 +95,14 @@ export function forkRequest(
 }
 
 /** A library image's timeline as the contract shows it. */
-export async function timelineInfo(library: Library, id: number, grid: readonly [number, number]): Promise<Timeline> {
+export async function timelineInfo(
+  library: Library,
+  id: number,
+  gridOf: () => Promise<readonly [number, number]>,
+): Promise<Timeline> {
   const row = await library.timeline(id);
   if (!row) throw new StudioError('NOT_FOUND', `Generation ${id} has no timeline (made before timelines were kept).`);
+  const grid = await gridOf();
   const t = decodeTimeline(row.data);
   return {
     id,

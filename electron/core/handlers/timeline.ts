@@ -19,7 +19,9 @@ export function timelineHandlers(services: Services): Pick<Handlers, TimelineCal
     'timeline.get': async ({ id }) => {
       const library = await services.library.get();
       const record = await library.get(id);
-      return timelineInfo(library, id, await gridOf(record.params.modelId));
+      // The grid comes from the model, asked only for an image that has a timeline: an imported one (whose model may
+      // not be installed here) is NOT_FOUND, "no timeline", not MODEL_NOT_FOUND.
+      return timelineInfo(library, id, () => gridOf(record.params.modelId));
     },
     'timeline.frame': async ({ id, group }) => {
       const library = await services.library.get();
