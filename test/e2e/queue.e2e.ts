@@ -27,9 +27,10 @@ describe('queue panel', () => {
 
   it('queues jobs behind the running one, shows their places, moves and cancels them', async () => {
     await page.getByRole('textbox', { name: 'Prompt' }).fill(`a red circle ${WORD}`);
-    // Many tokens per group would finish a job before the next is added: one token per group and more steps.
+    // Jobs must outlast the moves below on a fast idle machine too (40 steps ran in about a second there and the queue
+    // drained before the move): one token per group and 800 steps; the test cancels what is left at its end.
     await page.getByLabel('Tokens per step').selectOption('1');
-    await page.getByLabel('Steps', { exact: true }).fill('40');
+    await page.getByLabel('Steps', { exact: true }).fill('800');
     for (let i = 0; i < 3; i++) await panel().getByTestId('queue-add').click();
     await expect.poll(() => rows().count(), { timeout: 20_000 }).toBeGreaterThanOrEqual(3);
     await expect.poll(() => waitingIds().then((ids) => ids.length)).toBe(2);
