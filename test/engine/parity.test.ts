@@ -110,34 +110,12 @@ describe.each([
   });
 });
 
-describe('a resume with grid image positions', () => {
-  it('replays the committed groups at their cells to the uninterrupted result', async () => {
-    const c = golden.cases['k4-grid']!;
-    const tables = { ...model.tables, imagePositions: c.imagePositions };
-    const plan = {
-      sampling: c.settings,
-      cond: golden.tokenIds.cond,
-      uncond: golden.tokenIds.uncond,
-      fixed: [],
-      orders: [Int32Array.from(c.order)],
-    };
-    const state = initialState(1, 64, model.tables.dZ);
-    let groups = 0;
-    const stopped = sample(model.graphs, tables, plan, state, goldenNoise(c), {
-      onGroup: () => void groups++,
-      shouldStop: () => groups >= 5,
-    });
-    await expect(stopped).rejects.toMatchObject({ code: 'CANCELLED' });
-    await sample(model.graphs, tables, plan, state, goldenNoise(c));
-    const latents = latentsToGrid(state.latents, model.tables.dZ, 64);
-    expect(maxAbsDiff(latents, goldenTensor(c.files.latents!))).toBeLessThan(1e-4);
-  });
-});
-
-describe('a resume under the reference pad mask', () => {
-  it('replays the committed groups (pads masked for group 0, visible after) to the uninterrupted result', async () => {
-    const c = golden.cases['k4-prefill']!;
-    const tables = { ...model.tables, padMask: c.padMask };
+// A resume replays the committed groups in one prefill: at their cells under grid positions, and in two calls under
+// the reference pad mask (pads masked for group 0, visible after). Either way it reaches the uninterrupted result.
+describe.each(['k4-grid', 'k4-prefill'])('a resume (%s)', (name) => {
+  it('replays the committed groups to the uninterrupted result', async () => {
+    const c = golden.cases[name]!;
+    const tables = { ...model.tables, padMask: c.padMask, imagePositions: c.imagePositions };
     const plan = {
       sampling: c.settings,
       cond: golden.tokenIds.cond,
