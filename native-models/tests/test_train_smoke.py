@@ -57,11 +57,12 @@ def test_recipe_end_to_end(tmp_path, capsys):
     ps, argrid = os.path.join(d, "probe-set.pt"), os.path.join(d, "ar-grid")
     probes.main(["build", "--ae", os.path.join(a2, "ckpt.pt"), "--out", ps, "--n", "8"])
     ar.main(COMMON + ["--latents", lat, "--steps", "2", "--out", argrid, "--positions", "grid", "--raster-p", "0.5",
-                      "--probe-set", ps, "--probe-every", "2"])
+                      "--order", "coarse", "--probe-set", ps, "--probe-every", "2"])
     pr = [r["probes"] for r in _log(argrid) if "probes" in r]
     assert len(pr) == 1 and {"attn_ratio", "obj_loss_by_seen", "cell_corr", "count_model"} <= set(pr[0])
     assert torch.load(os.path.join(argrid, "ckpt.pt"))["config"]["image_positions"] == "grid"
     assert evaluate.load_generator(os.path.join(argrid, "ckpt.pt")).c.image_positions == "grid"
+    assert evaluate.load_generator(os.path.join(argrid, "ckpt.pt")).c.sampling.order == "coarse"
 
     # --bf16 (forward autocast to bfloat16, weights and optimiser fp32): both runs go on two more steps
     ar.main(COMMON + ["--latents", lat, "--steps", "4", "--out", arr, "--bf16", "--ctx-noise", "0.3"])

@@ -4,7 +4,7 @@ import torch
 
 from vgt.checkpoint import seeded_model
 from vgt.queryar import pad_rows
-from vgt.sampler import (SampleSettings, TorchFns, cfg_for_group, group_sizes, sample_latents, sde_timesteps)
+from vgt.sampler import (SampleSettings, TorchFns, cfg_for_group, group_sizes, make_order, sample_latents, sde_timesteps)
 from vgt.tokenizer import default_tokenizer
 
 
@@ -65,6 +65,17 @@ def test_group_sizes_uniform_with_remainder_first():
     assert group_sizes(256, 3) == [4] + [3] * 84
     assert group_sizes(10, 4) == [5, 5]
     assert group_sizes(3, 16) == [3]
+
+
+def test_coarse_order_puts_the_stride_2_lattice_first():
+    o = make_order(64, "coarse", 3, 8)
+    assert sorted(o.tolist()) == list(range(64))
+    lattice = {r * 8 + c for r in range(0, 8, 2) for c in range(0, 8, 2)}
+    assert set(o[:16].tolist()) == lattice
+    assert torch.equal(o, make_order(64, "coarse", 3, 8)) and not torch.equal(o, make_order(64, "coarse", 4, 8))
+    assert not torch.equal(o[:16], torch.tensor(sorted(lattice)))  # random within the lattice
+    with pytest.raises(ValueError):
+        make_order(64, "spiral", 0)
 
 
 def test_cfg_schedules():

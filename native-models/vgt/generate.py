@@ -26,7 +26,7 @@ import torch
 
 from .bundle import sha256_file
 from .checkpoint import load_checkpoint, seeded_model
-from .sampler import SampleSettings, sample_latents, to_uint8
+from .sampler import ORDERS, SampleSettings, sample_latents, to_uint8
 from .tokenizer import tokenizer_from_json
 
 
@@ -138,7 +138,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     ap.add_argument("--cfg", type=float)
     ap.add_argument("--cfg-schedule", choices=["linear", "constant"])
     ap.add_argument("--tokens-per-step", type=int)
-    ap.add_argument("--order", choices=["random", "raster"])
+    ap.add_argument("--order", choices=list(ORDERS))
     ap.add_argument("--count", type=int, default=1, help="images, generated one after another (seed, seed+1, ...)")
     ap.add_argument("--threads", type=int, default=0, help="torch intra-op threads (0: torch default)")
     ap.add_argument("--warmup", type=int, default=0,

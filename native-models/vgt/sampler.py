@@ -2,7 +2,8 @@
 (embed, lm_step, latent_in, head_cond, head_velocity) so that it is exactly what the bundle graphs compute.
 
 Per image: rows = [cond, uncond] (uncond only when cfg > 1), right-padded into one batch.
-- order: random permutation (or raster) of the h*w tokens, cut into G = max(1, N // k) groups of uniform
+- order: random permutation (or raster, or "coarse": the even-row/even-column cells first in random order, then
+  the rest in random order) of the h*w tokens, cut into G = max(1, N // k) groups of uniform
   size, the remainder spread over the first groups;
 - prefill: [text | pads | <img> | q(group 0)];
 - step g >= 1: k == 1: [Ein(z_prev)+pos, q(group g)]; k > 1: [q_a, Ein(z_a)+pos_a, ... for the previous
@@ -45,12 +46,24 @@ def group_sizes(n: int, k: int) -> List[int]:
     return [base + (1 if g < rem else 0) for g in range(G)]
 
 
-def make_order(n: int, order: str, order_seed: int) -> torch.Tensor:
+ORDERS = ("random", "raster", "coarse")
+
+
+def make_order(n: int, order: str, order_seed: int, width: Optional[int] = None) -> torch.Tensor:
+    """The generation order of n = h * w cells. "coarse" (width = w) puts the stride-2 lattice first, so the first
+    quarter of the decisions is a spread-out layout (an object of about 2 x 2 cells meets about one lattice cell)."""
     if order == "raster":
         return torch.arange(n)
-    if order != "random":
+    g = torch.Generator().manual_seed(order_seed)
+    if order == "random":
+        return torch.randperm(n, generator=g)
+    if order != "coarse":
         raise ValueError(f"unknown order {order!r}")
-    return torch.randperm(n, generator=torch.Generator().manual_seed(order_seed))
+    w = width or int(round(n ** 0.5))
+    cells = torch.arange(n)
+    on = ((cells // w) % 2 == 0) & ((cells % w) % 2 == 0)
+    first, rest = cells[on], cells[~on]
+    return torch.cat([first[torch.randperm(len(first), generator=g)], rest[torch.randperm(len(rest), generator=g)]])
 
 
 def cfg_for_group(cfg: float, schedule: str, g: int, G: int) -> float:
@@ -128,7 +141,7 @@ def sample_latents(model: QueryAR, tokenizer, prompts: Sequence[str], settings: 
     ids, text_mask = pad_rows(rows, tokenizer.pad_id)
     img_ids = torch.tensor(tokenizer.img_token_ids(), dtype=torch.long).unsqueeze(0).expand(R, -1)
     if order is None:
-        order = make_order(N, settings.order, order_seed)
+        order = make_order(N, settings.order, order_seed, w)
     sizes = group_sizes(N, settings.tokens_per_step)
     G = len(sizes)
     starts = [sum(sizes[:g]) for g in range(G)]

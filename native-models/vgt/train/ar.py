@@ -19,6 +19,7 @@ import torch
 import torch.nn as nn
 
 from ..queryar import QueryAR, prepare_text_batch, time_shift
+from ..sampler import make_order
 from ..tokenizer import default_tokenizer
 from .common import EMA, RUNS, Logger, autocast, base_parser, float_layer_norms, load_ckpt, make_optimizer, save_ckpt, set_lr, setup, step_rng
 from .encode_latents import load_latents
@@ -74,6 +75,9 @@ def main(argv=None):
     p.add_argument("--raster-p", type=float, default=0.0,
                    help="share of batches trained in raster order instead of a random one (with --positions grid the "
                         "neighbour offsets are the same in both, so what raster teaches carries over to any order)")
+    p.add_argument("--order", choices=("random", "coarse"), default="random",
+                   help="training order (and the model's default sampling order): random, or coarse (the stride-2 "
+                        "lattice first, then the rest; TRAINING.md)")
     p.add_argument("--probe-set", default=None, help="probe set (vgt.train.probes build): geometry probes in the log")
     p.add_argument("--probe-every", type=int, default=500)
     p.add_argument("--max-minutes", type=float, default=None,
@@ -81,6 +85,7 @@ def main(argv=None):
     args = p.parse_args(argv)
     cfg = setup(args)
     cfg.image_positions = args.positions
+    cfg.sampling.order = args.order
     probe_set = torch.load(args.probe_set) if args.probe_set else None
     tok = default_tokenizer()
     z_all, captions, _ = load_latents(args.latents, args.limit)
@@ -112,7 +117,13 @@ def main(argv=None):
         ids, mask = ids.to(dev), mask.to(dev)
         model.train()
         raster = args.raster_p > 0 and step_rng(args.seed, step, stream=10).random() < args.raster_p
-        order = torch.arange(cfg.ae.grid * cfg.ae.grid) if raster else None
+        n_cells = cfg.ae.grid * cfg.ae.grid
+        if raster:
+            order = torch.arange(n_cells)
+        elif args.order == "coarse":
+            order = make_order(n_cells, "coarse", args.seed * 1000003 + step, cfg.ae.grid)
+        else:
+            order = None
         with autocast(args, dev):
             loss = model.ar_loss(ids, mask, z, img_ids, generator=g, time_shift_fn=shift_fn, order=order,
                                  diffusion_batch_mul=args.diffusion_batch_mul, ctx_noise=args.ctx_noise).float()

@@ -148,7 +148,7 @@ def generation_eval(model, ae, ks=(1, 4, 16), prompts_path=EVAL_PROMPTS, limit=N
     out = {}
     for k in ks:
         settings = SampleSettings(steps=steps, cfg=cfg_scale, cfg_schedule="linear", tokens_per_step=k,
-                                  latent_ln=latent_ln)
+                                  latent_ln=latent_ln, order=model.c.sampling.order)
         t0 = time.time()
         results, shown = [], []
         for seed in range(seeds):
