@@ -1,5 +1,7 @@
 // Lint, including the rules that keep the architecture's layers apart:
 // - electron/common: pure (neither Node nor Electron nor native addons); shared by every process.
+// - the host's folders form layers (LAYERS below, README "Layout"): a folder imports only from folders of lower
+//   layers, never from its own layer's siblings or from above.
 // - only electron/engine imports onnxruntime-node; only electron/store imports better-sqlite3.
 // - renderer: only electron/common from the main side; no Node, no Electron.
 import js from '@eslint/js';
@@ -30,6 +32,29 @@ const mainSideFolders = {
   ],
   message: 'The renderer talks to the host only through the typed API in electron/common.',
 };
+
+// The host's layers, lowest first. Folders of one layer are siblings and do not import each other.
+const LAYERS = [
+  ['common'],
+  ['platform'],
+  ['engine', 'store'],
+  ['models'],
+  ['core'],
+  ['bench', 'web'],
+  ['cli', 'main'],
+  ['preload'],
+];
+const layerOf = (folder) => LAYERS.findIndex((layer) => layer.includes(folder));
+/** A relative import that climbs out of `folder` into a folder it may not use (same layer or above). */
+function upwardImports(folder) {
+  const banned = LAYERS.flat().filter((other) => other !== folder && layerOf(other) >= layerOf(folder));
+  // The preload talks to nothing but the contract.
+  const names = folder === 'preload' ? LAYERS.flat().filter((other) => other !== 'common' && other !== folder) : banned;
+  return {
+    regex: `^(\\.\\./)+(${names.join('|')})(/|$)`,
+    message: `electron/${folder} may import only lower layers (README "Layout"): ${LAYERS.map((l) => l.join('+')).join(' < ')}.`,
+  };
+}
 
 function restrict(paths, patterns = []) {
   return { 'no-restricted-imports': ['error', { paths, patterns }] };
@@ -83,9 +108,17 @@ export default tseslint.config(
     ],
     rules: restrict([...onlyEngine, ...onlyStore, ...noElectron]),
   },
-  { files: ['electron/engine/**/*.ts'], rules: restrict([...onlyStore, ...noElectron]) },
-  { files: ['electron/store/**/*.ts'], rules: restrict([...onlyEngine, ...noElectron]) },
-  { files: ['electron/main/**/*.ts', 'electron/preload/**/*.ts'], rules: restrict([...onlyEngine, ...onlyStore]) },
+  // Per-folder configs replace the rule's options, so each repeats the package bans of its folder.
+  ...['platform', 'models', 'core', 'bench', 'web', 'cli'].map((folder) => ({
+    files: [`electron/${folder}/**/*.ts`],
+    rules: restrict([...onlyEngine, ...onlyStore, ...noElectron], [upwardImports(folder)]),
+  })),
+  { files: ['electron/engine/**/*.ts'], rules: restrict([...onlyStore, ...noElectron], [upwardImports('engine')]) },
+  { files: ['electron/store/**/*.ts'], rules: restrict([...onlyEngine, ...noElectron], [upwardImports('store')]) },
+  ...['main', 'preload'].map((folder) => ({
+    files: [`electron/${folder}/**/*.ts`],
+    rules: restrict([...onlyEngine, ...onlyStore], [upwardImports(folder)]),
+  })),
   {
     files: ['electron/common/**/*.ts'],
     rules: restrict(

@@ -1,6 +1,8 @@
 // The one catalog of error codes that cross a process or network boundary.
 // Every failure the renderer, a web client or the CLI sees is `{ code, message }` with a code from here.
 
+import type { z } from 'zod';
+
 export const ERROR_CODES = {
   UNKNOWN_CALL: 'No such call in the studio API.',
   USAGE: 'The command line is not understood; see `vgt --help`.',
@@ -58,4 +60,15 @@ export function toErrorPayload(error: unknown): ErrorPayload {
   }
   const message = error instanceof Error ? error.message : String(error);
   return { code: 'INTERNAL', message: message || ERROR_CODES.INTERNAL };
+}
+
+/** Formats zod issues into one line a person can act on, e.g. `prompt: Too big: expected string to have <=4096 characters`. */
+export function describeIssues(error: z.ZodError): string {
+  return error.issues
+    .slice(0, 5)
+    .map((issue) => {
+      const path = issue.path.map(String).join('.');
+      return path ? `${path}: ${issue.message}` : issue.message;
+    })
+    .join('; ');
 }

@@ -2,7 +2,7 @@
 // so every transport gives the same answers to the same (good or bad) payloads.
 import type { z } from 'zod';
 import { calls, isCallName, type CallName, type CallResponse, type CallResult } from '../common/contract';
-import { StudioError, toErrorPayload } from '../common/errors';
+import { describeIssues, StudioError, toErrorPayload } from '../common/errors';
 
 export type CallContext = Readonly<{ signal?: AbortSignal }>;
 
@@ -12,17 +12,6 @@ export type Handlers = {
     context: CallContext,
   ) => Promise<CallResponse<N>> | CallResponse<N>;
 };
-
-/** Formats zod issues into one line a person can act on, e.g. `prompt: Too big: expected string to have <=4096 characters`. */
-export function describeIssues(error: z.ZodError): string {
-  return error.issues
-    .slice(0, 5)
-    .map((issue) => {
-      const path = issue.path.map(String).join('.');
-      return path ? `${path}: ${issue.message}` : issue.message;
-    })
-    .join('; ');
-}
 
 export async function dispatch(
   handlers: Handlers,

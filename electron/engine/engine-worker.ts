@@ -3,7 +3,7 @@
 import type { Worker } from 'node:worker_threads';
 import type { InlinePng, ReconstructResult } from '../common/contract';
 import { StudioError } from '../common/errors';
-import { startModuleWorker } from '../core/threads';
+import { startModuleWorker } from '../platform/threads';
 import {
   JobError,
   type Checkpoint,

@@ -2,7 +2,7 @@
 // WAL checkpoint. At 100,000 rows that is seconds of synchronous SQLite, so it runs on its own connection in a worker
 // thread; the host keeps serving (WAL readers see the last committed state meanwhile).
 import { StudioError, type ErrorPayload } from '../common/errors';
-import { startModuleWorker } from '../core/threads';
+import { startModuleWorker } from '../platform/threads';
 import { corruptError, isCorruption, openDatabase } from './db';
 
 export type CompactReport = Readonly<{ integrity: string }>;

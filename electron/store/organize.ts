@@ -1,7 +1,6 @@
 // The user's own organisation: favorites, ratings, tags, boards, and delete (rows and, once unreferenced, files).
 import { NameSchema, type Board } from '../common/api/library';
-import { StudioError } from '../common/errors';
-import { describeIssues } from '../core/dispatch';
+import { StudioError, describeIssues } from '../common/errors';
 import { placeholders, type StoreContext } from './context';
 import { dropUnreferencedImages, removeFiles } from './images';
 

@@ -7,8 +7,7 @@ import {
   type ReplayParams,
   type Timings,
 } from '../common/api/library';
-import { StudioError } from '../common/errors';
-import { describeIssues } from '../core/dispatch';
+import { StudioError, describeIssues } from '../common/errors';
 import type { StoreContext } from './context';
 import { absolute } from './files';
 import { abandonStaged, imageHash, insertImage, stageImage, type StagedImage } from './images';

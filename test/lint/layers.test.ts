@@ -1,6 +1,6 @@
 // The lint rules that keep the layers apart, checked on code that breaks them (ESLint's API, real config).
 import { ESLint } from 'eslint';
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 
 const eslint = new ESLint({ cwd: process.cwd() });
 
@@ -10,6 +10,9 @@ async function restrictedImports(filePath: string, code: string): Promise<number
 }
 
 describe('layer rules', () => {
+  // The first lint loads the TypeScript parser and the whole config: seconds on a busy machine.
+  beforeAll(() => eslint.lintText('export {};\n', { filePath: 'electron/common/x.ts' }), 120_000);
+
   it('keeps electron/common pure', async () => {
     expect(await restrictedImports('electron/common/x.ts', "import fs from 'node:fs';\nexport const a = fs;\n")).toBe(
       1,
@@ -55,5 +58,24 @@ describe('layer rules', () => {
         "import { calls } from '../../electron/common/contract';\nexport const a = calls;\n",
       ),
     ).toBe(0);
+  });
+
+  it('lets a host folder import only lower layers', async () => {
+    const from = (spec: string) => `import { a } from '${spec}';\nexport const b = a;\n`;
+    // siblings of one layer
+    expect(await restrictedImports('electron/engine/x.ts', from('../store/db'))).toBe(1);
+    expect(await restrictedImports('electron/store/x.ts', from('../engine/image'))).toBe(1);
+    // upward
+    expect(await restrictedImports('electron/store/x.ts', from('../core/dispatch'))).toBe(1);
+    expect(await restrictedImports('electron/engine/x.ts', from('../core/paths'))).toBe(1);
+    expect(await restrictedImports('electron/platform/x.ts', from('../engine/image'))).toBe(1);
+    expect(await restrictedImports('electron/core/handlers/x.ts', from('../../web/server'))).toBe(1);
+    expect(await restrictedImports('electron/main/x.ts', from('../cli/main'))).toBe(1);
+    expect(await restrictedImports('electron/preload/x.ts', from('../core/paths'))).toBe(1);
+    // downward is fine
+    expect(await restrictedImports('electron/engine/x.ts', from('../platform/threads'))).toBe(0);
+    expect(await restrictedImports('electron/core/handlers/x.ts', from('../../engine/bundle'))).toBe(0);
+    expect(await restrictedImports('electron/cli/commands/x.ts', from('../../web/server'))).toBe(0);
+    expect(await restrictedImports('electron/preload/x.ts', from('../common/contract'))).toBe(0);
   });
 });
