@@ -131,7 +131,7 @@ class DeviceFns(TorchFns):
 
 @torch.no_grad()
 def generation_eval(model, ae, ks=(1, 4, 16), prompts_path=EVAL_PROMPTS, limit=None, steps=20, cfg_scale=3.0,
-                    seeds=1, batch=16, grid_path=None, latent_ln=True, device="cpu"):
+                    seeds=1, batch=16, grid_path=None, latent_ln=True, device="cpu", order=None):
     """ShapesEval of generations for each tokens-per-step k: {k: {overall, categories, n, seen, heldOut, seconds}}.
     device: where the generator and a PyTorch AE run (they are moved there); the sampler's loop stays on the CPU."""
     if isinstance(ae, str):
@@ -148,7 +148,7 @@ def generation_eval(model, ae, ks=(1, 4, 16), prompts_path=EVAL_PROMPTS, limit=N
     out = {}
     for k in ks:
         settings = SampleSettings(steps=steps, cfg=cfg_scale, cfg_schedule="linear", tokens_per_step=k,
-                                  latent_ln=latent_ln, order=model.c.sampling.order)
+                                  latent_ln=latent_ln, order=order or model.c.sampling.order)
         t0 = time.time()
         results, shown = [], []
         for seed in range(seeds):
@@ -228,6 +228,8 @@ def main(argv=None):
     g.add_argument("--batch", type=int, default=16, help="prompts sampled together (the noise seeds depend on it)")
     g.add_argument("--device", default="cpu", help="cpu or cuda: where the generator and the AE run")
     g.add_argument("--raw", action="store_true", help="use raw instead of EMA generator weights")
+    g.add_argument("--order", choices=("random", "raster", "coarse"), default=None,
+                   help="generation order (default: the model's own, its config's sampling.order)")
     g.add_argument("--no-latent-ln", action="store_true",
                    help="the generator was trained on raw stage-1 latents (Table-5 arm): no per-token LayerNorm")
     c = sub.add_parser("context", help="QueryAR: teacher-forced loss with clean, swapped and noised context")
@@ -257,7 +259,8 @@ def main(argv=None):
         out = args.out or os.path.join(os.path.dirname(args.ar), "eval-gen.json")
         res = generation_eval(load_generator(args.ar, not args.raw), args.ae, args.k, args.prompts, args.limit,
                               args.steps, args.cfg, args.seeds, grid_path=out.replace(".json", ".png"),
-                              latent_ln=not args.no_latent_ln, batch=args.batch, device=args.device)
+                              latent_ln=not args.no_latent_ln, batch=args.batch, device=args.device,
+                              order=args.order)
         res = {f"k{k}": v for k, v in res.items()}
     res["wall_seconds"] = time.time() - t0
     with open(out, "w") as f:
