@@ -7,6 +7,7 @@ import { generationCalls, generationEvents } from './api/generation';
 import { libraryCalls, libraryEvents } from './api/library';
 import { modelsCalls, modelsEvents } from './api/models';
 import { settingsCalls, settingsEvents } from './api/settings';
+import { sweepCalls, sweepEvents } from './api/sweep';
 import { systemCalls, systemEvents } from './api/system';
 import { timelineCalls } from './api/timeline';
 
@@ -14,6 +15,7 @@ export * from './api/generation';
 export * from './api/library';
 export * from './api/models';
 export * from './api/settings';
+export * from './api/sweep';
 export * from './api/system';
 export * from './api/timeline';
 
@@ -24,6 +26,7 @@ export const calls = {
   ...libraryCalls,
   ...settingsCalls,
   ...timelineCalls,
+  ...sweepCalls,
 } as const satisfies Record<string, { request: z.ZodType; response: z.ZodType }>;
 
 export const events = {
@@ -32,6 +35,7 @@ export const events = {
   ...modelsEvents,
   ...libraryEvents,
   ...settingsEvents,
+  ...sweepEvents,
 } as const satisfies Record<string, z.ZodType>;
 
 export type CallName = keyof typeof calls;

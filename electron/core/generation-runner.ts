@@ -20,6 +20,7 @@ import type {
   ReconstructResult,
   ResolvedSampling,
   Sampling,
+  TokenCount,
 } from '../common/contract';
 import { LIMITS } from '../common/contract';
 import type { ReplayParams } from '../common/api/library';
@@ -283,6 +284,13 @@ export class GenerationRunner {
     return this.#submit('edit', request, request.count ?? 1, { source, regenerate, keepPixels, sourceId });
   }
 
+  /** A prompt's token count with the model's tokenizer (cached with its bundle; no engine work). */
+  async countTokens(request: Readonly<{ prompt: string; model?: string }>): Promise<TokenCount> {
+    const model = await this.#services.models.resolve(request.model);
+    const { prompts } = await this.#bundle(model.path);
+    return { ...prompts.count(request.prompt), model: model.id };
+  }
+
   /** A fork of a library image at a group (core/fork.ts): a one-image generate job whose params carry its origin. */
   async fork(request: ForkRequest): Promise<{ jobId: string; position: number }> {
     const library = await this.#library();
@@ -379,7 +387,7 @@ export class GenerationRunner {
       negativePrompt: null,
       modelId,
       bundleHash,
-      provider: null,
+      provider: null, // the engine's, recorded when the run finishes
       seed,
       orderSeed,
       order: sampling.order,
@@ -592,12 +600,14 @@ export class GenerationRunner {
       ? await finishEdit(outcome.images, run.edit, (await this.#bundle(run.bundleDir)).manifest.image.grid)
       : null;
     for (const [i, image] of (edited?.images ?? outcome.images).entries()) {
-      const p = params[i];
-      if (!p) throw new StudioError('INTERNAL', 'The engine returned more images than the job asked for.');
+      const queued = params[i];
+      if (!queued) throw new StudioError('INTERNAL', 'The engine returned more images than the job asked for.');
+      // The provider is known only now: the engine picks it (with fallbacks) when it loads the model.
+      const p: ReplayParams = { ...queued, provider: outcome.ep };
       const id = ids[i];
       const recorded =
         library && id !== undefined
-          ? await library.markDone(id, image.png, timings)
+          ? await library.markDone(id, image.png, timings, outcome.ep)
           : library && run.history
             ? await library.recordGeneration(p, image.png, {
                 timings,

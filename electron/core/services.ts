@@ -13,6 +13,10 @@ export type StudioMode = 'app' | 'web' | 'cli';
 export type DesktopCapabilities = Readonly<{
   /** Shows the file selected in the OS file manager. */
   revealFile(file: string): void;
+  /** Puts an image file on the system clipboard as an image. */
+  copyImage(file: string): void;
+  /** Drags a file out of the window (to the desktop or another app); called as the page's own drag starts. */
+  startDrag(file: string): void;
   /** Asks for a folder to export into. */
   chooseFolder(title: string): Promise<string | null>;
   /** Asks where to save a file, suggesting `defaultName`. */

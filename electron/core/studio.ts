@@ -10,6 +10,7 @@ import { generationHandlers } from './handlers/generation';
 import { forwardLibraryChange, libraryHandlers } from './handlers/library';
 import { modelsHandlers } from './handlers/models';
 import { settingsHandlers } from './handlers/settings';
+import { sweepHandlers } from './handlers/sweep';
 import { systemHandlers } from './handlers/system';
 import { timelineHandlers } from './handlers/timeline';
 import { ModelRegistry } from '../models/registry';
@@ -60,6 +61,7 @@ export function createStudio(options: StudioOptions): Studio {
     ...libraryHandlers(services),
     ...settingsHandlers(services),
     ...timelineHandlers(services),
+    ...sweepHandlers(services),
   };
 
   return {

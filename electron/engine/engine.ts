@@ -27,6 +27,7 @@ import { loadModel, type LoadedModel } from './model';
 import { providerCandidates, withFallback, type Fallback } from './providers';
 import { checkForkGroup, continuePlan, sameSampling, samePlanText, switchedNoise, timelineOf } from './fork';
 import type { ForkSpec, TimelineData } from './fork';
+import { DecodeCost, DEFAULT_PACER, PreviewPacer } from './preview-pacer';
 import { shuffled } from './rng';
 import {
   gridToLatents,
@@ -129,8 +130,10 @@ export type EngineOptions = Readonly<{
   threads?: number;
   /** Remembers verified bundle hashes across runs. */
   hashCacheFile?: string;
-  /** Minimum time between two previews; the engine also keeps previews under ~20 % of the time. */
-  previewIntervalMs?: number;
+  /** The share of the sampling time decoded previews may take (default 0.2; 0: instant previews only). */
+  previewBudget?: number;
+  /** The fewest groups between two decoded previews (default 3). */
+  previewMinGroups?: number;
   sessionFactory?: SessionFactory;
   /** A provider was skipped (session creation or its first run failed). */
   onFallback?: (fallback: Fallback) => void;
@@ -142,7 +145,6 @@ export type EngineStatusInfo = Readonly<{
   fallbacks: ReadonlyArray<Fallback>;
 }>;
 
-const PREVIEW_INTERVAL_MS = 200;
 /** Instant (latent → RGB) previews cost ~1 ms; more than ~30 per second would only load the UI. */
 const INSTANT_PREVIEW_INTERVAL_MS = 33;
 
@@ -176,6 +178,8 @@ export class Engine {
   #loading: Promise<LoadedModel> | null = null;
   readonly #fallbacks: Array<Fallback> = [];
   readonly #cancelled = new Set<string>();
+  /** The loaded model's decoder time per image (measured at warm-up, then on every decode). */
+  #decodeCost = new DecodeCost();
 
   constructor(options: EngineOptions = {}) {
     this.#options = options;
@@ -222,7 +226,9 @@ export class Engine {
           this.#options.sessionFactory ?? createOrtSession,
         );
         try {
-          await warmUp(model);
+          const cost = new DecodeCost();
+          cost.record(await warmUp(model), 1);
+          this.#decodeCost = cost;
         } catch (error) {
           await model.graphs.release();
           throw error;
@@ -281,11 +287,17 @@ export class Engine {
     let firstDecodedPreviewMs: number | null = null;
     graphs.takeGraphTime();
     const latentRgb = bundle.manifest.preview?.latentRgb ?? null;
-    // Instant previews cover the start, so the first decode waits for the interval like every later one.
-    let lastPreviewAt = latentRgb ? started : -Infinity;
     let lastInstantAt = -Infinity;
-    let previewCost = 0;
-    const interval = this.#options.previewIntervalMs ?? PREVIEW_INTERVAL_MS;
+    const pacer = new PreviewPacer(
+      {
+        budget: this.#options.previewBudget ?? DEFAULT_PACER.budget,
+        minGroups: this.#options.previewMinGroups ?? DEFAULT_PACER.minGroups,
+      },
+      this.#decodeCost,
+      B,
+    );
+    // Sampling time of each group: from the end of the previous group's previews (or the start) to its report.
+    let groupStart = performance.now();
     try {
       const noise = checkpoint.noise
         ? switchedNoise(checkpoint.noise.before, checkpoint.seeds, checkpoint.noise.group)
@@ -294,19 +306,18 @@ export class Engine {
         shouldStop: () => this.#cancelled.has(job.jobId),
         onGroup: async (report) => {
           const now = performance.now();
+          pacer.group(now - groupStart);
           const last = report.group + 1 === report.groups;
           let previews: Array<InlinePng> | undefined;
           let previewKind: 'decoded' | 'approximate' | undefined;
           if (job.previews && !last) {
-            // A decode costs what a few groups do: at most a fifth of the time goes to them (a tenth with instant ones).
-            if (now - lastPreviewAt >= Math.max(interval, (latentRgb ? 10 : 4) * previewCost)) {
+            if (pacer.due()) {
+              // The same decode as "decode as is" after a cancel: committed latents, the others left at zero.
               previews = await this.#decode(model, state.latents);
               previewKind = 'decoded';
-              const done = performance.now();
-              previewCost = done - now;
-              lastPreviewAt = done;
-              firstDecodedPreviewMs ??= done - started;
-              firstPreviewMs ??= done - started;
+              pacer.decoded();
+              firstDecodedPreviewMs ??= performance.now() - started;
+              firstPreviewMs ??= firstDecodedPreviewMs;
             } else if (latentRgb && now - lastInstantAt >= INSTANT_PREVIEW_INTERVAL_MS) {
               const rgbs = state.latents.map((latents) => latentRgbPreview(latents, tables.dZ, grid, latentRgb));
               previews = await Promise.all(rgbs.map(toInlinePng));
@@ -327,6 +338,7 @@ export class Engine {
             elapsedMs: performance.now() - started,
             ...(previews ? { previews, previewKind } : {}),
           });
+          groupStart = performance.now();
         },
       });
     } catch (error) {
@@ -508,7 +520,10 @@ export class Engine {
   async #decodeRgb(model: LoadedModel, latents: ReadonlyArray<Float32Array>): Promise<Array<Rgb>> {
     const { grid, size } = model.bundle.manifest.image;
     const cells = grid[0] * grid[1];
+    const started = performance.now();
     const image = await model.graphs.decode(latentsToGrid(latents, model.tables.dZ, cells), latents.length, grid);
+    // Every decode (previews, results, decode-as-is) refines the estimate that paces the previews.
+    if (this.#loaded?.model === model) this.#decodeCost.record(performance.now() - started, latents.length);
     return latents.map((_, b) => tensorToRgb(image, size, size, b * 3 * size * size));
   }
 
@@ -569,8 +584,11 @@ function images0(rgbs: ReadonlyArray<Rgb>): Rgb {
   return first;
 }
 
-/** One tiny run of every graph: a provider that creates sessions but cannot run them fails here, not mid-job. */
-async function warmUp(model: LoadedModel): Promise<void> {
+/**
+ * One tiny run of every graph: a provider that creates sessions but cannot run them fails here, not mid-job. Returns
+ * the decode's time, the first measure of what a decoded preview costs.
+ */
+async function warmUp(model: LoadedModel): Promise<number> {
   const { graphs, tables, bundle } = model;
   const { hidden: H, dZ } = tables;
   const W = bundle.manifest.architecture.headWidth;
@@ -586,5 +604,7 @@ async function warmUp(model: LoadedModel): Promise<void> {
   await graphs.headCond(new Float32Array(H), 1);
   await graphs.headVelocity(new Float32Array(dZ), new Float32Array(1), new Float32Array(W), 1);
   const [h, w] = bundle.manifest.image.grid;
+  const started = performance.now();
   await graphs.decode(new Float32Array(dZ * h * w), 1, [h, w]);
+  return performance.now() - started;
 }

@@ -126,6 +126,37 @@ export async function encodeScaledPng(rgb: Rgb, scale: number): Promise<Uint8Arr
   return new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength);
 }
 
+/** One layer of a composed image: a PNG, or SVG text (labels), at (left, top), scaled to width × height if given. */
+export type ComposeLayer = Readonly<{ input: Uint8Array; left: number; top: number; width?: number; height?: number }>;
+
+/**
+ * Layers over a plain background, as PNG bytes (sweep grids: cell images and an SVG of their labels). Scaled layers
+ * keep crisp pixels when enlarged (nearest-neighbour) and are resampled smoothly when shrunk.
+ */
+export async function composePng(
+  width: number,
+  height: number,
+  background: string,
+  layers: ReadonlyArray<ComposeLayer>,
+): Promise<Uint8Array> {
+  const inputs = await Promise.all(
+    layers.map(async (layer) => {
+      let input = Buffer.from(layer.input.buffer, layer.input.byteOffset, layer.input.byteLength);
+      if (layer.width !== undefined && layer.height !== undefined) {
+        const meta = await sharp(input).metadata();
+        const kernel = (meta.width ?? 0) <= layer.width ? 'nearest' : 'lanczos3';
+        input = await sharp(input).resize(layer.width, layer.height, { fit: 'fill', kernel }).png().toBuffer();
+      }
+      return { input, left: Math.round(layer.left), top: Math.round(layer.top) };
+    }),
+  );
+  const buffer = await sharp({ create: { width, height, channels: 3, background } })
+    .composite(inputs)
+    .png({ compressionLevel: 6, adaptiveFiltering: false })
+    .toBuffer();
+  return new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength);
+}
+
 /**
  * A mask image → the cells to regenerate: white (≥ 128 after flattening onto black) marks pixels; a cell is
  * regenerated when at least `threshold` of its pixels are marked. The mask must have the image's aspect ratio

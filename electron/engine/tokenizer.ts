@@ -57,6 +57,11 @@ export class PromptEncoder {
     return this.#ids(this.#manifest.prompt.template.split('{prompt}').join(prompt));
   }
 
+  /** The length of a prompt's row (the template included) as the model would see it uncut, and the limit. */
+  count(rawPrompt: string): Readonly<{ tokens: number; limit: number }> {
+    return { tokens: this.#row(rawPrompt.trim()).length, limit: this.maxTokens };
+  }
+
   /**
    * The conditional row, and the unconditional one: the bundle's own, or with a (non-blank) negative prompt the
    * prompt template around it, so CFG steers away from what it names.

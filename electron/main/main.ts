@@ -1,5 +1,17 @@
 // Electron main: window, protocols and IPC registration. Everything with logic lives in core/ and is tested under Node.
-import { app, BrowserWindow, dialog, ipcMain, net, Notification, protocol, session, shell } from 'electron';
+import {
+  app,
+  BrowserWindow,
+  clipboard,
+  dialog,
+  ipcMain,
+  nativeImage,
+  net,
+  Notification,
+  protocol,
+  session,
+  shell,
+} from 'electron';
 import electronUpdater from 'electron-updater';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -108,6 +120,8 @@ void app.whenReady().then(() => {
       dialog,
       window: () => BrowserWindow.getFocusedWindow() ?? BrowserWindow.getAllWindows()[0] ?? null,
       downloadsDir: () => app.getPath('downloads'),
+      clipboard,
+      imageFromPath: (file) => nativeImage.createFromPath(file),
     }),
   });
   harden();

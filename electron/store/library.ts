@@ -6,7 +6,7 @@
 //     await library.enqueue(params, { front?, source? })  → QueueItem   (source: bytes of an edit's source PNG)
 //     await library.nextJob()                     → { id, params, sourcePath } | null   (claims: queued → running)
 //     await library.isCancelRequested(id)         → boolean             (poll between token groups)
-//     await library.markDone(id, png, timings?)   → RecordedImage       (embeds `vgt` params, writes files, row)
+//     await library.markDone(id, png, timings?, provider?) → RecordedImage (embeds `vgt` params, writes files, row)
 //     await library.markFailed(id, message, timings?) / markCancelled(id, timings?)
 //   Engine, a one-off generation (`vgt generate` without the queue):
 //     await library.recordGeneration(params, png, { timings?, source? }) → RecordedImage
@@ -24,6 +24,7 @@ import type {
   GalleryPage,
   GenerationRecord,
   ListRequest,
+  PromptUse,
   QueueItem,
   RecoverReport,
   RepairReport,
@@ -39,6 +40,7 @@ import { absolute, cleanTempFiles, fileSize, IMAGES_DIR, listLibraryFiles, makeT
 import { getRecord, page } from './gallery';
 import { imageHash, removeFiles, settlePending } from './images';
 import * as organize from './organize';
+import { recentPrompts } from './prompts';
 import { embedReplayParams, readReplayParams } from './png';
 import * as queue from './queue';
 import * as settings from './settings';
@@ -70,7 +72,7 @@ export type Library = Readonly<{
   enqueue(params: ReplayParams, options?: Readonly<{ front?: boolean; source?: Uint8Array }>): Promise<QueueItem>;
   nextJob(): Promise<queue.Job | null>;
   isCancelRequested(id: number): Promise<boolean>;
-  markDone(id: number, png: Uint8Array, timings?: Timings): Promise<RecordedImage>;
+  markDone(id: number, png: Uint8Array, timings?: Timings, provider?: string | null): Promise<RecordedImage>;
   markFailed(id: number, message: string, timings?: Timings): Promise<void>;
   markCancelled(id: number, timings?: Timings): Promise<void>;
   recoverInterrupted(): Promise<ReadonlyArray<number>>;
@@ -89,6 +91,8 @@ export type Library = Readonly<{
   emptyTrash(ids?: ReadonlyArray<number>): Promise<Readonly<{ deleted: number; filesRemoved: number }>>;
   tag(ids: ReadonlyArray<number>, add?: ReadonlyArray<string>, remove?: ReadonlyArray<string>): Promise<void>;
   tags(prefix?: string, limit?: number): Promise<ReadonlyArray<Readonly<{ name: string; count: number }>>>;
+  /** Prompt history for completion (store/prompts.ts). */
+  prompts(text?: string, limit?: number): Promise<ReadonlyArray<PromptUse>>;
   renameTag(from: string, to: string): Promise<void>;
   deleteTag(name: string): Promise<void>;
   boards(): Promise<ReadonlyArray<Board>>;
@@ -272,7 +276,7 @@ export async function openLibrary(home: string, options: LibraryOptions = {}): P
     enqueue: (params, opts) => guard(() => queue.enqueue(ctx, params, opts)),
     nextJob: () => guard(() => queue.nextJob(ctx)),
     isCancelRequested: (id) => guard(() => queue.isCancelRequested(ctx, id)),
-    markDone: (id, png, timings) => guard(() => queue.markDone(ctx, id, png, timings)),
+    markDone: (id, png, timings, provider) => guard(() => queue.markDone(ctx, id, png, timings, provider)),
     markFailed: (id, message, timings) => guard(() => queue.markEnded(ctx, id, 'failed', message, timings)),
     markCancelled: (id, timings) => guard(() => queue.markEnded(ctx, id, 'cancelled', null, timings)),
     recoverInterrupted: () => guard(() => queue.recoverInterrupted(ctx)),
@@ -290,6 +294,7 @@ export async function openLibrary(home: string, options: LibraryOptions = {}): P
     emptyTrash: (ids) => guard(() => trash.emptyTrash(ctx, ids)),
     tag: (ids, add, remove) => guard(() => organize.tag(ctx, ids, add, remove)),
     tags: (prefix, limit) => guard(() => organize.tags(ctx, prefix, limit)),
+    prompts: (text, limit) => guard(() => recentPrompts(ctx, text, limit)),
     renameTag: (from, to) => guard(() => organize.renameTag(ctx, from, to)),
     deleteTag: (name) => guard(() => organize.deleteTag(ctx, name)),
     boards: () => guard(() => organize.boards(ctx)),

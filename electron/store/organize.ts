@@ -111,12 +111,14 @@ export function tag(
   ctx.emit({ kind: 'generations', change: 'updated', ids: existingIds(ctx, ids) });
 }
 
+/** Tags with how many gallery items carry them: what is in the trash counts for none (it shows in no tag filter). */
 export function tags(ctx: StoreContext, prefix = '', limit = 100): Array<Readonly<{ name: string; count: number }>> {
   const key = prefix.normalize('NFC').trim().toLowerCase();
   return ctx
     .prepare(
       `SELECT t.name, count(*) AS count FROM tags t JOIN generation_tags gt ON gt.tag_id = t.id
-       WHERE substr(t.key, 1, length(@key)) = @key GROUP BY t.id ORDER BY count DESC, t.key LIMIT @limit`,
+       WHERE substr(t.key, 1, length(@key)) = @key AND gt.generation_id NOT IN (SELECT generation_id FROM trash)
+       GROUP BY t.id ORDER BY count DESC, t.key LIMIT @limit`,
     )
     .all({ key, limit: Math.min(Math.max(limit, 1), 500) }) as Array<{ name: string; count: number }>;
 }

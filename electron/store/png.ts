@@ -83,25 +83,39 @@ export function replayJson(params: ReplayParams): string {
   });
 }
 
-function isVgtText(c: Chunk): boolean {
+function isText(c: Chunk, keyword: string): boolean {
   if (c.type !== 'iTXt' && c.type !== 'tEXt') return false;
   const nul = c.data.indexOf(0);
-  return nul > 0 && c.data.toString('latin1', 0, nul) === PNG_KEYWORD;
+  return nul > 0 && c.data.toString('latin1', 0, nul) === keyword;
 }
 
-/** Returns the PNG with one `vgt` iTXt chunk (replacing any earlier one) holding `params`. */
-export function embedReplayParams(png: Uint8Array, params: ReplayParams): Buffer {
+const isVgtText = (c: Chunk): boolean => isText(c, PNG_KEYWORD);
+
+/** Returns the PNG with one iTXt chunk `keyword` (replacing any earlier one) right after IHDR, holding `text`. */
+export function embedPngText(png: Uint8Array, keyword: string, text: string): Buffer {
   const chunks = readChunks(png);
-  const text = Buffer.from(replayJson(params), 'utf8');
-  if (text.length > MAX_TEXT_BYTES) throw new StudioError('INVALID_PAYLOAD', 'The replay parameters are too large.');
+  const bytes = Buffer.from(text, 'utf8');
+  if (bytes.length > MAX_TEXT_BYTES)
+    throw new StudioError('INVALID_PAYLOAD', `The PNG's ${keyword} text is too large.`);
   // keyword \0, compression flag 0, method 0, empty language tag \0, empty translated keyword \0, UTF-8 text
-  const itxt = chunk('iTXt', Buffer.concat([Buffer.from(`${PNG_KEYWORD}\0\0\0\0\0`, 'latin1'), text]));
+  const itxt = chunk('iTXt', Buffer.concat([Buffer.from(`${keyword}\0\0\0\0\0`, 'latin1'), bytes]));
   const buf = Buffer.from(png.buffer, png.byteOffset, png.byteLength);
-  const [ihdr, ...rest] = chunks.filter((c) => !isVgtText(c)).map((c) => buf.subarray(c.start, c.end)) as [
+  const [ihdr, ...rest] = chunks.filter((c) => !isText(c, keyword)).map((c) => buf.subarray(c.start, c.end)) as [
     Buffer,
     ...Array<Buffer>,
   ];
   return Buffer.concat([SIGNATURE, ihdr, itxt, ...rest]);
+}
+
+/** The text of a PNG's `keyword` text chunk (iTXt or tEXt), or null if it has none. */
+export function readPngText(png: Uint8Array, keyword: string): string | null {
+  const found = readChunks(png).find((c) => isText(c, keyword));
+  return found ? chunkText(found) : null;
+}
+
+/** Returns the PNG with one `vgt` iTXt chunk (replacing any earlier one) holding `params`. */
+export function embedReplayParams(png: Uint8Array, params: ReplayParams): Buffer {
+  return embedPngText(png, PNG_KEYWORD, replayJson(params));
 }
 
 function chunkText(c: Chunk): string {

@@ -139,23 +139,28 @@ function requireStatus(ctx: StoreContext, id: number, allowed: ReadonlyArray<Rec
   return row;
 }
 
-/** The running job finished: its image is recorded and it leaves the queue. */
+/**
+ * The running job finished: its image is recorded and it leaves the queue. `provider`: the execution provider that ran
+ * it (known only now), kept in the row and the PNG's parameters.
+ */
 export async function markDone(
   ctx: StoreContext,
   id: number,
   png: Uint8Array,
   timings?: Timings,
+  provider?: string | null,
 ): Promise<RecordedImage> {
   requireStatus(ctx, id, ['running']);
   const timingsJson = checkTimings(timings);
-  const params = paramsOf(recordRow(ctx, id));
+  const stored = paramsOf(recordRow(ctx, id));
+  const params = provider ? { ...stored, provider: provider.slice(0, 64) } : stored;
   const recorded = await storeResult(ctx, params, png, undefined, (imageId) => {
     const changed = ctx
       .prepare(
-        `UPDATE generations SET status = 'done', image_id = ?, finished_at = ?, timings = ?, error = NULL
-         WHERE id = ? AND status = 'running'`,
+        `UPDATE generations SET status = 'done', image_id = ?, finished_at = ?, timings = ?, error = NULL,
+           provider = ? WHERE id = ? AND status = 'running'`,
       )
-      .run(imageId, ctx.now(), timingsJson, id).changes;
+      .run(imageId, ctx.now(), timingsJson, params.provider, id).changes;
     if (changed === 0) throw new StudioError('NOT_FOUND', `Job ${id} stopped running before it finished.`);
     ctx.prepare('DELETE FROM queue WHERE generation_id = ?').run(id);
     return id;

@@ -28,6 +28,8 @@ function fakeDesktop(answer: () => string | null): Desktop {
     revealed,
     asked,
     revealFile: (file) => void revealed.push(file),
+    copyImage: () => undefined,
+    startDrag: () => undefined,
     chooseFolder: async (title) => (asked.push(title), answer()),
     chooseSaveFile: async (title, defaultName) => (asked.push(`${title} | ${defaultName}`), answer()),
   };

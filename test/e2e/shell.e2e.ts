@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import { openStudio, screenshot } from './browser';
 
-const VIEWS = ['Generate', 'Gallery', 'Inspect', 'Edit', 'Models', 'Settings'];
+const VIEWS = ['Generate', 'Gallery', 'Inspect', 'Edit', 'Sweep', 'Models', 'Settings'];
 
 describe('studio shell', () => {
   let browser: Browser;
@@ -36,7 +36,7 @@ describe('studio shell', () => {
     await expect.poll(() => status.getByTestId('status-model').textContent()).toMatch(/^Model: /);
   });
 
-  it('switches views with the keyboard shortcuts 1–6', async () => {
+  it('switches views with the keyboard shortcuts 1–7', async () => {
     await page.locator('body').click({ position: { x: 5, y: 300 } });
     for (const [index, name] of VIEWS.entries()) {
       await page.keyboard.press(String(index + 1));

@@ -8,6 +8,7 @@ import { promisify } from 'node:util';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../../electron/cli/main';
+import { readReplayParams } from '../../electron/store/library';
 import { TINY_BUNDLE } from './golden';
 
 const home = mkdtempSync(path.join(tmpdir(), 'vgt-cli-gen-'));
@@ -53,6 +54,8 @@ describe('vgt generate / reconstruct / edit / eval / bench', () => {
     expect(images.map((i) => i.seed)).toEqual([3, 4]);
     expect(Number.isSafeInteger(images[0]!.id)).toBe(true);
     expect((await readFile(images[0]!.file)).equals(await readFile(out))).toBe(true);
+    // The recorded image carries the provider that made it.
+    expect(readReplayParams(await readFile(images[0]!.file))?.provider).toBe('cpu');
   });
 
   it('generate --seed N alone, twice: the order follows the seed and the PNG bytes are identical', async () => {

@@ -15,7 +15,8 @@ type Session = Awaited<ReturnType<SessionFactory>>;
 import { inspectImage, loadModelImage, maskToCells, rgbToTensor } from '../../electron/engine/image';
 import { TINY_BUNDLE } from './golden';
 
-const engine = new Engine({ threads: 1, previewIntervalMs: 0 });
+// Decoded previews whenever allowed (any cost, every group), so the progress test sees one on the first group.
+const engine = new Engine({ threads: 1, previewBudget: Infinity, previewMinGroups: 1 });
 afterAll(() => engine.dispose());
 
 let jobCount = 0;
@@ -81,13 +82,14 @@ describe('generation', () => {
     const positions = groups.flatMap((g) => g.positions);
     expect(new Set(positions).size).toBe(64);
     expect(groups.at(-1)).toMatchObject({ committed: 64, total: 64 });
-    // previewIntervalMs 0: the first group is decoded; a decode then holds back the next ones (instant previews fill in).
+    // An unlimited budget every group: every group but the last (the result's decode follows at once) is decoded.
     expect(groups[0]).toMatchObject({ previewKind: 'decoded', previews: [{ width: 48, height: 48 }] });
     expect(events.at(-1)).toEqual({ status: 'decode' });
     expect(outcome.firstPreviewMs).toBeGreaterThan(0);
     expect(outcome.firstDecodedPreviewMs).toBe(outcome.firstPreviewMs);
     // The benchmark's breakdown counts every graph run of the job: one LM step per group, one decode per decoded
     // preview plus the final one.
+    expect(groups.map((g) => g.previewKind)).toEqual(['decoded', 'decoded', 'decoded', undefined]);
     const decoded = groups.filter((g) => g.previewKind === 'decoded').length;
     expect(outcome.graphTime.lm_step?.runs).toBe(4);
     expect(outcome.graphTime.vgtae_decode?.runs).toBe(decoded + 1);
@@ -95,7 +97,7 @@ describe('generation', () => {
   });
 
   it('sends instant previews (one pixel per token, no decoder run) until a decoded one is due', async () => {
-    const slow = new Engine({ threads: 1, previewIntervalMs: 60_000 });
+    const slow = new Engine({ threads: 1, previewBudget: 0 });
     try {
       const events: Array<EngineProgress> = [];
       const outcome = await run(
@@ -114,6 +116,62 @@ describe('generation', () => {
     } finally {
       await slow.dispose();
     }
+  });
+
+  describe('decoded previews during a run', () => {
+    const k1 = { previews: true, sampling: { tokensPerStep: 1, steps: 3 } } as const;
+    const decodedGroups = (events: ReadonlyArray<EngineProgress>): Array<number> =>
+      events.flatMap((e) => (e.status === 'group' && e.previewKind === 'decoded' ? [e.group] : []));
+
+    it('none when the budget is too small for the measured decode (instant previews only)', async () => {
+      const tight = new Engine({ threads: 1, previewBudget: 1e-9, previewMinGroups: 1 });
+      try {
+        const events: Array<EngineProgress> = [];
+        const outcome = await run(job(k1), (p) => events.push(p), tight);
+        expect(decodedGroups(events)).toEqual([]);
+        expect(events.some((e) => e.status === 'group' && e.previewKind === 'approximate')).toBe(true);
+        expect(outcome.firstDecodedPreviewMs).toBeNull();
+      } finally {
+        await tight.dispose();
+      }
+    });
+
+    it('some mid-run with a generous budget, never closer than the minimum spacing', async () => {
+      const generous = new Engine({ threads: 1, previewBudget: 1000, previewMinGroups: 5 });
+      try {
+        const events: Array<EngineProgress> = [];
+        const outcome = await run(job(k1), (p) => events.push(p), generous);
+        const decoded = decodedGroups(events);
+        // 64 groups: after groups 5, 10, … 60 (not the last: the result's decode follows it).
+        expect(decoded).toEqual([5, 10, 15, 20, 25, 30, 35, 40, 45, 50, 55, 60]);
+        expect(outcome.firstDecodedPreviewMs).toBeGreaterThan(0);
+        const first = events.find((e) => e.status === 'group' && e.group === 5);
+        expect(first).toMatchObject({ committed: 5, previews: [{ width: 48, height: 48 }] });
+      } finally {
+        await generous.dispose();
+      }
+    });
+
+    it('a decoded preview is the decode of the committed tokens, byte for byte what "decode as is" gives', async () => {
+      const generous = new Engine({ threads: 1, previewBudget: 1000, previewMinGroups: 7 });
+      try {
+        const j = job({ ...k1, jobId: 'preview-as-is' });
+        let preview: string | undefined;
+        const outcome = await generous.run(j, (p) => {
+          if (p.status === 'group' && p.previewKind === 'decoded') {
+            preview = p.previews?.[0]?.png;
+            generous.cancel(j.jobId);
+          }
+        });
+        if (outcome.status !== 'cancelled') throw new Error('expected a cancel');
+        expect(outcome.committed).toBe(7);
+        const [asIs] = await generous.decodeCheckpoint(TINY_BUNDLE, outcome.checkpoint);
+        expect(preview).toBeDefined();
+        expect(asIs?.png).toBe(preview);
+      } finally {
+        await generous.dispose();
+      }
+    });
   });
 
   it('batches images: each keeps its own seeds, and matches the image generated alone', async () => {

@@ -6,7 +6,7 @@ import type { TimelineData } from '../../electron/engine/fork';
 /** The random-weight test bundle (its own folder, so these tests do not depend on the golden traces). */
 const TINY_BUNDLE = path.resolve('test/fixtures/tiny-bundle');
 
-const engine = new Engine({ threads: 1, previewIntervalMs: 0 });
+const engine = new Engine({ threads: 1 });
 afterAll(() => engine.dispose());
 
 let jobCount = 0;

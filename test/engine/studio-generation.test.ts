@@ -70,9 +70,16 @@ describe('generation through the studio', () => {
     expect(statuses[0]).toBe('queued');
     expect(statuses.filter((s) => s === 'group')).toHaveLength(8);
     const png = await readFile(done.images[0]!.file);
-    expect(readReplayParams(png)).toMatchObject({ prompt: 'a red circle', seed: 5, orderSeed: 6, tokensPerStep: 8 });
+    // The provider the engine ran on: in the PNG's parameters and the record (queued before the engine chose it).
+    expect(readReplayParams(png)).toMatchObject({
+      prompt: 'a red circle',
+      seed: 5,
+      orderSeed: 6,
+      tokensPerStep: 8,
+      provider: 'cpu',
+    });
     const record = await call('library.get', { id: done.images[0]!.id! });
-    expect(record).toMatchObject({ status: 'done', prompt: 'a red circle' });
+    expect(record).toMatchObject({ status: 'done', prompt: 'a red circle', params: { provider: 'cpu' } });
   });
 
   it('without history writes the same bytes to the scratch folder and records nothing', async () => {
@@ -85,6 +92,7 @@ describe('generation through the studio', () => {
     expect(da.images[0]!.id).toBeNull();
     const [pa, pb] = [await readFile(da.images[0]!.file), await readFile(db.images[0]!.file)];
     expect(pa.equals(pb)).toBe(true);
+    expect(readReplayParams(pa)?.provider).toBe('cpu');
     const jobs = await call('generation.jobs', {});
     expect(jobs.jobs.find((j) => j.jobId === a.jobId)).toMatchObject({ state: 'done', committed: 64, total: 64 });
   });

@@ -3,7 +3,7 @@ import { Engine, type EngineJob, type EngineProgress } from '../../electron/engi
 import { EngineWorker } from '../../electron/engine/engine-worker';
 import { TINY_BUNDLE } from './golden';
 
-const worker = new EngineWorker({ threads: 1, previewIntervalMs: 0 });
+const worker = new EngineWorker({ threads: 1 });
 afterAll(() => worker.dispose());
 
 const job = (jobId: string, overrides: Partial<EngineJob> = {}): EngineJob => ({

@@ -9,8 +9,20 @@ function fakes(answers: {
   save?: { canceled: boolean; filePath?: string };
 }) {
   const calls: Array<[string, ...Array<unknown>]> = [];
-  const window = { id: 1 } as unknown as ReturnType<DesktopDeps['window']>;
+  const window = {
+    id: 1,
+    webContents: { startDrag: (item: unknown) => void calls.push(['drag', item]) },
+  } as unknown as ReturnType<DesktopDeps['window']>;
+  /** A fake nativeImage: empty for files named `empty…`. */
+  const image = (file: string, width = 128) => ({
+    file,
+    width,
+    isEmpty: () => path.basename(file).startsWith('empty'),
+    resize: ({ width }: { width: number }) => image(file, width),
+  });
   const deps = {
+    clipboard: { writeImage: (img: unknown) => void calls.push(['clipboard', img]) },
+    imageFromPath: (file: string) => image(file),
     shell: { showItemInFolder: (file: string) => void calls.push(['reveal', file]) },
     dialog: {
       showOpenDialog: async (...args: Array<unknown>) => (calls.push(['open', ...args]), answers.open),
@@ -27,6 +39,30 @@ describe('desktop capabilities', () => {
     const { deps, calls } = fakes({});
     desktopCapabilities(deps).revealFile('/data/images/ab/x.png');
     expect(calls).toEqual([['reveal', '/data/images/ab/x.png']]);
+  });
+
+  it('puts an image on the clipboard, and refuses a file that is no image', () => {
+    const { deps, calls } = fakes({});
+    desktopCapabilities(deps).copyImage('/data/images/ab/x.png');
+    expect(calls).toEqual([['clipboard', expect.objectContaining({ file: '/data/images/ab/x.png' })]]);
+    expect(() => desktopCapabilities(deps).copyImage('/data/empty.png')).toThrow(
+      expect.objectContaining({ code: 'IMAGE_INVALID' }),
+    );
+    expect(calls).toHaveLength(1);
+  });
+
+  it('drags a file out of the window with a small picture of it', () => {
+    const { deps, calls } = fakes({});
+    desktopCapabilities(deps).startDrag('/data/images/ab/x.png');
+    expect(calls).toEqual([
+      [
+        'drag',
+        { file: '/data/images/ab/x.png', icon: expect.objectContaining({ file: '/data/images/ab/x.png', width: 64 }) },
+      ],
+    ]);
+    const none = fakes({});
+    desktopCapabilities({ ...none.deps, window: () => null }).startDrag('/data/x.png');
+    expect(none.calls).toEqual([]);
   });
 
   it('asks for a folder in a dialog of the window, and says null when cancelled', async () => {

@@ -19,6 +19,11 @@ describe('live batch', () => {
     expect(batch.previewKind).toBe('approximate');
     batch.commit(2, [2], undefined, ['d2'], 'decoded');
     expect(batch.previewKind).toBe('decoded');
+    // A quick preview after a decoded one only colours the newer tokens: the picture stays the decoded one.
+    batch.commit(3, [3], undefined, ['q3'], 'approximate');
+    expect(batch.previewKind).toBe('decoded');
+    batch.commit(3, [3], undefined, ['q3']);
+    expect(batch.first.preview).toBe('d2');
     batch.finish(['final']);
     expect(batch.previewKind).toBeNull();
   });

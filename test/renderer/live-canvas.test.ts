@@ -3,7 +3,6 @@ import { LiveCanvasState } from '../../renderer/src/lib/state/live-canvas.svelte
 import { heatmapPixels, ramp } from '../../renderer/src/lib/colormap';
 
 const VEIL = [10, 20, 30] as const;
-const ACCENT = [200, 100, 0] as const;
 const pixel = (data: Uint8ClampedArray, i: number) => Array.from(data.slice(i * 4, i * 4 + 4));
 
 describe('live canvas', () => {
@@ -19,18 +18,57 @@ describe('live canvas', () => {
     expect(canvas.preview).toBe('data:a');
   });
 
-  it('veils uncommitted tokens and tints the newest group', () => {
+  it('veils uncommitted tokens and outlines the newest group, not tints it', () => {
     const canvas = new LiveCanvasState();
     canvas.reset(2, 2, 2);
     canvas.commit(0, [0]);
     canvas.commit(1, [3]);
-    const px = canvas.overlayPixels(VEIL, ACCENT);
+    const px = canvas.overlayPixels(VEIL);
     expect(pixel(px, 0)).toEqual([0, 0, 0, 0]);
     expect(pixel(px, 1)).toEqual([...VEIL, 200]);
     expect(pixel(px, 2)).toEqual([...VEIL, 200]);
-    expect(pixel(px, 3).slice(0, 3)).toEqual([...ACCENT]);
+    expect(pixel(px, 3)).toEqual([0, 0, 0, 0]);
+    expect(canvas.newestOutline()).toBe('M1 1h1M2 1v1M1 2h1M1 1v1');
     canvas.overlay = 'none';
-    expect(canvas.overlayPixels(VEIL, ACCENT).every((v) => v === 0)).toBe(true);
+    expect(canvas.overlayPixels(VEIL).every((v) => v === 0)).toBe(true);
+  });
+
+  it('outlines a block of newest tokens once, around its border', () => {
+    const canvas = new LiveCanvasState();
+    canvas.reset(2, 3, 1);
+    canvas.commit(0, [0, 1]);
+    // Two tokens side by side: top and bottom of each, the outer left and right edges, not the shared one.
+    expect(
+      canvas
+        .newestOutline()
+        .match(/M[^M]+/g)
+        ?.sort(),
+    ).toEqual(['M0 0h1', 'M0 1h1', 'M0 0v1', 'M1 0h1', 'M2 0v1', 'M1 1h1'].sort());
+  });
+
+  it('keeps a decoded preview as the picture: later quick previews do not replace it', () => {
+    const canvas = new LiveCanvasState();
+    canvas.reset(1, 4, 4);
+    canvas.commit(0, [0], 'data:quick0', 'approximate');
+    expect([canvas.preview, canvas.decodedGroups]).toEqual(['data:quick0', null]);
+    canvas.commit(1, [1], 'data:decoded1', 'decoded');
+    expect([canvas.preview, canvas.decodedGroups]).toEqual(['data:decoded1', 2]);
+    canvas.commit(2, [2], 'data:quick2', 'approximate');
+    canvas.commit(3, [3], 'data:quick2', 'approximate'); // repeated: nothing new
+    expect(canvas.preview).toBe('data:decoded1');
+    // Outside a browser the quick colours cannot be read, so nothing is painted over the decoded picture.
+    expect(canvas.patchPixels()).toBeNull();
+    canvas.quick = new Uint8ClampedArray([1, 1, 1, 255, 2, 2, 2, 255, 3, 3, 3, 255, 4, 4, 4, 255]);
+    const patches = canvas.patchPixels()!;
+    // Only the tokens committed after the decoded picture (groups 2 and 3) take their quick colours.
+    expect([0, 1, 2, 3].map((i) => pixel(patches, i))).toEqual([
+      [0, 0, 0, 0],
+      [0, 0, 0, 0],
+      [3, 3, 3, 255],
+      [4, 4, 4, 255],
+    ]);
+    canvas.finish('data:final');
+    expect([canvas.preview, canvas.decodedGroups, canvas.patchPixels()]).toEqual(['data:final', null, null]);
   });
 
   it('colours committed tokens by their group on the order heatmap', () => {
@@ -39,7 +77,7 @@ describe('live canvas', () => {
     canvas.overlay = 'order';
     canvas.commit(0, [2]);
     canvas.commit(2, [0]);
-    const px = canvas.overlayPixels(VEIL, ACCENT);
+    const px = canvas.overlayPixels(VEIL);
     expect(pixel(px, 2).slice(0, 3)).toEqual(ramp(0));
     expect(pixel(px, 0).slice(0, 3)).toEqual(ramp(1));
     expect(pixel(px, 1)).toEqual([...VEIL, 200]);
@@ -51,7 +89,7 @@ describe('live canvas', () => {
     canvas.commit(0, [0], 'data:p');
     canvas.finish('data:final');
     expect(canvas.preview).toBe('data:final');
-    expect(pixel(canvas.overlayPixels(VEIL, ACCENT), 0)).toEqual([0, 0, 0, 0]);
+    expect(pixel(canvas.overlayPixels(VEIL), 0)).toEqual([0, 0, 0, 0]);
   });
 
   it('refuses an empty grid', () => {

@@ -4,8 +4,8 @@ import { resolveTheme } from '../../renderer/src/lib/theme.svelte';
 import { createHttpApi } from '../../renderer/src/lib/api/http';
 
 describe('views and shortcuts', () => {
-  it('names the six views', () => {
-    expect(VIEWS.map((v) => v.name)).toEqual(['Generate', 'Gallery', 'Inspect', 'Edit', 'Models', 'Settings']);
+  it('names the seven views', () => {
+    expect(VIEWS.map((v) => v.name)).toEqual(['Generate', 'Gallery', 'Inspect', 'Edit', 'Sweep', 'Models', 'Settings']);
   });
 
   it('reads the view from the hash, defaulting to Generate', () => {
@@ -19,8 +19,9 @@ describe('views and shortcuts', () => {
     const key = (k: string, extra: Partial<KeyboardEvent> = {}) =>
       viewForKey({ key: k, ctrlKey: false, metaKey: false, altKey: false, target: null, ...extra });
     expect(key('2')).toBe('gallery');
-    expect(key('6')).toBe('settings');
-    expect(key('7')).toBeNull();
+    expect(key('5')).toBe('sweep');
+    expect(key('7')).toBe('settings');
+    expect(key('8')).toBeNull();
     expect(key('2', { ctrlKey: true })).toBeNull();
     const input = { closest: () => ({}), isContentEditable: false } as unknown as EventTarget;
     expect(key('2', { target: input })).toBeNull();

@@ -70,6 +70,8 @@ const fake = vi.hoisted(() => {
 vi.mock('electron', () => ({
   app: fake.app,
   BrowserWindow: fake.BrowserWindow,
+  clipboard: { writeImage: () => undefined },
+  nativeImage: { createFromPath: () => ({ isEmpty: () => true }) },
   dialog: { showMessageBox: () => Promise.resolve({ response: 1 }) },
   ipcMain: {
     handle: (channel: string, handler: (...args: Array<unknown>) => unknown) => fake.ipc.set(channel, handler),

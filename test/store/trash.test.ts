@@ -71,6 +71,37 @@ describe('trash', () => {
     expect((await library.list()).total).toBe(3);
   });
 
+  it('counts tags and boards without what is in the trash, and counts them again after a restore', async () => {
+    const [a, b] = await three();
+    const board = await library.createBoard('keepers');
+    await library.addToBoard(board.id, [a!.id, b!.id]);
+    await library.tag([a!.id, b!.id], ['red']);
+    await library.tag([a!.id], ['only-a']);
+    expect(await library.tags()).toEqual([
+      { name: 'red', count: 2 },
+      { name: 'only-a', count: 1 },
+    ]);
+
+    await library.trash([a!.id]);
+    // A tag whose every image is in the trash filters to nothing, so it is not offered.
+    expect(await library.tags()).toEqual([{ name: 'red', count: 1 }]);
+    expect(await library.tags('only')).toEqual([]);
+    expect((await library.boards()).find((x) => x.id === board.id)?.count).toBe(1);
+    // The gallery agrees with the counts.
+    expect((await library.list({ filters: { tags: ['red'] } })).items.map((i) => i.id)).toEqual([b!.id]);
+
+    await library.restore([a!.id]);
+    expect(await library.tags()).toEqual([
+      { name: 'red', count: 2 },
+      { name: 'only-a', count: 1 },
+    ]);
+    expect((await library.boards()).find((x) => x.id === board.id)?.count).toBe(2);
+    // Emptying the trash drops the tag that only the deleted image carried.
+    await library.trash([a!.id]);
+    await library.emptyTrash();
+    expect(await library.tags()).toEqual([{ name: 'red', count: 1 }]);
+  });
+
   it('empties all or some of the trash for good, files included, and leaves the rest of the library', async () => {
     const [a, b, c] = await three();
     await library.trash([a!.id, b!.id]);

@@ -10,6 +10,7 @@ import { history } from './history';
 import { models } from './models';
 import { queue } from './queue';
 import { reconstruct } from './reconstruct';
+import { sweep } from './sweep';
 
 export const COMMANDS: Readonly<Record<string, Command>> = {
   doctor,
@@ -19,6 +20,7 @@ export const COMMANDS: Readonly<Record<string, Command>> = {
   reconstruct,
   eval: evalCommand,
   bench,
+  sweep,
   models,
   history,
   queue,

@@ -303,6 +303,16 @@ export type EngineStatus = z.infer<typeof EngineStatusSchema>;
 
 const JobRef = z.object({ jobId: JobIdSchema }).strict();
 
+/** A prompt's length in the model's own tokens (its prompt template included), against the model's limit. */
+export const TokenCountSchema = z.object({
+  tokens: z.number().int().min(0),
+  /** Longer prompts are cut at a word to fit (the job's warnings say so). */
+  limit: z.number().int().min(1),
+  /** The model counted with (the default one when the request named none). */
+  model: z.string(),
+});
+export type TokenCount = z.infer<typeof TokenCountSchema>;
+
 export const generationCalls = {
   /** Queues a text-to-image job; progress arrives as `generation.progress` events. */
   'generation.generate': { request: GenerateRequestSchema.strict(), response: JobAcceptedSchema },
@@ -325,6 +335,11 @@ export const generationCalls = {
   'generation.eval': { request: EvalRequestSchema.strict(), response: EvalResultSchema },
   /** The engine's provider, loaded model and fallbacks. */
   'generation.engine': { request: z.object({}).strict(), response: EngineStatusSchema },
+  /** Counts a prompt's tokens with the model's tokenizer (no model is loaded for it). */
+  'generation.countTokens': {
+    request: z.object({ prompt: PromptSchema, model: z.string().min(1).max(200).optional() }).strict(),
+    response: TokenCountSchema,
+  },
 } as const;
 
 export const generationEvents = {

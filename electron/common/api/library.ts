@@ -177,6 +177,10 @@ export type Board = z.infer<typeof BoardSchema>;
 
 export const TagCountSchema = z.object({ name: z.string(), count: z.number().int().min(0) });
 
+/** A prompt of the library's history (completion under the prompt box). */
+export const PromptUseSchema = z.object({ text: z.string(), lastUsedAt: IsoDate, uses: z.number().int().min(0) });
+export type PromptUse = z.infer<typeof PromptUseSchema>;
+
 /** One generation in full: everything to show, replay, or trace back to its source. */
 export const GenerationRecordSchema = GalleryItemSchema.extend({
   /** The whole prompt (also in params). */
@@ -357,6 +361,16 @@ export const libraryCalls = {
       .strict(),
     response: z.object({ tags: z.array(TagCountSchema) }),
   },
+  /**
+   * Prompts used before, for completion: those starting with `text` first, then those containing it (ASCII letters
+   * match either case), most recently used first.
+   */
+  'library.prompts': {
+    request: z
+      .object({ text: z.string().max(1024).optional(), limit: z.number().int().min(1).max(50).optional() })
+      .strict(),
+    response: z.object({ prompts: z.array(PromptUseSchema) }),
+  },
   'library.tags.rename': { request: z.object({ from: NameSchema, to: NameSchema }).strict(), response: Ok },
   'library.tags.delete': { request: z.object({ name: NameSchema }).strict(), response: Ok },
   'library.boards': { request: z.object({}).strict(), response: z.object({ boards: z.array(BoardSchema) }) },
@@ -373,6 +387,13 @@ export const libraryCalls = {
   },
   /** Shows the generation's image file in the OS file manager (the desktop app only: UNSUPPORTED elsewhere). */
   'library.reveal': { request: IdRequest, response: Ok },
+  /** Puts the generation's image on the system clipboard (the desktop app only; a browser page copies it itself). */
+  'library.copyImage': { request: IdRequest, response: Ok },
+  /**
+   * Drags the generation's image file out of the window, as the page's own drag starts (the desktop app only; in a
+   * browser the page's drag carries a download).
+   */
+  'library.startDrag': { request: IdRequest, response: Ok },
   /**
    * The images of these generations as PNGs (each carries its `vgt` parameters) plus a manifest
    * (EXPORT_MANIFEST_NAME) with every replay record; generations without an image are skipped and counted.

@@ -21,5 +21,6 @@ export function generationHandlers(services: Services): Pick<Handlers, Generatio
     'generation.reconstruct': (request) => runner().reconstruct(request),
     'generation.eval': (request, context) => runShapesEval(services, request, context.signal),
     'generation.engine': () => runner().status(),
+    'generation.countTokens': (request) => runner().countTokens(request),
   };
 }

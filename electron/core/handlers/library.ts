@@ -19,6 +19,12 @@ export function libraryHandlers(services: Services): Pick<Handlers, LibraryCalls
     await run(await library());
     return OK;
   };
+  /** A generation's image file, checked to lie inside the data folder. */
+  const imageFile = async (id: number): Promise<string> => {
+    const record = await (await library()).get(id);
+    if (record.file === null) throw new StudioError('NOT_FOUND', `Generation ${id} has no image file.`);
+    return resolveInside(services.home, record.file);
+  };
   return {
     'library.list': async (request) => (await library()).list(request),
     'library.search': async (request) => (await library()).search(request),
@@ -32,6 +38,7 @@ export function libraryHandlers(services: Services): Pick<Handlers, LibraryCalls
     'library.trash.empty': async ({ ids }) => (await library()).emptyTrash(ids),
     'library.tag': ({ ids, add, remove }) => act((l) => l.tag(ids, add, remove)),
     'library.tags': async ({ prefix, limit }) => ({ tags: [...(await (await library()).tags(prefix, limit))] }),
+    'library.prompts': async ({ text, limit }) => ({ prompts: [...(await (await library()).prompts(text, limit))] }),
     'library.tags.rename': ({ from, to }) => act((l) => l.renameTag(from, to)),
     'library.tags.delete': ({ name }) => act((l) => l.deleteTag(name)),
     'library.boards': async () => ({ boards: [...(await (await library()).boards())] }),
@@ -42,10 +49,15 @@ export function libraryHandlers(services: Services): Pick<Handlers, LibraryCalls
     'library.boards.remove': ({ boardId, ids }) => act((l) => l.removeFromBoard(boardId, ids)),
     'library.import': async ({ png }) => (await library()).importPng(Buffer.from(png, 'base64')),
     'library.reveal': async ({ id }) => {
-      const desktop = needDesktop(services, 'Open file location');
-      const record = await (await library()).get(id);
-      if (record.file === null) throw new StudioError('NOT_FOUND', `Generation ${id} has no image file.`);
-      desktop.revealFile(resolveInside(services.home, record.file));
+      needDesktop(services, 'Open file location').revealFile(await imageFile(id));
+      return OK;
+    },
+    'library.copyImage': async ({ id }) => {
+      needDesktop(services, 'Copying an image this way').copyImage(await imageFile(id));
+      return OK;
+    },
+    'library.startDrag': async ({ id }) => {
+      needDesktop(services, 'Dragging a file out').startDrag(await imageFile(id));
       return OK;
     },
     'library.export': ({ ids, to }) => exportImages(services, ids, to),

@@ -4,8 +4,9 @@ export const VIEWS = [
   { id: 'gallery', name: 'Gallery', key: '2' },
   { id: 'inspect', name: 'Inspect', key: '3' },
   { id: 'edit', name: 'Edit', key: '4' },
-  { id: 'models', name: 'Models', key: '5' },
-  { id: 'settings', name: 'Settings', key: '6' },
+  { id: 'sweep', name: 'Sweep', key: '5' },
+  { id: 'models', name: 'Models', key: '6' },
+  { id: 'settings', name: 'Settings', key: '7' },
 ] as const;
 
 export type ViewId = (typeof VIEWS)[number]['id'];
@@ -22,7 +23,7 @@ export function isTypingTarget(target: EventTarget | null): boolean {
   return element.isContentEditable || element.closest('input, textarea, select, [contenteditable="true"]') !== null;
 }
 
-/** The view a key press asks for: digits 1–6 outside text fields, no modifier (browsers keep Ctrl/Alt+digit for tabs). */
+/** The view a key press asks for: digits 1–7 outside text fields, no modifier (browsers keep Ctrl/Alt+digit for tabs). */
 export function viewForKey(
   event: Pick<KeyboardEvent, 'key' | 'ctrlKey' | 'metaKey' | 'altKey' | 'target'>,
 ): ViewId | null {

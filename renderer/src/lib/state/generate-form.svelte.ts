@@ -1,11 +1,13 @@
-// The Generate form: what the user typed, turned into a request; and the follow-ups a result offers (reuse its
-// settings, a variation with the same order and a new seed, a re-order with the same seed and a new order).
+// The Generate form: what the user typed, turned into a request (or a preset, and back); and the follow-ups a result
+// offers (reuse its settings, a variation with the same order and a new seed, a re-order with the same seed and a new
+// order).
 import type {
   CfgSchedule,
   GenerateRequest,
   ResolvedSampling,
   TokenOrder,
 } from '../../../../electron/common/api/generation';
+import type { PromptPreset } from '../../../../electron/common/api/settings';
 import type { Result } from './generation.svelte';
 import type { Defaults } from './settings.svelte';
 import { randomSeed } from '../seeds';
@@ -58,6 +60,27 @@ export class GenerateForm {
     if (this.order) request.order = this.order;
     if (this.model) request.model = this.model;
     return request;
+  }
+
+  /** The prompt and every setting the form pins, saved under a name; what it leaves empty stays empty. */
+  toPreset(name: string): PromptPreset {
+    const { prompt, ...settings } = this.toRequest();
+    return { name: name.trim(), prompt, settings };
+  }
+
+  /** Fills the form from a preset: its prompt and settings, the rest back to the model's defaults. */
+  applyPreset(preset: PromptPreset): void {
+    const s = preset.settings;
+    this.prompt = preset.prompt;
+    this.seed = s.seed ?? null;
+    this.orderSeed = s.orderSeed ?? null;
+    this.tokensPerStep = s.tokensPerStep ?? null;
+    this.steps = s.steps ?? null;
+    this.cfg = s.cfg ?? null;
+    this.cfgSchedule = s.cfgSchedule ?? '';
+    this.order = s.order ?? '';
+    this.count = s.count ?? 1;
+    this.model = s.model ?? '';
   }
 
   /** Fills the form with exactly what produced a result, so generating again reproduces it. */

@@ -45,6 +45,8 @@ export class GenerationSession {
   readonly progress = new ProgressState();
   jobId = $state<string | null>(null);
   kind = $state<JobKind>('generate');
+  /** Images the current job makes (its queue rows are jobId and the ids after it). */
+  jobCount = $state(1);
   /** Latest preview of every image of the job. */
   previews = $state.raw<ReadonlyArray<string>>([]);
   /** How many previews arrived for this job: the live canvas is visibly alive when this grows. */
@@ -217,6 +219,7 @@ export class GenerationSession {
   async #submit(kind: JobKind, request: GenerateRequest, call: () => Promise<{ jobId: string }>): Promise<void> {
     if (this.busy) return;
     this.kind = kind;
+    this.jobCount = Math.max(1, request.count ?? 1);
     this.#request = request;
     this.#sampling = null;
     this.error = null;

@@ -17,6 +17,8 @@ export class LiveBatchState {
   /** One canvas per image; kept across jobs (reset, not replaced), so overlays and previews never flash. */
   canvases = $state.raw<ReadonlyArray<LiveCanvasState>>([this.first]);
   #overlay = $state<Overlay>('committed');
+  /** The kind of the newest preview received (not reactive: only commit reads it). */
+  #received: 'decoded' | 'approximate' | null = null;
 
   count = $derived(this.canvases.length);
   columns = $derived(batchColumns(this.canvases.length));
@@ -25,7 +27,10 @@ export class LiveBatchState {
   committed = $derived(this.canvases.reduce((n, c) => n + c.committed, 0));
   tokens = $derived(this.canvases.reduce((n, c) => n + c.tokens, 0));
   hasPreview = $derived(this.canvases.some((c) => c.preview !== null));
-  /** What the newest preview is: the decoder's image, or the instant per-token colours (null: none, or finished). */
+  /**
+   * What the picture is: the decoder's image (once one came: later quick previews only colour newer tokens on it), or
+   * the instant per-token colours (null: none, or finished).
+   */
   previewKind = $state<'decoded' | 'approximate' | null>(null);
 
   get overlay(): Overlay {
@@ -47,6 +52,7 @@ export class LiveBatchState {
     }
     this.canvases = canvases;
     this.previewKind = null;
+    this.#received = null;
   }
 
   /** Tokens final before the first group (an edit's kept ones, a resume's committed ones): the same in every image. */
@@ -65,13 +71,19 @@ export class LiveBatchState {
     previews?: ReadonlyArray<string | null>,
     kind?: 'decoded' | 'approximate',
   ): void {
-    if (kind) this.previewKind = kind;
-    this.canvases.forEach((canvas, i) => canvas.commit(group, perImage?.[i] ?? positions, previews?.[i] ?? null));
+    if (kind === 'decoded' || (kind && this.previewKind !== 'decoded')) this.previewKind = kind;
+    // Without a new preview the session repeats the last one; its kind is the newest one received.
+    const received = kind ?? this.#received;
+    if (kind) this.#received = kind;
+    this.canvases.forEach((canvas, i) =>
+      canvas.commit(group, perImage?.[i] ?? positions, previews?.[i] ?? null, received ?? 'decoded'),
+    );
   }
 
   /** The finished (or decoded-as-is) images, one per canvas; a missing one keeps its last preview. */
   finish(images: ReadonlyArray<string | null>): void {
     this.previewKind = null;
+    this.#received = null;
     this.canvases.forEach((canvas, i) => canvas.finish(images[i] ?? null));
   }
 }
