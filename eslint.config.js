@@ -2,7 +2,9 @@
 // - electron/common: pure (neither Node nor Electron nor native addons); shared by every process.
 // - the host's folders form layers (LAYERS below, README "Layout"): a folder imports only from folders of lower
 //   layers, never from its own layer's siblings or from above.
-// - only electron/engine imports onnxruntime-node; only electron/store imports better-sqlite3.
+// - only electron/engine imports onnxruntime-node, and inside it only engine/ort.ts (the door to the runtime); only
+//   electron/store imports better-sqlite3; only electron/platform/image.ts (the image codec) imports sharp (build
+//   scripts and tests may use it directly).
 // - renderer: only electron/common from the main side; no Node, no Electron.
 import js from '@eslint/js';
 import svelte from 'eslint-plugin-svelte';
@@ -17,7 +19,16 @@ const onlyEngine = ['onnxruntime-node', 'onnxruntime-common', 'onnxruntime-web']
   name,
   message: 'Only electron/engine may import onnxruntime.',
 }));
+// Inside the engine, onnxruntime has one door: the rest of the engine goes through it.
+const ORT_DOOR = 'electron/engine/ort.ts';
+const onlyOrtDoor = onlyEngine.map(({ name }) => ({
+  name,
+  message: `Inside electron/engine only ${ORT_DOOR} imports onnxruntime; go through it.`,
+}));
 const onlyStore = [{ name: 'better-sqlite3', message: 'Only electron/store may speak SQL (better-sqlite3).' }];
+const onlyImageCodec = [
+  { name: 'sharp', message: 'Only electron/platform/image.ts (the image codec) may import sharp.' },
+];
 const noElectron = [{ name: 'electron', message: 'Electron APIs belong in electron/main and electron/preload only.' }];
 const noNode = (message) => nodeBuiltins.map((name) => ({ name, message }));
 const mainSideFolders = {
@@ -111,18 +122,37 @@ export default tseslint.config(
   // Per-folder configs replace the rule's options, so each repeats the package bans of its folder.
   ...['platform', 'models', 'core', 'bench', 'web', 'cli'].map((folder) => ({
     files: [`electron/${folder}/**/*.ts`],
-    rules: restrict([...onlyEngine, ...onlyStore, ...noElectron], [upwardImports(folder)]),
+    rules: restrict([...onlyEngine, ...onlyStore, ...onlyImageCodec, ...noElectron], [upwardImports(folder)]),
   })),
-  { files: ['electron/engine/**/*.ts'], rules: restrict([...onlyStore, ...noElectron], [upwardImports('engine')]) },
-  { files: ['electron/store/**/*.ts'], rules: restrict([...onlyEngine, ...noElectron], [upwardImports('store')]) },
+  // The image codec: the one door to sharp.
+  {
+    files: ['electron/platform/image.ts'],
+    rules: restrict([...onlyEngine, ...onlyStore, ...noElectron], [upwardImports('platform')]),
+  },
+  {
+    files: ['electron/engine/**/*.ts'],
+    ignores: [ORT_DOOR],
+    rules: restrict([...onlyOrtDoor, ...onlyStore, ...onlyImageCodec, ...noElectron], [upwardImports('engine')]),
+  },
+  { files: [ORT_DOOR], rules: restrict([...onlyStore, ...onlyImageCodec, ...noElectron], [upwardImports('engine')]) },
+  {
+    files: ['electron/store/**/*.ts'],
+    rules: restrict([...onlyEngine, ...onlyImageCodec, ...noElectron], [upwardImports('store')]),
+  },
   ...['main', 'preload'].map((folder) => ({
     files: [`electron/${folder}/**/*.ts`],
-    rules: restrict([...onlyEngine, ...onlyStore], [upwardImports(folder)]),
+    rules: restrict([...onlyEngine, ...onlyStore, ...onlyImageCodec], [upwardImports(folder)]),
   })),
   {
     files: ['electron/common/**/*.ts'],
     rules: restrict(
-      [...noNode('electron/common must stay pure: no Node modules.'), ...onlyEngine, ...onlyStore, ...noElectron],
+      [
+        ...noNode('electron/common must stay pure: no Node modules.'),
+        ...onlyEngine,
+        ...onlyStore,
+        ...onlyImageCodec,
+        ...noElectron,
+      ],
       [{ group: ['../../*', '../*', '!../common/*', '!../*.ts'], message: 'electron/common imports only itself.' }],
     ),
   },

@@ -45,7 +45,6 @@ say(execFileSync(python, ['-m', 'vgt.bundle', out, '--deep'], { cwd: NATIVE, enc
 
 const { main } = await import('../electron/cli/main.ts');
 const { createStudio } = await import('../electron/core/studio.ts');
-const { generationRunner } = await import('../electron/core/generation-runner.ts');
 const { validateBundle } = await import('../electron/engine/bundle.ts');
 
 // 3. Import --link into a scratch data folder.
@@ -62,7 +61,7 @@ const hashSeconds = (performance.now() - t) / 1000;
 
 // 5. One image per k through the studio's runner (its worker thread, as the app runs it).
 const studio = createStudio({ home, mode: 'cli', builtinBundles: [], env });
-const runner = generationRunner(studio.services);
+const { runner } = studio.services;
 const manifest = bundle.manifest;
 const steps = values.steps ? Number(values.steps) : manifest.sampling.steps;
 const images = {};

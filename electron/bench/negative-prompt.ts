@@ -12,11 +12,10 @@ import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, write
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import sharp from 'sharp';
 import type { CfgSchedule } from '../common/api/generation';
 import { detectShapes, type ShapesShape } from '../common/shapes/score';
-import { generationRunner } from '../core/generation-runner';
 import { createStudio } from '../core/studio';
+import { decodePixels } from '../platform/image';
 
 type Arm = 'plain' | 'negative';
 type Verdict = Readonly<{ arm: Arm; seed: number; shapes: ReadonlyArray<string>; hit: boolean }>;
@@ -44,7 +43,7 @@ const out = path.resolve(values.out);
 mkdirSync(out, { recursive: true });
 // The default model, as `vgt generate` finds it, in a scratch data folder.
 const studio = createStudio({ home: mkdtempSync(path.join(tmpdir(), 'vgt-negative-')), mode: 'cli' });
-const runner = generationRunner(studio.services);
+const { runner } = studio.services;
 const sampling = {
   ...(values.cfg ? { cfg: Number(values.cfg) } : {}),
   ...(values['cfg-schedule'] ? { cfgSchedule: values['cfg-schedule'] as CfgSchedule } : {}),
@@ -64,8 +63,7 @@ async function run(arm: Arm, seed: number, count: number): Promise<Array<Verdict
   const verdicts: Array<Verdict> = [];
   for (const image of outcome.images) {
     writeFileSync(path.join(out, `${arm}-${image.seed}.png`), image.png);
-    const { data, info } = await sharp(image.png).raw().toBuffer({ resolveWithObject: true });
-    const objects = detectShapes({ width: info.width, height: info.height, channels: info.channels, data });
+    const objects = detectShapes(await decodePixels(image.png));
     const shapes = objects.map((o) => `${o.color} ${o.shape}`);
     verdicts.push({ arm, seed: image.seed, shapes, hit: objects.some((o) => o.shape === shape) });
   }

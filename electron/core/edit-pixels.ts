@@ -4,7 +4,7 @@
 import type { EditSummary } from '../common/contract';
 import type { Grid } from '../engine/bundle';
 import type { EngineImage } from '../engine/engine';
-import { decodeRgb, encodePng, keepUnmasked, maskDistance, type Rgb } from '../engine/image';
+import { decodeRgb, encodePng, keepUnmasked, maskDistance, type Rgb } from '../platform/image';
 import { psnr } from '../engine/metrics';
 
 export type EditPixels = Readonly<{ source: Uint8Array; regenerate: Uint8Array; keepPixels: boolean }>;

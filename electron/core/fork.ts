@@ -94,14 +94,14 @@ export function forkRequest(
   };
 }
 
-/** A library image's timeline as the contract shows it. */
+/** A library image's timeline as the contract shows it; null when it has none (made before timelines, or imported). */
 export async function timelineInfo(
   library: Library,
   id: number,
   gridOf: () => Promise<readonly [number, number]>,
-): Promise<Timeline> {
+): Promise<Timeline | null> {
   const row = await library.timeline(id);
-  if (!row) throw new StudioError('NOT_FOUND', `Generation ${id} has no timeline (made before timelines were kept).`);
+  if (!row) return null;
   const grid = await gridOf();
   const t = decodeTimeline(row.data);
   return {

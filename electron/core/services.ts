@@ -3,6 +3,7 @@ import type { ModelRegistry } from '../models/registry';
 import type { LibraryService } from '../store/library';
 import type { EventHub } from './events';
 import type { ExportDownloads } from './export';
+import type { GenerationRunner } from './generation-runner';
 
 export type StudioMode = 'app' | 'web' | 'cli';
 
@@ -41,4 +42,6 @@ export type Services = {
   readonly desktop: DesktopCapabilities | null;
   /** Export zips waiting to be downloaded once (web mode). */
   readonly exports: ExportDownloads;
+  /** Generation: jobs, their queue and the engine (which starts on first use). The studio starts and disposes it. */
+  readonly runner: GenerationRunner;
 };

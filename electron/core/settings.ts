@@ -15,7 +15,7 @@ export function parseSettings(stored: Readonly<Record<string, unknown>>): Studio
   return out as StudioSettings;
 }
 
-export async function readSettings(services: Services): Promise<StudioSettings> {
+export async function readSettings(services: Pick<Services, 'library'>): Promise<StudioSettings> {
   return parseSettings(await (await services.library.get()).settings());
 }
 
@@ -23,7 +23,7 @@ export async function readSettings(services: Services): Promise<StudioSettings> 
  * For doctor and the engine: the settings, or the defaults when there is no library yet (doctor must not create one)
  * or it cannot be opened (a damaged database has its own way out; the provider choice should not add a second error).
  */
-export async function readSettingsOrDefaults(services: Services): Promise<StudioSettings> {
+export async function readSettingsOrDefaults(services: Pick<Services, 'home' | 'library'>): Promise<StudioSettings> {
   if (!existsSync(path.join(services.home, DB_FILE))) return DEFAULT_SETTINGS;
   try {
     return await readSettings(services);

@@ -2,13 +2,12 @@
 // scores the images with the ShapesEval program of native-models/vgt/shapes/SHAPES_WORLD.md.
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import sharp from 'sharp';
 import type { EvalResult, Sampling } from '../common/contract';
 import { StudioError } from '../common/errors';
 import { evaluateShapes, parseShapesPrompt, scoreShapesImage, type ShapesResult } from '../common/shapes/score';
 import { readManifest } from '../engine/bundle';
 import { resolveSampling } from '../engine/engine';
-import { generationRunner } from './generation-runner';
+import { decodePixels } from '../platform/image';
 import type { Services } from './services';
 
 /** The held-out evaluation prompts shipped with native-models. */
@@ -64,7 +63,7 @@ export async function runShapesEval(
     request.limit,
   );
   const perPrompt = request.seeds ?? 1;
-  const runner = generationRunner(services);
+  const { runner } = services;
   const model = await services.models.resolve(request.model);
   const { prompts: _file, seeds: _seeds, limit: _limit, model: _model, ...sampling } = request;
   const resolved = resolveSampling(await readManifest(model.path), sampling);
@@ -85,9 +84,7 @@ export async function runShapesEval(
     });
     if (outcome.status !== 'done') throw new StudioError('CANCELLED');
     for (const image of outcome.images) {
-      const { data, info } = await sharp(image.png).raw().toBuffer({ resolveWithObject: true });
-      const pixels = { width: info.width, height: info.height, channels: info.channels, data };
-      const passed = scoreShapesImage(pixels, prompt);
+      const passed = scoreShapesImage(await decodePixels(image.png), prompt);
       results.push({ passed, category });
       if (heldOut !== undefined) {
         const side = heldOut ? split.heldOut : split.seen;

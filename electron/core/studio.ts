@@ -5,7 +5,8 @@ import type { CallResult } from '../common/contract';
 import { dispatch, type CallContext, type Handlers } from './dispatch';
 import { EventHub } from './events';
 import { ExportDownloads } from './export';
-import { disposeGenerationRunner } from './generation-runner';
+import type { EngineFactory } from './engine-host';
+import { GenerationRunner, type RunnerServices } from './generation-runner';
 import { generationHandlers } from './handlers/generation';
 import { forwardLibraryChange, libraryHandlers } from './handlers/library';
 import { modelsHandlers } from './handlers/models';
@@ -28,6 +29,8 @@ export type StudioOptions = Readonly<{
   builtinBundles?: ReadonlyArray<string>;
   /** The desktop shell's abilities (electron/main passes them; web mode and the CLI have none). */
   desktop?: DesktopCapabilities;
+  /** The engine the runner uses (tests); default: a worker thread. */
+  engine?: EngineFactory;
 }>;
 
 export type Studio = Readonly<{
@@ -40,7 +43,7 @@ export type Studio = Readonly<{
 
 export function createStudio(options: StudioOptions): Studio {
   mkdirSync(options.home, { recursive: true });
-  const services: Services = {
+  const base: RunnerServices = {
     home: options.home,
     mode: options.mode,
     env: options.env ?? process.env,
@@ -48,11 +51,12 @@ export function createStudio(options: StudioOptions): Studio {
     events: new EventHub(),
     models: new ModelRegistry({ home: options.home, builtinRoots: options.builtinBundles }),
     library: createLibraryService(options.home, {
-      onChange: (change) => forwardLibraryChange(services.events, change),
+      onChange: (change) => forwardLibraryChange(base.events, change),
     }),
     desktop: options.desktop ?? null,
     exports: new ExportDownloads(options.home),
   };
+  const services: Services = { ...base, runner: new GenerationRunner(base, { engine: options.engine }) };
   // Each area adds its handlers here; `Handlers` makes a missing call a type error.
   const handlers: Handlers = {
     ...systemHandlers(services),
@@ -63,6 +67,9 @@ export function createStudio(options: StudioOptions): Studio {
     ...timelineHandlers(services),
     ...sweepHandlers(services),
   };
+  // The app and web mode run what the library's queue still holds (an earlier session's jobs) from the start; the
+  // CLI runs only the jobs it was given.
+  if (services.mode !== 'cli') queueMicrotask(() => services.runner.start());
 
   return {
     home: services.home,
@@ -70,7 +77,7 @@ export function createStudio(options: StudioOptions): Studio {
     services,
     handle: (name, payload, context) => dispatch(handlers, name, payload, context),
     dispose: async () => {
-      await disposeGenerationRunner(services);
+      await services.runner.dispose();
       await services.exports.dispose();
       await services.library.close();
     },

@@ -1,5 +1,5 @@
-// The engine: loads a bundle on the best provider that works (falling back with a reason), and runs jobs on it:
-// generation and edits (with previews, cancel and resumable checkpoints), reconstruction, and partial decodes.
+// The engine: loads a bundle on the best provider that works (falling back with a reason; loader.ts), and runs jobs on
+// it: generation and edits (with previews, cancel and resumable checkpoints), reconstruction, and partial decodes.
 // It is transport-free; engine/worker.ts runs it off the host's event loop.
 import type {
   EditSummary,
@@ -10,25 +10,21 @@ import type {
   ResolvedSampling,
   Sampling,
 } from '../common/contract';
+import type { JobPlan } from './plan';
 import { StudioError, toErrorPayload, type ErrorPayload } from '../common/errors';
 import { validateBundle, type BundleManifest } from './bundle';
-import { createOrtSession, sumGraphTime, type GraphTime, type SessionFactory } from './graphs';
-import {
-  encodePng,
-  encodeScaledPng,
-  latentRgbPreview,
-  loadModelImage,
-  rgbToTensor,
-  tensorToRgb,
-  type Rgb,
-} from './image';
-import { latentPca, psnr, ssim, tokenErrors } from './metrics';
-import { loadModel, type LoadedModel } from './model';
-import { providerCandidates, withFallback, type Fallback } from './providers';
-import { checkForkGroup, continuePlan, sameSampling, samePlanText, switchedNoise, timelineOf } from './fork';
-import type { ForkSpec, TimelineData } from './fork';
+import type { GraphTime, SessionFactory } from './graphs';
+import { rgbToTensor, tensorToRgb, type Rgb } from '../platform/image';
+import { loadOnBestProvider } from './loader';
+import { oneAtATime } from './one-at-a-time';
+import type { LoadedModel } from './model';
+import { editSummary, finishedImages, toInlinePng } from './outputs';
+import { GroupPreviews } from './previews';
+import type { Fallback } from './providers';
+import { reconstructImage } from './reconstruct';
+import { continuePlan, sameSampling, samePlanText, switchedNoise } from './fork';
+import type { TimelineData } from './fork';
 import { DecodeCost, DEFAULT_PACER, PreviewPacer } from './preview-pacer';
-import { shuffled } from './rng';
 import {
   gridToLatents,
   groupSizes,
@@ -57,26 +53,18 @@ export type Checkpoint = Readonly<{
   prefixGroups?: ReadonlyArray<number>;
 }>;
 
-/** An edit: the image (any size; the engine resizes it) and, per grid cell, 1 where the token is regenerated. */
-export type EditInput = Readonly<{ image: Uint8Array; regenerate: Uint8Array }>;
-
 export type EngineJob = Readonly<{
   jobId: string;
   kind: 'generate' | 'edit';
   bundleDir: string;
   modelId: string;
-  prompt: string;
-  /** The text CFG's unconditional row takes instead of the bundle's unconditional prompt (blank: the bundle's). */
-  negativePrompt?: string | null;
-  sampling: Sampling;
+  /** Made by the host (engine/plan.ts), one order per seed; the engine runs it as it is. */
+  plan: JobPlan;
   seeds: ReadonlyArray<number>;
   orderSeeds: ReadonlyArray<number>;
   previews: boolean;
-  edit?: EditInput;
   /** Continue a cancelled or failed job. */
   checkpoint?: Checkpoint;
-  /** Keep another job's first groups (engine/fork.ts). */
-  fork?: ForkSpec;
 }>;
 
 type WithoutJob<T> = T extends unknown ? Omit<T, 'jobId'> : never;
@@ -145,9 +133,6 @@ export type EngineStatusInfo = Readonly<{
   fallbacks: ReadonlyArray<Fallback>;
 }>;
 
-/** Instant (latent → RGB) previews cost ~1 ms; more than ~30 per second would only load the UI. */
-const INSTANT_PREVIEW_INTERVAL_MS = 33;
-
 /** Request settings over the bundle's defaults; k must fit the grid. */
 export function resolveSampling(manifest: BundleManifest, sampling: Sampling): ResolvedSampling {
   const d = manifest.sampling;
@@ -168,8 +153,24 @@ export function resolveSampling(manifest: BundleManifest, sampling: Sampling): R
   return resolved;
 }
 
-async function toInlinePng(rgb: Rgb): Promise<InlinePng> {
-  return { png: Buffer.from(await encodePng(rgb)).toString('base64'), width: rgb.width, height: rgb.height };
+/** The first report of a job: what it makes, on which provider, and the cells already known (an edit's, a resume's). */
+function prefillProgress(job: EngineJob, model: LoadedModel, checkpoint: Checkpoint, groups: number): EngineProgress {
+  const { grid, size } = model.bundle.manifest.image;
+  const { plan, state } = checkpoint;
+  return {
+    status: 'prefill',
+    kind: job.kind,
+    model: job.modelId,
+    ep: model.graphs.ep,
+    grid,
+    width: size,
+    height: size,
+    count: plan.orders.length,
+    groups,
+    sampling: plan.sampling,
+    fixed: Array.from(state.known.keys()).filter((cell) => state.known[cell] === 1),
+    warnings: [...checkpoint.warnings],
+  };
 }
 
 export class Engine {
@@ -215,39 +216,10 @@ export class Engine {
     const previous = this.#loaded;
     this.#loaded = null;
     await previous?.model.graphs.release();
-    const candidates = this.#options.providers ?? (await providerCandidates(this.#options.preference));
-    const { value } = await withFallback(
-      candidates,
-      async (ep) => {
-        const model = await loadModel(
-          bundle,
-          ep,
-          { threads: this.#options.threads },
-          this.#options.sessionFactory ?? createOrtSession,
-        );
-        try {
-          const cost = new DecodeCost();
-          cost.record(await warmUp(model), 1);
-          this.#decodeCost = cost;
-        } catch (error) {
-          await model.graphs.release();
-          throw error;
-        }
-        return model;
-      },
-      (fallback) => {
-        this.#fallbacks.push(fallback);
-        this.#options.onFallback?.(fallback);
-      },
-    ).catch((error: unknown) => {
-      if (error instanceof StudioError && error.code === 'MODEL_INVALID') throw error;
-      const tried = this.#fallbacks.map((f) => `${f.ep}: ${f.reason}`).join('; ');
-      throw new StudioError('PROVIDER_FAILED', `No execution provider could run this model (${tried}).`, {
-        cause: error,
-      });
-    });
-    this.#loaded = { dir: bundleDir, model: value };
-    return value;
+    const { model, decodeCost } = await loadOnBestProvider(bundle, this.#options, this.#fallbacks);
+    this.#decodeCost = decodeCost;
+    this.#loaded = { dir: bundleDir, model };
+    return model;
   }
 
   cancel(jobId: string): void {
@@ -258,217 +230,128 @@ export class Engine {
     this.#cancelled.delete(job.jobId);
     const model = await this.model(job.bundleDir);
     const started = performance.now();
-    const { bundle, graphs, tables } = model;
-    const { grid, size } = bundle.manifest.image;
-    const cells = grid[0] * grid[1];
+    const { grid } = model.bundle.manifest.image;
+    const total = grid[0] * grid[1];
     const checkpoint =
-      job.checkpoint ?? (job.fork ? await this.#forkPlan(model, job, job.fork) : await this.#plan(model, job));
+      job.checkpoint ??
+      (job.plan.fork ? await this.#forkStart(model, job, job.plan.fork) : await this.#start(model, job));
     const { plan, state } = checkpoint;
-    const B = plan.orders.length;
-    const total = cells;
     const groups = groupSizes(plan.orders[0]?.length ?? 0, plan.sampling.tokensPerStep).length;
-    const fixed = Array.from(state.known.keys()).filter((cell) => state.known[cell] === 1);
-    onProgress({
-      status: 'prefill',
-      kind: job.kind,
-      model: job.modelId,
-      ep: graphs.ep,
-      grid,
-      width: size,
-      height: size,
-      count: B,
-      groups,
-      sampling: plan.sampling,
-      fixed,
-      warnings: [...checkpoint.warnings],
-    });
+    onProgress(prefillProgress(job, model, checkpoint, groups));
 
-    let firstPreviewMs: number | null = null;
-    let firstDecodedPreviewMs: number | null = null;
-    graphs.takeGraphTime();
-    const latentRgb = bundle.manifest.preview?.latentRgb ?? null;
-    let lastInstantAt = -Infinity;
-    const pacer = new PreviewPacer(
-      {
-        budget: this.#options.previewBudget ?? DEFAULT_PACER.budget,
-        minGroups: this.#options.previewMinGroups ?? DEFAULT_PACER.minGroups,
-      },
-      this.#decodeCost,
-      B,
-    );
-    // Sampling time of each group: from the end of the previous group's previews (or the start) to its report.
-    let groupStart = performance.now();
-    try {
-      const noise = checkpoint.noise
-        ? switchedNoise(checkpoint.noise.before, checkpoint.seeds, checkpoint.noise.group)
-        : seededNoise(checkpoint.seeds);
-      await sample(graphs, tables, plan, state, noise, {
-        shouldStop: () => this.#cancelled.has(job.jobId),
-        onGroup: async (report) => {
-          const now = performance.now();
-          pacer.group(now - groupStart);
-          const last = report.group + 1 === report.groups;
-          let previews: Array<InlinePng> | undefined;
-          let previewKind: 'decoded' | 'approximate' | undefined;
-          if (job.previews && !last) {
-            if (pacer.due()) {
-              // The same decode as "decode as is" after a cancel: committed latents, the others left at zero.
-              previews = await this.#decode(model, state.latents);
-              previewKind = 'decoded';
-              pacer.decoded();
-              firstDecodedPreviewMs ??= performance.now() - started;
-              firstPreviewMs ??= firstDecodedPreviewMs;
-            } else if (latentRgb && now - lastInstantAt >= INSTANT_PREVIEW_INTERVAL_MS) {
-              const rgbs = state.latents.map((latents) => latentRgbPreview(latents, tables.dZ, grid, latentRgb));
-              previews = await Promise.all(rgbs.map(toInlinePng));
-              previewKind = 'approximate';
-              lastInstantAt = performance.now();
-              firstPreviewMs ??= lastInstantAt - started;
-            }
-          }
-          onProgress({
-            status: 'group',
-            group: report.group + 1,
-            groups: report.groups,
-            positions: Array.from(report.cells[0] ?? []),
-            // Each image has its own order seed, so its own cells.
-            ...(report.cells.length > 1 ? { imagePositions: report.cells.map((cells) => Array.from(cells)) } : {}),
-            committed: state.known.reduce((a, b) => a + b, 0),
-            total,
-            elapsedMs: performance.now() - started,
-            ...(previews ? { previews, previewKind } : {}),
-          });
-          groupStart = performance.now();
+    model.graphs.takeGraphTime();
+    const previews = new GroupPreviews({
+      enabled: job.previews,
+      pacer: new PreviewPacer(
+        {
+          budget: this.#options.previewBudget ?? DEFAULT_PACER.budget,
+          minGroups: this.#options.previewMinGroups ?? DEFAULT_PACER.minGroups,
         },
-      });
+        this.#decodeCost,
+        plan.orders.length,
+      ),
+      latentRgb: model.bundle.manifest.preview?.latentRgb ?? null,
+      dZ: model.tables.dZ,
+      grid,
+      started,
+      decode: (latents) => this.#decode(model, latents),
+    });
+    try {
+      await this.#sample(job, model, checkpoint, previews, onProgress, started);
     } catch (error) {
       const payload = toErrorPayload(error);
       const committed = state.known.reduce((a, b) => a + b, 0);
       if (payload.code === 'CANCELLED') return { status: 'cancelled', checkpoint, committed, total };
-      if (payload.code !== 'OUT_OF_MEMORY' || B === 1) throw new JobError(payload, checkpoint);
+      if (payload.code !== 'OUT_OF_MEMORY' || plan.orders.length === 1) throw new JobError(payload, checkpoint);
     } finally {
       this.#cancelled.delete(job.jobId);
     }
     // The batch did not fit: the same images one at a time, each from what the batch had committed.
-    if (state.committedGroups < groups) return this.#oneByOne(job, checkpoint, onProgress);
+    if (state.committedGroups < groups)
+      return oneAtATime(job, checkpoint, onProgress, (one, report) => this.run(one, report));
 
     onProgress({ status: 'decode' });
-    const rgbs = await this.#decodeRgb(model, state.latents).catch((error: unknown) => {
+    return this.#finish(model, checkpoint, previews, started);
+  }
+
+  /** Samples the job's remaining groups, reporting each one with its previews. */
+  async #sample(
+    job: EngineJob,
+    model: LoadedModel,
+    checkpoint: Checkpoint,
+    previews: GroupPreviews,
+    onProgress: (progress: EngineProgress) => void,
+    started: number,
+  ): Promise<void> {
+    const { plan, state } = checkpoint;
+    const { grid } = model.bundle.manifest.image;
+    const total = grid[0] * grid[1];
+    const noise = checkpoint.noise
+      ? switchedNoise(checkpoint.noise.before, checkpoint.seeds, checkpoint.noise.group)
+      : seededNoise(checkpoint.seeds);
+    await sample(model.graphs, model.tables, plan, state, noise, {
+      shouldStop: () => this.#cancelled.has(job.jobId),
+      onGroup: async (report) => {
+        const shown = await previews.after(report, state.latents);
+        onProgress({
+          status: 'group',
+          group: report.group + 1,
+          groups: report.groups,
+          positions: Array.from(report.cells[0] ?? []),
+          // Each image has its own order seed, so its own cells.
+          ...(report.cells.length > 1 ? { imagePositions: report.cells.map((cells) => Array.from(cells)) } : {}),
+          committed: state.known.reduce((a, b) => a + b, 0),
+          total,
+          elapsedMs: performance.now() - started,
+          ...(shown ?? {}),
+        });
+        previews.nextGroup();
+      },
+    });
+  }
+
+  /** The sampled job's images decoded, with its times and, for an edit, how well the kept pixels held. */
+  async #finish(
+    model: LoadedModel,
+    checkpoint: Checkpoint,
+    previews: GroupPreviews,
+    started: number,
+  ): Promise<EngineOutcome> {
+    const { graphs, tables } = model;
+    const { grid, size } = model.bundle.manifest.image;
+    const rgbs = await this.#decodeRgb(model, checkpoint.state.latents).catch((error: unknown) => {
       throw new JobError(toErrorPayload(error), checkpoint);
     });
-    const images = await Promise.all(
-      rgbs.map(async (rgb, b) => ({
-        png: await encodePng(rgb),
-        seed: checkpoint.seeds[b] ?? 0,
-        orderSeed: checkpoint.orderSeeds[b] ?? 0,
-        width: rgb.width,
-        height: rgb.height,
-        timeline: timelineOf(plan, state.latents[b] ?? new Float32Array(0), b, tables.dZ, checkpoint.prefixGroups),
-      })),
-    );
-    let edit: EditSummary | null = null;
-    if (checkpoint.edit) {
-      const [h, w] = grid;
-      const stride = size / w;
-      const kept = new Set(plan.fixed);
-      const keptPixel = (pixel: number): boolean =>
-        kept.has(Math.floor(Math.floor(pixel / size) / stride) * w + Math.floor((pixel % size) / stride));
-      edit = {
-        keptTokens: checkpoint.edit.kept,
-        regeneratedTokens: h * w - checkpoint.edit.kept,
-        unmaskedPsnr: psnr(images0(rgbs), checkpoint.edit.source, keptPixel),
-      };
-    }
+    const images = await finishedImages(checkpoint, rgbs, tables.dZ);
+    const edit = editSummary(checkpoint, rgbs, grid, size);
     return {
       status: 'done',
       images,
       ep: graphs.ep,
-      sampling: plan.sampling,
+      sampling: checkpoint.plan.sampling,
       prompt: checkpoint.prompt,
       seconds: (performance.now() - started) / 1000,
-      firstPreviewMs,
-      firstDecodedPreviewMs,
+      firstPreviewMs: previews.firstPreviewMs,
+      firstDecodedPreviewMs: previews.firstDecodedPreviewMs,
       graphTime: graphs.takeGraphTime(),
       warnings: checkpoint.warnings,
       edit,
     };
   }
 
-  async #oneByOne(
-    job: EngineJob,
-    checkpoint: Checkpoint,
-    onProgress: (progress: EngineProgress) => void,
-  ): Promise<EngineOutcome> {
-    const { plan, state } = checkpoint;
-    const warning = `The ${plan.orders.length} images did not fit in memory together, so they were made one at a time.`;
-    const outcomes: Array<Extract<EngineOutcome, { status: 'done' }>> = [];
-    for (let b = 0; b < plan.orders.length; b++) {
-      const single: Checkpoint = {
-        ...checkpoint,
-        plan: { ...plan, orders: [plan.orders[b] ?? new Int32Array(0)] },
-        state: {
-          committedGroups: state.committedGroups,
-          latents: state.latents.slice(b, b + 1),
-          known: state.known.slice(),
-        },
-        seeds: checkpoint.seeds.slice(b, b + 1),
-        orderSeeds: checkpoint.orderSeeds.slice(b, b + 1),
-      };
-      const outcome = await this.run(
-        { ...job, seeds: single.seeds, orderSeeds: single.orderSeeds, checkpoint: single },
-        onProgress,
-      );
-      if (outcome.status === 'cancelled') return outcome;
-      outcomes.push(outcome);
-    }
-    const [first] = outcomes;
-    if (!first) throw new StudioError('INTERNAL', 'No image was generated.');
-    return {
-      ...first,
-      images: outcomes.flatMap((o) => o.images),
-      seconds: outcomes.reduce((sum, o) => sum + o.seconds, 0),
-      graphTime: sumGraphTime(outcomes.map((o) => o.graphTime)),
-      warnings: [...first.warnings, warning],
-    };
-  }
-
-  /** A fresh job's plan: text ids, per-image orders, and for an edit the encoded image and the kept cells. */
-  async #plan(model: LoadedModel, job: EngineJob): Promise<Checkpoint> {
-    const { bundle, tables, prompts, graphs } = model;
-    const sampling = resolveSampling(bundle.manifest, job.sampling);
-    const { grid, size } = bundle.manifest.image;
+  /** A fresh job's first state from its plan: for an edit, the source encoded and its kept cells known. */
+  async #start(model: LoadedModel, job: EngineJob): Promise<Checkpoint> {
+    const { tables, graphs } = model;
+    const { grid } = model.bundle.manifest.image;
     const cells = grid[0] * grid[1];
-    const encoded = prompts.encode(job.prompt, job.negativePrompt);
-    const warnings = encoded.warning ? [encoded.warning] : [];
-    const B = job.seeds.length;
-    const state = initialState(B, cells, tables.dZ);
-    let generate = Array.from({ length: cells }, (_, i) => i);
-    let fixed: Array<number> = [];
+    const { sampling, cond, uncond, fixed, orders, source } = job.plan;
+    const state = initialState(job.seeds.length, cells, tables.dZ);
     let edit: Checkpoint['edit'] = null;
-    if (job.edit) {
+    if (source) {
       if (!graphs.encode) {
         throw new StudioError(
           'MODEL_INVALID',
           'This model has no image encoder (vgtae_encode): it cannot edit images.',
-        );
-      }
-      const source = await loadModelImage(job.edit.image, size);
-      const masked = job.edit.regenerate;
-      if (masked.length !== cells) {
-        throw new StudioError(
-          'INVALID_PAYLOAD',
-          `An edit needs one mask value per token (${cells}), got ${masked.length}.`,
-        );
-      }
-      generate = generate.filter((cell) => masked[cell] === 1);
-      fixed = Array.from({ length: cells }, (_, i) => i).filter((cell) => masked[cell] !== 1);
-      if (generate.length === 0) {
-        throw new StudioError('INVALID_PAYLOAD', 'The mask marks no token for regeneration.');
-      }
-      if (sampling.tokensPerStep > generate.length) {
-        throw new StudioError(
-          'INVALID_PAYLOAD',
-          `tokensPerStep ${sampling.tokensPerStep} is larger than the ${generate.length} masked tokens; use 1 to ${generate.length}.`,
         );
       }
       const [latents] = gridToLatents(await graphs.encode(rgbToTensor(source), 1), 1, tables.dZ, cells) as [
@@ -476,38 +359,34 @@ export class Engine {
       ];
       for (const lat of state.latents) lat.set(latents);
       for (const cell of fixed) state.known[cell] = 1;
-      // Unknown cells start neutral (zero), exactly as a fresh generation.
+      // Unknown cells (every order holds them all) start neutral (zero), exactly as a fresh generation.
       for (const lat of state.latents)
-        for (const cell of generate) lat.fill(0, cell * tables.dZ, (cell + 1) * tables.dZ);
+        for (const cell of orders[0] ?? []) lat.fill(0, cell * tables.dZ, (cell + 1) * tables.dZ);
       edit = { source, kept: fixed.length };
     }
-    const orders = job.orderSeeds.map((orderSeed) =>
-      sampling.order === 'raster' ? Int32Array.from(generate) : shuffled(generate, orderSeed),
-    );
     return {
-      plan: { sampling, cond: encoded.cond, uncond: encoded.uncond, fixed, orders },
+      plan: { sampling, cond, uncond, fixed, orders },
       state,
       seeds: job.seeds,
       orderSeeds: job.orderSeeds,
-      prompt: encoded.prompt,
-      warnings,
+      prompt: job.plan.prompt,
+      warnings: job.plan.warnings,
       edit,
     };
   }
 
   /** A fork's checkpoint: the parent's run with the noise switched at `group`, or the parent replayed to it. */
-  async #forkPlan(model: LoadedModel, job: EngineJob, fork: ForkSpec): Promise<Checkpoint> {
-    const { parent, group } = fork;
-    if (job.seeds.length !== 1) throw new StudioError('INVALID_PAYLOAD', 'A fork makes one image.');
-    const parentJob = { ...job, prompt: parent.prompt, sampling: parent.sampling, seeds: [parent.seed] };
-    const base = await this.#plan(model, { ...parentJob, orderSeeds: [parent.orderSeed] });
-    const mine = await this.#plan(model, { ...job, orderSeeds: [parent.orderSeed] });
-    checkForkGroup(base.plan, group);
+  async #forkStart(model: LoadedModel, job: EngineJob, fork: NonNullable<JobPlan['fork']>): Promise<Checkpoint> {
+    const { group } = fork;
+    const orderSeeds = [fork.orderSeed];
+    const parentPlan = { ...fork.parent, source: null, fork: null };
+    const base = await this.#start(model, { ...job, plan: parentPlan, seeds: [fork.seed], orderSeeds });
+    const mine = await this.#start(model, { ...job, orderSeeds });
     if (samePlanText(base.plan, mine.plan) && sameSampling(base.plan.sampling, mine.plan.sampling)) {
-      return { ...base, seeds: job.seeds, noise: { before: [parent.seed], group } };
+      return { ...base, seeds: job.seeds, noise: { before: [fork.seed], group } };
     }
     const { state } = base;
-    await sample(model.graphs, model.tables, base.plan, state, seededNoise([parent.seed]), {
+    await sample(model.graphs, model.tables, base.plan, state, seededNoise([fork.seed]), {
       shouldStop: () => state.committedGroups >= group || this.#cancelled.has(job.jobId),
     }).catch((error: unknown) => {
       if (!(error instanceof StudioError && error.code === 'CANCELLED')) throw error;
@@ -537,38 +416,7 @@ export class Engine {
   }
 
   async reconstruct(bundleDir: string, modelId: string, imageBytes: Uint8Array): Promise<ReconstructResult> {
-    const model = await this.model(bundleDir);
-    const { graphs, tables, bundle } = model;
-    if (!graphs.encode) {
-      throw new StudioError(
-        'MODEL_INVALID',
-        'This model has no image encoder (vgtae_encode): it cannot reconstruct images.',
-      );
-    }
-    const started = performance.now();
-    const { grid, size } = bundle.manifest.image;
-    const cells = grid[0] * grid[1];
-    const input = await loadModelImage(imageBytes, size);
-    const z = await graphs.encode(rgbToTensor(input), 1);
-    const output = tensorToRgb(await graphs.decode(z, 1, grid), size, size);
-    const [latents] = gridToLatents(z, 1, tables.dZ, cells) as [Float32Array];
-    const pca = latentPca(latents, tables.dZ, grid);
-    const scale = Math.max(1, Math.floor(size / grid[1]));
-    return {
-      model: modelId,
-      input: await toInlinePng(input),
-      output: await toInlinePng(output),
-      psnr: psnr(input, output),
-      ssim: ssim(input, output),
-      tokens: grid,
-      tokenErrors: tokenErrors(input, output, grid),
-      pca: {
-        png: Buffer.from(await encodeScaledPng(pca, scale)).toString('base64'),
-        width: pca.width * scale,
-        height: pca.height * scale,
-      },
-      seconds: (performance.now() - started) / 1000,
-    };
+    return reconstructImage(await this.model(bundleDir), modelId, imageBytes);
   }
 
   async dispose(): Promise<void> {
@@ -576,35 +424,4 @@ export class Engine {
     this.#loaded = null;
     await loaded?.model.graphs.release();
   }
-}
-
-function images0(rgbs: ReadonlyArray<Rgb>): Rgb {
-  const [first] = rgbs;
-  if (!first) throw new StudioError('INTERNAL', 'The decoder returned no image.');
-  return first;
-}
-
-/**
- * One tiny run of every graph: a provider that creates sessions but cannot run them fails here, not mid-job. Returns
- * the decode's time, the first measure of what a decoded preview costs.
- */
-async function warmUp(model: LoadedModel): Promise<number> {
-  const { graphs, tables, bundle } = model;
-  const { hidden: H, dZ } = tables;
-  const W = bundle.manifest.architecture.headWidth;
-  await graphs.lmStep({
-    embeds: new Float32Array(H),
-    rows: 1,
-    length: 1,
-    mask: BigInt64Array.of(1n),
-    positions: BigInt64Array.of(0n),
-    past: null,
-  });
-  await graphs.latentIn(new Float32Array(dZ), new Float32Array(H), 1);
-  await graphs.headCond(new Float32Array(H), 1);
-  await graphs.headVelocity(new Float32Array(dZ), new Float32Array(1), new Float32Array(W), 1);
-  const [h, w] = bundle.manifest.image.grid;
-  const started = performance.now();
-  await graphs.decode(new Float32Array(dZ * h * w), 1, [h, w]);
-  return performance.now() - started;
 }

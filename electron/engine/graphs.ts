@@ -1,10 +1,10 @@
 // The bundle's ONNX graphs as the sampler's `Graphs`, on one execution provider. Sessions are created once per bundle
 // and provider and released together; runtime failures become typed errors (never a silently black image).
 import { availableParallelism } from 'node:os';
-import ort from 'onnxruntime-node';
 import type { ProviderId } from '../common/contract';
 import { StudioError } from '../common/errors';
 import { bundleEntry, hasRole, type Bundle, type BundleRole, type Grid } from './bundle';
+import { createSession, float32Tensor, int64Tensor, type Session, type SessionOutputs, type Tensor } from './ort';
 import type { Graphs, HeadSdeInput, KvCache, LmStepInput } from './sampler';
 
 export type SessionOptions = Readonly<{
@@ -33,10 +33,10 @@ export function sumGraphTime(times: ReadonlyArray<GraphTime>): GraphTime {
 }
 
 /** Creates one session; tests swap it to simulate a failing provider. */
-export type SessionFactory = (file: string, ep: ProviderId, options: SessionOptions) => Promise<ort.InferenceSession>;
+export type SessionFactory = (file: string, ep: ProviderId, options: SessionOptions) => Promise<Session>;
 
 export const createOrtSession: SessionFactory = (file, ep, options) =>
-  ort.InferenceSession.create(file, {
+  createSession(file, {
     executionProviders: [ep],
     graphOptimizationLevel: 'all',
     logSeverityLevel: 3,
@@ -78,13 +78,13 @@ export class OrtGraphs implements Graphs {
   readonly encode: Graphs['encode'];
   readonly headSde: Graphs['headSde'];
   readonly sdeSteps: number | null;
-  readonly #sessions: ReadonlyMap<BundleRole, ort.InferenceSession>;
+  readonly #sessions: ReadonlyMap<BundleRole, Session>;
   readonly #spent = new Map<BundleRole, { ms: number; runs: number }>();
   readonly #layers: number;
   readonly #kvHeads: number;
   readonly #headDim: number;
 
-  private constructor(bundle: Bundle, ep: ProviderId, sessions: ReadonlyMap<BundleRole, ort.InferenceSession>) {
+  private constructor(bundle: Bundle, ep: ProviderId, sessions: ReadonlyMap<BundleRole, Session>) {
     this.ep = ep;
     this.#sessions = sessions;
     const a = bundle.manifest.architecture;
@@ -97,7 +97,8 @@ export class OrtGraphs implements Graphs {
     this.sdeSteps = sde ? (bundleEntry(bundle, 'head_sde').entry.steps ?? null) : null;
     this.encode = sessions.has('vgtae_encode')
       ? async (image, batch) =>
-          (await this.#run('vgtae_encode', { image: tensor(image, [batch, 3, size, size]) }, 'z')).data as Float32Array
+          (await this.#run('vgtae_encode', { image: float32Tensor(image, [batch, 3, size, size]) }, 'z'))
+            .data as Float32Array
       : null;
   }
 
@@ -113,7 +114,7 @@ export class OrtGraphs implements Graphs {
       ...(hasRole(bundle, 'vgtae_encode') ? ['vgtae_encode' as const] : []),
       ...(hasRole(bundle, 'head_sde') ? ['head_sde' as const] : []),
     ];
-    const sessions = new Map<BundleRole, ort.InferenceSession>();
+    const sessions = new Map<BundleRole, Session>();
     try {
       for (const role of roles) {
         const threads = options.threads ?? (POOLED_ROLES.has(role) ? Math.max(1, availableParallelism() - 1) : 1);
@@ -137,7 +138,7 @@ export class OrtGraphs implements Graphs {
     return out;
   }
 
-  async #runAll(role: BundleRole, feeds: Record<string, ort.Tensor>): Promise<ort.InferenceSession.ReturnType> {
+  async #runAll(role: BundleRole, feeds: Record<string, Tensor>): Promise<SessionOutputs> {
     const session = this.#sessions.get(role);
     if (!session) throw new StudioError('MODEL_INVALID', `The model has no ${role} graph.`);
     const t0 = performance.now();
@@ -151,7 +152,7 @@ export class OrtGraphs implements Graphs {
     }
   }
 
-  async #run(role: BundleRole, feeds: Record<string, ort.Tensor>, output: string): Promise<ort.Tensor> {
+  async #run(role: BundleRole, feeds: Record<string, Tensor>, output: string): Promise<Tensor> {
     const out = (await this.#runAll(role, feeds))[output];
     if (!out) throw new StudioError('MODEL_INVALID', `The ${role} graph has no output "${output}".`);
     return out;
@@ -161,24 +162,24 @@ export class OrtGraphs implements Graphs {
     const { rows, length } = input;
     const hidden = input.embeds.length / (rows * length);
     const pastLength = input.mask.length / rows - length;
-    const feeds: Record<string, ort.Tensor> = {
-      inputs_embeds: tensor(input.embeds, [rows, length, hidden]),
-      attention_mask: new ort.Tensor('int64', input.mask, [rows, pastLength + length]),
-      position_ids: new ort.Tensor('int64', input.positions, [rows, length]),
+    const feeds: Record<string, Tensor> = {
+      inputs_embeds: float32Tensor(input.embeds, [rows, length, hidden]),
+      attention_mask: int64Tensor(input.mask, [rows, pastLength + length]),
+      position_ids: int64Tensor(input.positions, [rows, length]),
     };
     const kvShape = [rows, this.#kvHeads, pastLength, this.#headDim];
     for (let i = 0; i < this.#layers; i++) {
-      const past = input.past as ReadonlyArray<ort.Tensor> | null;
-      feeds[`past_key.${i}`] = past?.[2 * i] ?? tensor(new Float32Array(0), kvShape);
-      feeds[`past_value.${i}`] = past?.[2 * i + 1] ?? tensor(new Float32Array(0), kvShape);
+      const past = input.past as ReadonlyArray<Tensor> | null;
+      feeds[`past_key.${i}`] = past?.[2 * i] ?? float32Tensor(new Float32Array(0), kvShape);
+      feeds[`past_value.${i}`] = past?.[2 * i + 1] ?? float32Tensor(new Float32Array(0), kvShape);
     }
     const result = await this.#runAll('lm_step', feeds);
-    const output = (name: string): ort.Tensor => {
+    const output = (name: string): Tensor => {
       const value = result[name];
       if (!value) throw new StudioError('MODEL_INVALID', `The lm_step graph has no output "${name}".`);
       return value;
     };
-    const present: Array<ort.Tensor> = [];
+    const present: Array<Tensor> = [];
     for (let i = 0; i < this.#layers; i++) present.push(output(`present_key.${i}`), output(`present_value.${i}`));
     const out = output('hidden_states').data as Float32Array;
     assertFinite(out, this.ep, 'lm_step');
@@ -186,17 +187,21 @@ export class OrtGraphs implements Graphs {
   }
 
   async latentIn(z: Float32Array, pos: Float32Array, n: number): Promise<Float32Array> {
-    const feeds = { z: tensor(z, [n, z.length / n]), pos: tensor(pos, [n, pos.length / n]) };
+    const feeds = { z: float32Tensor(z, [n, z.length / n]), pos: float32Tensor(pos, [n, pos.length / n]) };
     return (await this.#run('latent_in', feeds, 'embeds')).data as Float32Array;
   }
 
   async headCond(hidden: Float32Array, n: number): Promise<Float32Array> {
-    return (await this.#run('head_cond', { hidden: tensor(hidden, [n, hidden.length / n]) }, 'cond'))
+    return (await this.#run('head_cond', { hidden: float32Tensor(hidden, [n, hidden.length / n]) }, 'cond'))
       .data as Float32Array;
   }
 
   async headVelocity(x: Float32Array, t: Float32Array, cond: Float32Array, n: number): Promise<Float32Array> {
-    const feeds = { x: tensor(x, [n, x.length / n]), t: tensor(t, [n]), cond: tensor(cond, [n, cond.length / n]) };
+    const feeds = {
+      x: float32Tensor(x, [n, x.length / n]),
+      t: float32Tensor(t, [n]),
+      cond: float32Tensor(cond, [n, cond.length / n]),
+    };
     const v = (await this.#run('head_velocity', feeds, 'v')).data as Float32Array;
     assertFinite(v, this.ep, 'head_velocity');
     return v;
@@ -207,12 +212,12 @@ export class OrtGraphs implements Graphs {
     const steps = input.ts.length;
     const dZ = input.x.length / n;
     const result = await this.#runAll('head_sde', {
-      hidden: tensor(input.hidden, [2 * n, input.hidden.length / (2 * n)]),
-      x: tensor(input.x, [n, dZ]),
-      eps: tensor(input.eps, [steps - 1, n, dZ]),
-      coef: tensor(input.coef, [steps - 1, 3]),
-      ts: tensor(input.ts, [steps]),
-      cfg: tensor(Float32Array.of(input.cfg), [1]),
+      hidden: float32Tensor(input.hidden, [2 * n, input.hidden.length / (2 * n)]),
+      x: float32Tensor(input.x, [n, dZ]),
+      eps: float32Tensor(input.eps, [steps - 1, n, dZ]),
+      coef: float32Tensor(input.coef, [steps - 1, 3]),
+      ts: float32Tensor(input.ts, [steps]),
+      cfg: float32Tensor(Float32Array.of(input.cfg), [1]),
     });
     const x = result.x_out?.data as Float32Array | undefined;
     const v = result.v?.data as Float32Array | undefined;
@@ -225,7 +230,7 @@ export class OrtGraphs implements Graphs {
 
   async decode(z: Float32Array, batch: number, grid: Grid): Promise<Float32Array> {
     const dZ = z.length / (batch * grid[0] * grid[1]);
-    const image = (await this.#run('vgtae_decode', { z: tensor(z, [batch, dZ, grid[0], grid[1]]) }, 'image'))
+    const image = (await this.#run('vgtae_decode', { z: float32Tensor(z, [batch, dZ, grid[0], grid[1]]) }, 'image'))
       .data as Float32Array;
     assertFinite(image, this.ep, 'vgtae_decode');
     // A decoder never paints every pixel of every channel exactly the same value; a provider that failed silently does.
@@ -234,8 +239,4 @@ export class OrtGraphs implements Graphs {
     }
     return image;
   }
-}
-
-function tensor(data: Float32Array, dims: ReadonlyArray<number>): ort.Tensor {
-  return new ort.Tensor('float32', data, dims);
 }

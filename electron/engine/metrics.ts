@@ -3,7 +3,7 @@
 // over RGB), per-token error and a 3-component PCA of the latents.
 /* eslint-disable @typescript-eslint/no-non-null-assertion -- typed-array kernels: every index is in range by construction (noUncheckedIndexedAccess cannot see it) */
 import type { Grid } from './bundle';
-import { cellMeans, type Rgb } from './image';
+import { cellMeans, type Rgb } from '../platform/image';
 
 /** PSNR of identical 8-bit images is infinite; it is reported as this many dB so it stays a JSON number. */
 export const PSNR_IDENTICAL = 100;

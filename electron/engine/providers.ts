@@ -1,10 +1,9 @@
 // Execution providers: which ones this onnxruntime-node build carries, which actually initialise here, and the
 // order the engine tries them in (VGT_EP first, then the best available, CPU always last).
 import { existsSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import path from 'node:path';
-import ort from 'onnxruntime-node';
 import type { ProviderId, ProviderStatus } from '../common/contract';
+import { createSession, float32Tensor, listedBackends, nativeFolder, runtimeVersion } from './ort';
 
 export const PROVIDER_ORDER: ReadonlyArray<ProviderId> = ['cuda', 'dml', 'coreml', 'webgpu', 'cpu'];
 
@@ -42,12 +41,6 @@ export function parsePreference(value: string | undefined): Preference {
   return { order: wanted.length > 0 ? order.filter((id) => wanted.includes(id) || id === 'cpu') : order, unknown };
 }
 
-function binFolder(): string {
-  const require = createRequire(import.meta.url);
-  const root = path.dirname(require.resolve('onnxruntime-node/package.json'));
-  return path.join(root, 'bin', 'napi-v6', process.platform, process.arch);
-}
-
 function firstLine(message: string): string {
   const line = message.split('\n').find((l) => l.trim() !== '') ?? message;
   return line.replace(/^.*?(\[ONNXRuntimeError\]|Error:)\s*/, '').slice(0, 200);
@@ -55,9 +48,9 @@ function firstLine(message: string): string {
 
 async function probe(id: ProviderId): Promise<string | null> {
   try {
-    const session = await ort.InferenceSession.create(PROBE_MODEL, { executionProviders: [id], logSeverityLevel: 4 });
+    const session = await createSession(PROBE_MODEL, { executionProviders: [id], logSeverityLevel: 4 });
     try {
-      await session.run({ x: new ort.Tensor('float32', new Float32Array([1, 2, 3, 4]), [1, 4]) });
+      await session.run({ x: float32Tensor(new Float32Array([1, 2, 3, 4]), [1, 4]) });
     } finally {
       await session.release();
     }
@@ -72,8 +65,8 @@ let cached: Promise<ReadonlyArray<ProviderStatus>> | null = null;
 /** Probes every provider once per process (a few ms each; failures are what tell us a GPU stack is missing). */
 export function probeProviders(): Promise<ReadonlyArray<ProviderStatus>> {
   cached ??= (async () => {
-    const listed = new Map(ort.listSupportedBackends().map((b) => [b.name, b.bundled]));
-    const cudaAddOn = existsSync(path.join(binFolder(), 'libonnxruntime_providers_cuda.so'));
+    const listed = listedBackends();
+    const cudaAddOn = existsSync(path.join(nativeFolder(), 'libonnxruntime_providers_cuda.so'));
     const statuses: Array<ProviderStatus> = [];
     for (const id of PROVIDER_ORDER) {
       if (id === 'cpu') {
@@ -121,7 +114,7 @@ export async function getProviderReport(preference: string | undefined): Promise
   const { order } = parsePreference(preference);
   const preferred = order.find((id) => providers.find((p) => p.id === id)?.available) ?? 'cpu';
   return {
-    version: ort.env.versions.node ?? ort.env.versions.common,
+    version: runtimeVersion(),
     providers,
     preferred,
     preference: preference?.trim() ? preference.trim() : null,

@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, readdirSync, rmSync } from 'node:fs';
 import { mkdir, open, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
-import sharp from 'sharp';
+import { encodeThumbnail } from '../platform/image';
 
 export const IMAGES_DIR = 'images';
 export const THUMBS_DIR = 'thumbs';
@@ -98,10 +98,7 @@ export async function fileSize(file: string): Promise<number> {
 
 /** A WebP thumbnail, longest side THUMB_SIZE, never enlarged. */
 export function makeThumbnail(png: Uint8Array): Promise<Buffer> {
-  return sharp(png)
-    .resize(THUMB_SIZE, THUMB_SIZE, { fit: 'inside', withoutEnlargement: true })
-    .webp({ quality: 80 })
-    .toBuffer();
+  return encodeThumbnail(png, THUMB_SIZE);
 }
 
 /** Removes temporary files left by processes that are gone. Returns how many. */

@@ -9,7 +9,7 @@ import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../../electron/cli/main';
 import type { SweepCell } from '../../electron/common/contract';
-import { SWEEP_PNG_KEYWORD } from '../../electron/core/sweep';
+import { SWEEP_PNG_KEYWORD } from '../../electron/core/sweep-grid';
 import { readPngText } from '../../electron/store/png';
 import { readReplayParams } from '../../electron/store/library';
 import { TINY_BUNDLE } from '../engine/golden';

@@ -6,7 +6,7 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { CallResult } from '../../electron/common/contract';
 import type { EngineApi } from '../../electron/engine/engine-worker';
-import { generationRunner } from '../../electron/core/generation-runner';
+import type { EngineFactory } from '../../electron/core/engine-host';
 import { parseSettings, providerPreference } from '../../electron/core/settings';
 import { createStudio, type Studio } from '../../electron/core/studio';
 import { png, tempHome } from '../store/helpers';
@@ -25,8 +25,13 @@ function folder(): string {
   return home;
 }
 
-function open(home: string, env: NodeJS.ProcessEnv = {}, builtinBundles: Array<string> = []): Studio {
-  const studio = createStudio({ home, mode: 'cli', env, builtinBundles });
+function open(
+  home: string,
+  env: NodeJS.ProcessEnv = {},
+  builtinBundles: Array<string> = [],
+  engine?: EngineFactory,
+): Studio {
+  const studio = createStudio({ home, mode: 'cli', env, builtinBundles, ...(engine ? { engine } : {}) });
   cleanups.push(() => studio.dispose());
   return studio;
 }
@@ -93,18 +98,16 @@ describe('the engine and the provider setting', () => {
     const bundles = path.join(base, 'bundles');
     mkdirSync(bundles);
     cpSync(TINY_BUNDLE, path.join(bundles, 'tiny'), { recursive: true });
-    const studio = open(path.join(base, 'home'), env, [bundles]);
     const made: Array<string | undefined> = [];
     const disposed: Array<number> = [];
-    const runner = generationRunner(studio.services, {
-      engine: ({ preference }) => {
-        const index = made.push(preference) - 1;
-        return {
-          reconstruct: async () => ({ engine: index }),
-          dispose: async () => void disposed.push(index),
-        } as unknown as EngineApi;
-      },
+    const studio = open(path.join(base, 'home'), env, [bundles], ({ preference }) => {
+      const index = made.push(preference) - 1;
+      return {
+        reconstruct: async () => ({ engine: index }),
+        dispose: async () => void disposed.push(index),
+      } as unknown as EngineApi;
     });
+    const { runner } = studio.services;
     const image = { kind: 'data', base64: (await png(5)).toString('base64') } as const;
     const use = () => runner.reconstruct({ image }) as unknown as Promise<{ engine: number }>;
     return { studio, made, disposed, use };

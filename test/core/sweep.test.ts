@@ -3,18 +3,16 @@
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
 import type { SweepCell } from '../../electron/common/contract';
+import { shapesVerdict } from '../../electron/core/sweep';
+import { checkAxis, parseAxisOption, planSweep } from '../../electron/core/sweep-axes';
 import {
-  checkAxis,
   composeSweepGrid,
   gridLayout,
   legendText,
-  parseAxisOption,
-  planSweep,
-  shapesVerdict,
   SWEEP_PNG_KEYWORD,
   type GridInput,
-} from '../../electron/core/sweep';
-import { encodePng } from '../../electron/engine/image';
+} from '../../electron/core/sweep-grid';
+import { encodePng } from '../../electron/platform/image';
 import { readPngText } from '../../electron/store/png';
 
 const code = (fn: () => unknown): string | undefined => {

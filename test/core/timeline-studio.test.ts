@@ -8,7 +8,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CallName, CallRequest, CallResponse, GenerationProgress } from '../../electron/common/contract';
 import { forkOriginOf, forkSpecOf } from '../../electron/core/fork';
 import { createStudio, type Studio } from '../../electron/core/studio';
-import { readReplayParams } from '../../electron/store/library';
+import { embedReplayParams, readReplayParams } from '../../electron/store/library';
+import { params as replayParams, png } from '../store/helpers';
 
 /** The random-weight test bundle (its own folder, so these tests do not depend on the golden traces). */
 const TINY_BUNDLE = path.resolve('test/fixtures/tiny-bundle');
@@ -66,7 +67,7 @@ describe('timelines and forks through the studio', () => {
       call('generation.generate', { prompt: 'a red circle', seed: 5, orderSeed: 6, tokensPerStep: 8, steps: 3 }),
     );
     const id = parent.images[0]!.id!;
-    const timeline = await call('timeline.get', { id });
+    const timeline = (await call('timeline.get', { id }))!;
     expect(timeline).toMatchObject({ id, grid: [8, 8], groups: Array(8).fill(8), fork: null, forks: [] });
     expect(new Set(timeline.order).size).toBe(64);
     expect(timeline.bytes).toBeLessThan(64 * 16 * 2);
@@ -85,7 +86,7 @@ describe('timelines and forks through the studio', () => {
     const forkId = other.images[0]!.id!;
     expect((await pixels(other.images[0]!.file)).equals(await pixels(parent.images[0]!.file))).toBe(false);
     expect(await call('timeline.get', { id: forkId })).toMatchObject({ fork: { parentId: id, group: 3 } });
-    expect((await call('timeline.get', { id })).forks).toEqual([
+    expect((await call('timeline.get', { id }))?.forks).toEqual([
       { id: same.images[0]!.id!, group: 3 },
       { id: forkId, group: 3 },
     ]);
@@ -113,4 +114,16 @@ describe('timelines and forks through the studio', () => {
     });
     // Four generations and a model load (with its hash check) on a shared CPU.
   }, 180_000);
+
+  it('answers null for an image without a timeline (imported), and NOT_FOUND for no image', async () => {
+    // Another model's image: the answer must not need the model (it is not installed here).
+    const imported = await call('library.import', {
+      png: embedReplayParams(await png(4242), replayParams({ modelId: 'not-installed', seed: 4242 })).toString(
+        'base64',
+      ),
+    });
+    expect(imported.existed).toBe(false);
+    expect(await call('timeline.get', { id: imported.id })).toBeNull();
+    await expect(call('timeline.get', { id: imported.id + 1000 })).rejects.toMatchObject({ code: 'NOT_FOUND' });
+  });
 });

@@ -63,6 +63,9 @@ describe('gallery trust', () => {
     await expect.poll(() => detail().count()).toBe(1);
     // Selecting did not reflow the grid: the first cell kept its size and place.
     expect(await images().nth(0).boundingBox()).toEqual(widthBefore);
+    // An imported image has no timeline: the panel says so, and no call failed on the way (Chromium logs a failed one).
+    await expect.poll(() => page.getByTestId('timeline').textContent()).toMatch(/No timeline/);
+    expect(errors).toEqual([]);
     await selection().getByRole('textbox', { name: 'Tags to add' }).fill('keeper');
     await selection().getByRole('button', { name: 'Add tags' }).click();
     await expect.poll(() => page.getByTestId('detail-tags').textContent()).toBe('keeper');

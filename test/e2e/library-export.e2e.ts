@@ -110,7 +110,7 @@ describe('library export, file location and provider preference', () => {
     expect(shown).toMatch(/\/images\/[0-9a-f]{2}\/[0-9a-f]{64}\.png$/);
     await details.getByRole('button', { name: 'Copy file path' }).click();
     await expect.poll(() => page.evaluate(() => navigator.clipboard.readText())).toBe(shown);
-    // Imported images have no timeline: the panel says so (timeline.get answers 404) rather than showing an error.
+    // Imported images have no timeline: the panel says so (timeline.get answers null) rather than showing an error.
     await expect.poll(() => details.getByTestId('timeline').textContent()).toMatch(/No timeline/);
     expect(await details.getByRole('alert').count()).toBe(0);
     await screenshot(page, 'gallery-detail-web-path');

@@ -1,6 +1,6 @@
 // Live previews as a user watches them, in real Chromium against web mode: at 1 token per step a decoded preview (the
 // decoder's full-size image, not the one-pixel-per-token mosaic) shows mid-run, under the overlay, with the newest token
-// outlined. Screenshots: test-results/previews-*.png.
+// outlined, at 1280×800 and 900×600. Screenshots: test-results/previews-*.png.
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import { openStudio, screenshot } from './browser';
@@ -55,6 +55,28 @@ describe('generate: decoded previews during a run', () => {
     expect(state.committed).toBeLessThan(state.total);
     expect(state.width).toBe(128);
     expect(state.outline).toBe(true);
+
+    // The smallest window the studio is made for, still mid-run: the decoded picture and its caption fit beside the
+    // form, without sideways overflow.
+    await page.setViewportSize({ width: 900, height: 600 });
+    await page.waitForTimeout(300);
+    await screenshot(page, 'previews-decoded-mid-run-900x600');
+    const small = await page.evaluate(() => {
+      const caption = document.querySelector('.live-batch .caption')?.textContent ?? '';
+      const match = /(\d+) of (\d+) tokens committed/.exec(caption);
+      const img = document.querySelector<HTMLImageElement>('[data-testid="live-preview"]')!.getBoundingClientRect();
+      return {
+        midRun: !!match && Number(match[1]) < Number(match[2]) && caption.includes('decoded preview'),
+        overflow: document.scrollingElement!.scrollWidth - window.innerWidth,
+        right: img.right,
+        width: img.width,
+      };
+    });
+    expect(small.midRun).toBe(true);
+    expect(small.overflow).toBeLessThanOrEqual(0);
+    expect(small.width).toBeGreaterThan(200);
+    expect(small.right).toBeLessThanOrEqual(900);
+    await page.setViewportSize({ width: 1280, height: 800 });
 
     // Quick previews after it do not replace the decoded picture: they colour only the tokens committed since (a
     // second one-pixel-per-token layer under the overlay), until the next decoded preview.

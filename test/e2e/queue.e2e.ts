@@ -1,5 +1,6 @@
 // The queue users can see, in real Chromium against web mode: "Add to queue" three times puts three jobs in the
-// library's queue (one runs, the others wait with their place); a waiting job moves up and another is cancelled.
+// library's queue (one runs, the others wait with their place); a waiting job moves up and another is cancelled; a
+// Generate behind them waits with a placeholder on the stage.
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { openStudio, screenshot } from './browser';
@@ -49,6 +50,19 @@ describe('queue panel', () => {
     await expect.poll(() => panel().locator(`[data-id="${first}"]`).count()).toBe(0);
     await expect.poll(() => waitingIds()).toEqual([second]);
     await screenshot(page, 'queue-moved-cancelled');
+
+    // Generate behind the queue: its job waits there, and the stage says so instead of showing another job's canvas.
+    await page.getByRole('button', { name: 'Generate', exact: true }).click();
+    await expect.poll(() => panel().getByTestId('queue-current').count(), { timeout: 20_000 }).toBe(1);
+    const waiting = page.getByTestId('live-waiting');
+    await expect.poll(() => waiting.count()).toBe(1);
+    expect(await waiting.textContent()).toMatch(/once the model starts on this job/);
+    expect(await page.getByTestId('live-preview').count()).toBe(0);
+    expect(await page.getByText(/tokens committed/).count()).toBe(0);
+    await screenshot(page, 'queue-generate-waiting');
+    await page.getByRole('button', { name: 'Cancel', exact: true }).click();
+    await expect.poll(() => page.getByRole('button', { name: 'Generate', exact: true }).count()).toBe(1);
+    expect(await waiting.count()).toBe(0);
     // Leave nothing running for the other files.
     for (const id of await rows().evaluateAll((els) =>
       els

@@ -1,6 +1,6 @@
 // Every view at 900×600, 1280×800 and 4K (3840×2160), with real content: the tiny test bundle installed, a batch of
-// four generated (the live grid and the results strip), an image in Inspect and Edit, and a paused model download
-// from a loopback server. Nothing may overflow sideways, the main controls must be on screen, and each view is saved
+// four generated (the live grid and the results strip), an image in Inspect and Edit, a 2×2 sweep, and a paused model
+// download from a loopback server. Nothing may overflow sideways, the main controls must be on screen, and each view is saved
 // as test-results/responsive-<view>-<width>x<height>.png to be looked at. Then the download resumes after a reload.
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -95,6 +95,18 @@ describe('responsive layout', () => {
       ],
     },
     {
+      // The sweep's form over its grid of four, filled in.
+      name: 'Sweep',
+      hash: '#/sweep',
+      ready: () => page.getByTestId('sweep-cell').locator('img'),
+      controls: () => [
+        page.getByRole('textbox', { name: 'Prompt' }),
+        page.getByLabel('Rows values'),
+        page.getByRole('button', { name: 'Run sweep' }),
+        page.getByTestId('sweep-cell').last(),
+      ],
+    },
+    {
       name: 'Models',
       hash: '#/models',
       ready: () => downloadRow().getByRole('button', { name: 'Resume' }),
@@ -121,7 +133,7 @@ describe('responsive layout', () => {
     ({ browser, page, errors } = await openStudio(inject('baseUrl')));
   });
 
-  it('sets up content: a model, a paused download, a generated batch of four', async () => {
+  it('sets up content: a model, a paused download, a generated batch of four, a sweep', async () => {
     // A model: the tiny test bundle, unless another test file of this run installed it already.
     await go('#/models', 'Models');
     await expect.poll(() => page.getByRole('button', { name: 'Import model' }).count()).toBe(1);
@@ -164,10 +176,16 @@ describe('responsive layout', () => {
     await page.getByLabel('Tokens per step').selectOption('2');
     await page.getByLabel('Steps', { exact: true }).fill('12');
     await page.getByRole('button', { name: 'Generate' }).click();
-    const live = page.getByTestId('live-preview');
-    await expect.poll(() => live.count(), { timeout: LONG }).toBe(BATCH);
-    const sources = await live.evaluateAll((imgs) => imgs.map((img) => (img as HTMLImageElement).src));
-    expect(new Set(sources).size).toBe(BATCH);
+    // Checked on every frame: on a fast machine the run can end (and the result take the stage) between two polls.
+    const distinct = await page.waitForFunction(
+      (n) => {
+        const imgs = [...document.querySelectorAll<HTMLImageElement>('[data-testid="live-preview"]')];
+        return imgs.length === n ? new Set(imgs.map((img) => img.src)).size : null;
+      },
+      BATCH,
+      { timeout: LONG, polling: 'raf' },
+    );
+    expect(await distinct.jsonValue()).toBe(BATCH);
     await screenshot(page, 'generate-batch-running');
     await expect.poll(() => results().count(), { timeout: LONG }).toBe(before + BATCH);
     await screenshot(page, 'generate-batch-done');
@@ -179,6 +197,18 @@ describe('responsive layout', () => {
       .getAttribute('href');
     imageId = /image=(\d+)/.exec(href ?? '')?.[1] ?? '';
     expect(imageId).not.toBe('');
+
+    // A small sweep: its grid is the widest thing the Sweep view shows.
+    await go('#/sweep', 'Sweep');
+    await page.getByRole('textbox', { name: 'Prompt' }).fill('a red circle left of a blue square');
+    await page.getByLabel('Columns setting').selectOption('tokensPerStep');
+    await page.getByLabel('Columns values').fill('4, 16');
+    await page.getByLabel('Rows setting').selectOption('seed');
+    await page.getByLabel('Rows values').fill('0, 1');
+    await page.getByRole('button', { name: 'Run sweep' }).click();
+    await expect
+      .poll(() => page.getByTestId('sweep-status').textContent(), { timeout: LONG })
+      .toMatch(/^\s*4 images in /);
   });
 
   afterAll(async () => {

@@ -12,16 +12,17 @@ import {
 import { createOrtSession, type SessionFactory } from '../../electron/engine/graphs';
 
 type Session = Awaited<ReturnType<SessionFactory>>;
-import { inspectImage, loadModelImage, maskToCells, rgbToTensor } from '../../electron/engine/image';
+import { inspectImage, loadModelImage, maskToCells, rgbToTensor } from '../../electron/platform/image';
 import { TINY_BUNDLE } from './golden';
+import { planned, type JobFields } from './planned';
 
 // Decoded previews whenever allowed (any cost, every group), so the progress test sees one on the first group.
 const engine = new Engine({ threads: 1, previewBudget: Infinity, previewMinGroups: 1 });
 afterAll(() => engine.dispose());
 
 let jobCount = 0;
-function job(overrides: Partial<EngineJob> = {}): EngineJob {
-  return {
+function job(overrides: Partial<JobFields> = {}): Promise<EngineJob> {
+  return planned({
     jobId: `job-${++jobCount}`,
     kind: 'generate',
     bundleDir: TINY_BUNDLE,
@@ -32,15 +33,15 @@ function job(overrides: Partial<EngineJob> = {}): EngineJob {
     orderSeeds: [11],
     previews: false,
     ...overrides,
-  };
+  });
 }
 
 async function run(
-  j: EngineJob,
+  j: EngineJob | Promise<EngineJob>,
   on?: (p: EngineProgress) => void,
   e = engine,
 ): Promise<EngineOutcome & { status: 'done' }> {
-  const outcome = await e.run(j, on ?? (() => undefined));
+  const outcome = await e.run(await j, on ?? (() => undefined));
   if (outcome.status !== 'done') throw new Error(`expected done, got ${outcome.status}`);
   return outcome;
 }
@@ -155,7 +156,7 @@ describe('generation', () => {
     it('a decoded preview is the decode of the committed tokens, byte for byte what "decode as is" gives', async () => {
       const generous = new Engine({ threads: 1, previewBudget: 1000, previewMinGroups: 7 });
       try {
-        const j = job({ ...k1, jobId: 'preview-as-is' });
+        const j = await job({ ...k1, jobId: 'preview-as-is' });
         let preview: string | undefined;
         const outcome = await generous.run(j, (p) => {
           if (p.status === 'group' && p.previewKind === 'decoded') {
@@ -190,7 +191,7 @@ describe('generation', () => {
   it('cancels, keeps the committed tokens, and resumes to the uninterrupted result', async () => {
     const settings = { sampling: { tokensPerStep: 2, steps: 3 }, seeds: [3], orderSeeds: [5] };
     const full = await run(job(settings));
-    const j = job(settings);
+    const j = await job(settings);
     const cancelled = await engine.run(j, (p) => {
       if (p.status === 'group' && p.group === 10) engine.cancel(j.jobId);
     });
@@ -240,7 +241,7 @@ describe('edit', () => {
     // Left half white: regenerate columns 0–3 of the 8×8 grid; the mask is twice the image size (same shape).
     const mask = await png(96, 96, (x) => (x < 48 ? [255, 255, 255] : [0, 0, 0]));
     const edit = { image: source, regenerate: await maskToCells(mask, { width: 48, height: 48 }, 48, [8, 8], 0.5) };
-    const j = job({ kind: 'edit', prompt: 'a green triangle', edit, seeds: [1], orderSeeds: [2] });
+    const j = await job({ kind: 'edit', prompt: 'a green triangle', edit, seeds: [1], orderSeeds: [2] });
     const cancelled = await engine.run(j, (p) => p.status === 'group' && engine.cancel(j.jobId));
     if (cancelled.status !== 'cancelled') throw new Error('expected a cancel');
     const { plan, state } = cancelled.checkpoint;

@@ -2,6 +2,7 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { Engine, type EngineJob, type EngineOutcome } from '../../electron/engine/engine';
 import type { TimelineData } from '../../electron/engine/fork';
+import { planned, type JobFields } from './planned';
 
 /** The random-weight test bundle (its own folder, so these tests do not depend on the golden traces). */
 const TINY_BUNDLE = path.resolve('test/fixtures/tiny-bundle');
@@ -17,8 +18,8 @@ const parent = {
   orderSeed: 11,
 };
 
-function job(overrides: Partial<EngineJob> = {}): EngineJob {
-  return {
+function job(overrides: Partial<JobFields> = {}): Promise<EngineJob> {
+  return planned({
     jobId: `fork-${++jobCount}`,
     kind: 'generate',
     bundleDir: TINY_BUNDLE,
@@ -29,11 +30,11 @@ function job(overrides: Partial<EngineJob> = {}): EngineJob {
     orderSeeds: [parent.orderSeed],
     previews: false,
     ...overrides,
-  };
+  });
 }
 
-async function run(j: EngineJob): Promise<EngineOutcome & { status: 'done' }> {
-  const outcome = await engine.run(j, () => undefined);
+async function run(j: Promise<EngineJob>): Promise<EngineOutcome & { status: 'done' }> {
+  const outcome = await engine.run(await j, () => undefined);
   if (outcome.status !== 'done') throw new Error(`expected done, got ${outcome.status}`);
   return outcome;
 }

@@ -9,7 +9,7 @@ import {
   loadModelImage,
   maskDistance,
   maskToCells,
-} from '../../electron/engine/image';
+} from '../../electron/platform/image';
 
 const solid = (
   width: number,

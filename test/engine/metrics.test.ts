@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { Rgb } from '../../electron/engine/image';
+import type { Rgb } from '../../electron/platform/image';
 import { PSNR_IDENTICAL, latentPca, psnr, ssim, symmetricEigen, tokenErrors } from '../../electron/engine/metrics';
 
 function image(width: number, height: number, value: (x: number, y: number, c: number) => number): Rgb {

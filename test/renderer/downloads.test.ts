@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { StudioApi } from '../../electron/common/contract';
 import type { Model } from '../../electron/common/api/models';
 import { createStudio, type Studio } from '../../electron/core/studio';
-import { downloadIdOf } from '../../electron/models/downloads';
+import { downloadIdOf } from '../../electron/models/download-manager';
 import { unwrap } from '../../renderer/src/lib/api/result';
 import { DownloadsState, type DownloadRow } from '../../renderer/src/lib/state/downloads.svelte';
 import { sha256, startFileServer, type FileServer } from '../models/file-server';

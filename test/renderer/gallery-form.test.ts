@@ -1,4 +1,5 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
+import { StudioError } from '../../electron/common/errors';
 import type { StudioApi } from '../../electron/common/contract';
 import { GalleryState } from '../../renderer/src/lib/state/gallery.svelte';
 import { GenerateForm } from '../../renderer/src/lib/state/generate-form.svelte';
@@ -84,6 +85,75 @@ describe('gallery state', () => {
     expect(g.total).toBe(8);
     g.patch([6], { favorite: true });
     expect(g.items.find((i) => i.id === 6)?.favorite).toBe(true);
+  });
+
+  it('filters from the top, clears back to the library or the trash, and offers two images to compare', async () => {
+    const { api, seen } = library(10);
+    const g = new GalleryState(api);
+    await g.refresh();
+    expect(g.filtered).toBe(false);
+    g.grid.scrollTop = 500;
+    g.setFilter('favorite', true);
+    expect(g.filtered).toBe(true);
+    expect(g.grid.scrollTop).toBe(0);
+    g.setFilter('minRating', 3);
+    g.setFilter('favorite', undefined);
+    expect(g.filters).toEqual({ minRating: 3 });
+    await g.refresh();
+    expect(seen.at(-1)?.request.filters).toEqual({ minRating: 3 });
+    g.showTrash(true);
+    g.text = 'red';
+    g.clearFilters();
+    expect(g.filters).toEqual({ trashed: true });
+    expect(g.text).toBe('');
+    expect(g.filtered).toBe(false);
+    g.showTrash(false);
+    await g.refresh();
+    g.select(4, 'one');
+    expect(g.comparable).toBeNull();
+    g.select(1, 'toggle');
+    expect(g.comparable).toEqual([2, 5]);
+    g.select(2, 'toggle');
+    expect(g.comparable).toBeNull();
+  });
+
+  it('runs a typed search once typing pauses', async () => {
+    vi.useFakeTimers();
+    try {
+      const { api, seen } = library(5);
+      const g = new GalleryState(api);
+      g.text = 'r';
+      g.search();
+      g.text = 're';
+      g.search();
+      g.text = 'red';
+      g.search();
+      expect(seen).toHaveLength(0);
+      await vi.advanceTimersByTimeAsync(250);
+      expect(seen.map((s) => s.request.text)).toEqual(['red']);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it('shows why the current item could not be revealed, until another item is shown', async () => {
+    const { api: base } = library(3);
+    const api = {
+      call: async (name: string, request: Record<string, unknown>) => {
+        if (name === 'library.get') return { ...item(Number(request.id)), params: {} };
+        if (name === 'library.reveal') throw new StudioError('NOT_FOUND', 'The file is gone.');
+        return (base.call as (n: string, r: Record<string, unknown>) => Promise<unknown>)(name, request);
+      },
+      subscribe: () => () => {},
+    } as unknown as StudioApi;
+    const g = new GalleryState(api);
+    await g.detail.show(1);
+    await g.detail.reveal();
+    expect(g.detail.revealError).toBeTruthy();
+    await g.detail.show(1);
+    expect(g.detail.revealError).toBeTruthy();
+    await g.detail.show(2);
+    expect(g.detail.revealError).toBeNull();
   });
 
   it('shows a failed page as an error and can try again', async () => {

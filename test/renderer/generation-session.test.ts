@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { StudioApi, StudioEvent } from '../../electron/common/contract';
 import type { GenerationProgress } from '../../electron/common/api/generation';
 import { GenerationSession } from '../../renderer/src/lib/state/generation.svelte';
-import { SettingsState } from '../../renderer/src/lib/state/settings.svelte';
+import { GenerationDefaultsState } from '../../renderer/src/lib/state/generation-defaults.svelte';
 
 type Call = { name: string; request: unknown };
 
@@ -128,6 +128,90 @@ describe('generation session', () => {
     expect(session.canvas.preview).toBe('./files/images/q.png');
   });
 
+  it('never takes a partial decoded preview for the result', async () => {
+    let libraryFile: (file: { file: string }) => void = () => undefined;
+    const { api, emit } = fakeApi({
+      'generation.generate': () => ({ jobId: 'd1', position: 0 }),
+      'library.get': () => new Promise((resolve) => (libraryFile = resolve)),
+    });
+    const session = new GenerationSession(api, { clock: () => 0 });
+    await session.generate({ prompt: 'a red circle' });
+    emit(prefill('d1'));
+    emit(group('d1', 1, [0, 3]));
+    emit(group('d1', 2, [1, 2], false));
+    expect(session.canvas.preview).toBe('data:image/png;base64,P1');
+    emit({
+      jobId: 'd1',
+      status: 'done',
+      images: [{ id: 4, file: '/data/images/d.png', seed: 1, orderSeed: 2, width: 8, height: 8 }],
+      model: 'm',
+      ep: 'cpu',
+      seconds: 1,
+      firstPreviewMs: 5,
+      warnings: [],
+    });
+    // Half the tokens are missing from the newest preview: the result waits for the saved file.
+    expect(session.results[0]!.src).toBeNull();
+    libraryFile({ file: 'images/d.png' });
+    await new Promise((r) => setTimeout(r, 0));
+    expect(session.results[0]!.src).toBe('./files/images/d.png');
+    expect(session.canvas.preview).toBe('./files/images/d.png');
+  });
+
+  it('shows an image saved outside the library as its last group decoded, never a partial one', async () => {
+    const { api, calls, emit } = fakeApi({ 'generation.generate': () => ({ jobId: 'n1', position: 0 }) });
+    const session = new GenerationSession(api, { clock: () => 0 });
+    const done = (jobId: string): GenerationProgress => ({
+      jobId,
+      status: 'done',
+      images: [{ id: null, file: '/home/scratch/n-1.png', seed: 1, orderSeed: 2, width: 8, height: 8 }],
+      model: 'm',
+      ep: 'cpu',
+      seconds: 1,
+      firstPreviewMs: 5,
+      warnings: [],
+    });
+    await session.generate({ prompt: 'p', history: false });
+    emit(prefill('n1'));
+    emit(group('n1', 1, [0, 3]));
+    emit(group('n1', 2, [1, 2], false));
+    emit(done('n1'));
+    expect(session.results[0]!.src).toBeNull();
+
+    await session.generate({ prompt: 'p', history: false });
+    emit(prefill('n1'));
+    emit(group('n1', 1, [0, 3]));
+    emit(group('n1', 2, [1, 2]));
+    emit(done('n1'));
+    expect(session.results[0]!.src).toBe('data:image/png;base64,P2');
+    await new Promise((r) => setTimeout(r, 0));
+    expect(session.results[0]!.src).toBe('data:image/png;base64,P2');
+    expect(calls.map((c) => c.name)).not.toContain('library.get');
+  });
+
+  it('waits, with nothing of the last job, until the job starts', async () => {
+    const { api, emit } = fakeApi({
+      'generation.generate': () => ({ jobId: 'w1', position: 1 }),
+      'generation.cancel': () => ({ cancelled: true, state: 'cancelled' }),
+      'generation.resume': () => ({ jobId: 'w1', position: 1 }),
+    });
+    const session = new GenerationSession(api, { clock: () => 0 });
+    expect(session.waiting).toBe(false);
+    await session.generate({ prompt: 'p' });
+    emit({ jobId: 'w1', status: 'queued', position: 1 });
+    expect(session.waiting).toBe(true);
+    emit(prefill('w1'));
+    expect(session.waiting).toBe(false);
+    emit(group('w1', 1, [0, 3]));
+    await session.cancel();
+    emit({ jobId: 'w1', status: 'cancelled', committed: 2, total: 4, resumable: true });
+    expect(session.waiting).toBe(false);
+    // A resumed job's canvases hold its own committed tokens: nothing to hide while it waits again.
+    await session.resume();
+    expect(session.progress.phase).toBe('queued');
+    expect(session.waiting).toBe(false);
+  });
+
   it('keeps a cancelled job resumable and resumes without losing committed tokens', async () => {
     const { api, calls, emit } = fakeApi({
       'generation.generate': () => ({ jobId: 'j2', position: 0 }),
@@ -181,25 +265,25 @@ describe('generation session', () => {
   });
 });
 
-describe('settings', () => {
+describe('generation defaults', () => {
   it('keeps valid defaults and timings, and ignores damaged storage', () => {
     const store = new Map<string, string>();
     const storage = {
       getItem: (k: string) => store.get(k) ?? null,
       setItem: (k: string, v: string) => store.set(k, v),
     };
-    const s = new SettingsState(storage);
+    const s = new GenerationDefaultsState(storage);
     s.setDefaults({ tokensPerStep: 4, cfg: 3.5 });
     expect(() => s.setDefaults({ count: 99 })).toThrow();
     s.recordTiming('m', 4, 1200);
-    const again = new SettingsState(storage);
+    const again = new GenerationDefaultsState(storage);
     expect(again.defaults).toEqual({ count: 1, tokensPerStep: 4, cfg: 3.5 });
     expect(again.timingFor('m', 4)).toBe(1200);
     expect(again.timingFor('m', 8)).toBeNull();
     store.set('vgt.settings', '{not json');
-    expect(new SettingsState(storage).defaults).toEqual({ count: 1 });
+    expect(new GenerationDefaultsState(storage).defaults).toEqual({ count: 1 });
     store.set('vgt.settings', JSON.stringify({ defaults: { count: 'x' }, timings: { m: { 4: 5 } } }));
-    const damaged = new SettingsState(storage);
+    const damaged = new GenerationDefaultsState(storage);
     expect(damaged.defaults).toEqual({ count: 1 });
     expect(damaged.timingFor('m', 4)).toBe(5);
   });

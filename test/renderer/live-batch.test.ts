@@ -151,6 +151,23 @@ describe('generation session with a batch', () => {
       [-1, -1, 0, 0],
       [-1, 0, 0, -1],
     ]);
+    // The last group's previews are the images as made: they stand for results the library did not keep.
+    emit({
+      jobId: 'b',
+      status: 'group',
+      group: 2,
+      groups: 2,
+      positions: [2, 3],
+      imagePositions: [
+        [2, 3],
+        [0, 1],
+        [0, 3],
+      ],
+      committed: 4,
+      total: 4,
+      elapsedMs: 9,
+      previews: [png('D'), png('E'), png('F')],
+    });
     emit({
       jobId: 'b',
       status: 'done',
@@ -169,9 +186,9 @@ describe('generation session with a batch', () => {
       warnings: [],
     });
     expect(session.results.map((r) => [r.image.seed, r.src])).toEqual([
-      [10, 'data:image/png;base64,A'],
-      [11, 'data:image/png;base64,B'],
-      [12, 'data:image/png;base64,C'],
+      [10, 'data:image/png;base64,D'],
+      [11, 'data:image/png;base64,E'],
+      [12, 'data:image/png;base64,F'],
     ]);
     // A single-image job afterwards shrinks the grid back to one canvas.
     await session.generate({ prompt: 'q' });

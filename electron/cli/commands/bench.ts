@@ -8,7 +8,6 @@ import path from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { promisify } from 'node:util';
 import { StudioError } from '../../common/errors';
-import { generationRunner } from '../../core/generation-runner';
 import { readManifest } from '../../engine/bundle';
 import { benchLibrary, type LibraryBench } from '../../bench/library';
 import type { CliIo, Command } from '../command';
@@ -156,7 +155,7 @@ export const bench: Command = {
     const [h, w] = manifest.image.grid;
     const ks = list(values.k, [1, 4, 16]).filter((k) => k <= h * w);
     const runs = intOption(values, 'runs') ?? 3;
-    const runner = generationRunner(studio.services);
+    const { runner } = studio.services;
     const generate = (k: number, seed: number, previews: boolean) =>
       runner.direct({
         prompt: PROMPT,

@@ -5,7 +5,8 @@ import path from 'node:path';
 import type { SweepAxis, SweepCell, SweepProgress, SweepRequest } from '../../common/contract';
 import { StudioError } from '../../common/errors';
 import type { Studio } from '../../core/studio';
-import { AXIS_LABELS, formatAxisValue, formatMs, parseAxisOption } from '../../core/sweep';
+import { AXIS_LABELS, parseAxisOption } from '../../core/sweep-axes';
+import { formatAxisValue, formatMs } from '../../core/sweep-grid';
 import { call, type CliIo, type Command, type CommandContext } from '../command';
 import { requiredString, samplingRequest } from './generate';
 

@@ -59,8 +59,8 @@ const IdRequest = z.object({ id: GenerationIdSchema }).strict();
 export const timelineCalls = {
   /** Queues a fork of a library image at a group; the job streams `generation.progress` as any other. */
   'timeline.fork': { request: ForkRequestSchema, response: JobAcceptedSchema },
-  /** A library image's timeline; NOT_FOUND for images made before timelines were kept (or imported ones). */
-  'timeline.get': { request: IdRequest, response: TimelineSchema },
+  /** A library image's timeline; null for images made before timelines were kept (or imported ones). */
+  'timeline.get': { request: IdRequest, response: TimelineSchema.nullable() },
   /** The image as it was after `group` groups (decoded from the stored latents, cached). */
   'timeline.frame': {
     request: z.object({ id: GenerationIdSchema, group: z.number().int().min(0).max(65536) }).strict(),

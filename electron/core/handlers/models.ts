@@ -1,5 +1,5 @@
 // Model calls over the registry and the download manager; download progress goes out as `models.download` events.
-import { DownloadManager } from '../../models/downloads';
+import { DownloadManager } from '../../models/download-manager';
 import type { Handlers } from '../dispatch';
 import type { Services } from '../services';
 

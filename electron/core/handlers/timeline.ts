@@ -2,7 +2,6 @@
 // decoded by the engine and cached.
 import type { Handlers } from '../dispatch';
 import { FrameCache, frameLatents, timelineInfo } from '../fork';
-import { generationRunner } from '../generation-runner';
 import type { Services } from '../services';
 import { readManifest } from '../../engine/bundle';
 
@@ -15,12 +14,12 @@ export function timelineHandlers(services: Services): Pick<Handlers, TimelineCal
     return (await readManifest(model.path)).image.grid;
   };
   return {
-    'timeline.fork': (request) => generationRunner(services).fork(request),
+    'timeline.fork': (request) => services.runner.fork(request),
     'timeline.get': async ({ id }) => {
       const library = await services.library.get();
       const record = await library.get(id);
       // The grid comes from the model, asked only for an image that has a timeline: an imported one (whose model may
-      // not be installed here) is NOT_FOUND, "no timeline", not MODEL_NOT_FOUND.
+      // not be installed here) answers null, "no timeline", not MODEL_NOT_FOUND. A missing image is NOT_FOUND.
       return timelineInfo(library, id, () => gridOf(record.params.modelId));
     },
     'timeline.frame': async ({ id, group }) => {
@@ -28,7 +27,7 @@ export function timelineHandlers(services: Services): Pick<Handlers, TimelineCal
       const record = await library.get(id);
       // A generation's timeline never changes once written, so (id, group) names a frame for good.
       return frames.get(`${id}:${group}`, async () =>
-        generationRunner(services).decodeLatents(record.params.modelId, await frameLatents(library, id, group)),
+        services.runner.decodeLatents(record.params.modelId, await frameLatents(library, id, group)),
       );
     },
   };

@@ -25,3 +25,8 @@ export function formatDate(iso: string | number): string {
   const date = new Date(iso);
   return Number.isNaN(date.getTime()) ? String(iso) : date.toLocaleString();
 }
+
+/** A number typed into a field: empty, or text that is not a finite number, is null ("unset"). */
+export function numberOrNull(text: string): number | null {
+  return text.trim() === '' || !Number.isFinite(Number(text)) ? null : Number(text);
+}

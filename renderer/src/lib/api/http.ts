@@ -1,13 +1,21 @@
 // Web-mode transport: POST /api/<call> with the per-start token, events over server-sent events.
 import type { CallResult, StudioApi, StudioEvent } from '../../../../electron/common/contract';
+import { createEventParser, type EventReporter } from './events';
 import { unwrap } from './result';
 
-export type HttpApiOptions = Readonly<{ baseUrl: string; token: string; fetch?: typeof fetch }>;
+export type HttpApiOptions = Readonly<{
+  baseUrl: string;
+  token: string;
+  fetch?: typeof fetch;
+  /** Where dropped (malformed) events are reported; the console by default. */
+  reportEvent?: EventReporter;
+}>;
 
 export function createHttpApi(options: HttpApiOptions): StudioApi {
   const doFetch = options.fetch ?? ((input, init) => fetch(input, init));
   const listeners = new Set<(event: StudioEvent) => void>();
   let source: EventSource | null = null;
+  const parseEvent = createEventParser(options.reportEvent);
 
   function ensureStream(): void {
     if (source || typeof EventSource === 'undefined') return;
@@ -15,12 +23,14 @@ export function createHttpApi(options: HttpApiOptions): StudioApi {
     url.searchParams.set('token', options.token);
     source = new EventSource(url);
     source.onmessage = (message: MessageEvent<string>) => {
-      let event: StudioEvent;
+      let raw: unknown;
       try {
-        event = JSON.parse(message.data) as StudioEvent;
+        raw = JSON.parse(message.data);
       } catch {
-        return;
+        raw = undefined;
       }
+      const event = parseEvent(raw);
+      if (!event) return;
       for (const listener of listeners) listener(event);
     };
   }

@@ -8,6 +8,8 @@ import { messageOf } from '../errors';
 export class GalleryDetailState {
   record = $state.raw<GenerationRecord | null>(null);
   error = $state<string | null>(null);
+  /** Why opening the current item's folder failed; cleared when another item is shown. */
+  revealError = $state<string | null>(null);
   /** The id the panel should show; answers for any other id are dropped. */
   #want: number | null = null;
   readonly #api: StudioApi;
@@ -22,7 +24,10 @@ export class GalleryDetailState {
 
   /** Shows the generation `id` (null: nothing). A reload of the same id keeps the old record on screen meanwhile. */
   async show(id: number | null): Promise<void> {
-    if (id !== this.#want) this.record = null;
+    if (id !== this.#want) {
+      this.record = null;
+      this.revealError = null;
+    }
     this.#want = id;
     this.error = null;
     if (id === null) return;
@@ -46,6 +51,17 @@ export class GalleryDetailState {
       this.error = null;
     } else if (change !== 'removed' && (ids.length === 0 || ids.includes(id))) {
       void this.show(id);
+    }
+  }
+
+  /** Shows the current item's file in the system's file manager (where the host can). */
+  async reveal(): Promise<void> {
+    if (!this.record) return;
+    this.revealError = null;
+    try {
+      await this.#api.call('library.reveal', { id: this.record.id });
+    } catch (error) {
+      this.revealError = messageOf(error);
     }
   }
 

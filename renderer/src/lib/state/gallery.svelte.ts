@@ -35,6 +35,7 @@ export class GalleryState {
   /** The next page starts a new query: it replaces the items instead of extending them (no flash of "nothing"). */
   #replace = false;
   #generation = 0;
+  #searchTimer: ReturnType<typeof setTimeout> | undefined;
 
   constructor(api: StudioApi) {
     this.#api = api;
@@ -58,6 +59,38 @@ export class GalleryState {
       else if (change !== 'updated' && this.started) void this.refresh();
       this.detail.changed(change, ids);
     });
+  }
+
+  /** Whether a search or a filter narrows what is shown (the trash is a place, not a filter). */
+  get filtered(): boolean {
+    return Boolean(this.text) || Object.keys(this.filters).some((k) => k !== 'trashed');
+  }
+
+  /** Sets one filter (undefined takes it away) and runs the query from the top. */
+  setFilter<K extends keyof GalleryFilters>(key: K, value: GalleryFilters[K] | undefined): void {
+    const rest = Object.fromEntries(Object.entries(this.filters).filter(([k]) => k !== key));
+    this.filters = value === undefined ? rest : { ...rest, [key]: value };
+    this.grid.scrollTop = 0;
+    void this.refresh();
+  }
+
+  /** Drops the search and every filter, staying in the library or the trash. */
+  clearFilters(): void {
+    this.text = '';
+    this.filters = this.inTrash ? { trashed: true } : {};
+    void this.refresh();
+  }
+
+  /** The search box changed: the query runs once typing pauses. */
+  search(): void {
+    clearTimeout(this.#searchTimer);
+    this.#searchTimer = setTimeout(() => void this.refresh(), 200);
+  }
+
+  /** The two selected images, the older first, when exactly two are selected outside the trash; else null. */
+  get comparable(): readonly [number, number] | null {
+    const [a, b, ...rest] = this.inTrash ? [] : [...this.selected];
+    return a !== undefined && b !== undefined && rest.length === 0 ? [Math.min(a, b), Math.max(a, b)] : null;
   }
 
   /** Runs the current query from its first page. */

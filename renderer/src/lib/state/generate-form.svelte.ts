@@ -9,7 +9,7 @@ import type {
 } from '../../../../electron/common/api/generation';
 import type { PromptPreset } from '../../../../electron/common/api/settings';
 import type { Result } from './generation.svelte';
-import type { Defaults } from './settings.svelte';
+import type { Defaults } from './generation-defaults.svelte';
 import { randomSeed } from '../seeds';
 
 export type ReuseParams = Partial<ResolvedSampling> &

@@ -57,6 +57,8 @@ export class GenerationSession {
   stopped = $state<Stopped | null>(null);
   submitting = $state(false);
   busy = $derived(this.submitting || this.progress.running);
+  /** Submitted but not started (queued behind another job, or the model loading): the canvases still hold the last job. */
+  waiting = $derived(this.busy && this.progress.phase === 'queued' && this.progress.group === 0);
 
   #api: StudioApi;
   #clock: () => number;
@@ -248,13 +250,11 @@ export class GenerationSession {
   #finish(done: Done): void {
     const images = done.images;
     const request = this.#request ?? { prompt: '' };
-    // A quick preview is a mosaic of token colours, no stand-in for the result: results wait for the saved file.
-    const decoded = this.live.previewKind === 'decoded';
     const fresh = images.map((image, i): Result => ({
       image,
       request,
       sampling: this.#sampling,
-      src: decoded ? (this.previews[i] ?? null) : null,
+      src: image.id === null ? this.#wholePreview(i) : null,
       kind: this.kind,
       favorite: false,
     }));
@@ -264,7 +264,18 @@ export class GenerationSession {
     void this.#useLibraryFiles(fresh, this.jobId);
   }
 
-  /** Previews are rate-limited, so the last one may predate the final tokens: show the saved files instead. */
+  /**
+   * The picture of an image saved outside the library (its file is out of the renderer's reach): the decoded preview of
+   * its last group, the image as made, when one came. Previews are rate-limited, so the newest may predate the final
+   * tokens; an edit's result also blends in the source's pixels: otherwise there is no picture but the saved file.
+   */
+  #wholePreview(index: number): string | null {
+    const canvas = this.live.canvases[index];
+    if (this.kind !== 'generate' || !canvas || canvas.decodedGroups === null) return null;
+    return canvas.decodedGroups >= canvas.totalGroups ? canvas.preview : null;
+  }
+
+  /** The results show the saved files, never a preview (that may be a partial decode). */
   async #useLibraryFiles(fresh: ReadonlyArray<Result>, jobId: string | null): Promise<void> {
     const sources = await Promise.all(
       fresh.map(async (result) => {

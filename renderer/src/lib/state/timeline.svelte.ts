@@ -62,12 +62,10 @@ export class TimelineState {
       const timeline = await this.#api.call('timeline.get', { id });
       if (this.#id !== id) return;
       this.timeline = timeline;
-      this.group = timeline.groups.length;
+      this.missing = timeline === null;
+      this.group = timeline?.groups.length ?? 0;
     } catch (error) {
-      if (this.#id !== id) return;
-      const code = (error as { code?: string }).code;
-      if (code === 'NOT_FOUND') this.missing = true;
-      else this.error = messageOf(error);
+      if (this.#id === id) this.error = messageOf(error);
     }
   }
 

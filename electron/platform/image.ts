@@ -1,10 +1,10 @@
-// Image I/O for the engine: any PNG/JPEG/WebP (EXIF orientation applied, alpha flattened onto white) to the model's
-// square input, masks to token grids, and model output to deterministic PNG bytes.
+// The image codec, the one door to sharp (lint-enforced): any PNG/JPEG/WebP (EXIF orientation applied, alpha
+// flattened onto white) to the model's square input, masks to token grids, model output to deterministic PNG bytes,
+// sweep grids, library thumbnails and raw pixels for the scorers.
 // The one rule for sizes: scale so the shorter side equals the model's size, then crop the centre square.
 /* eslint-disable @typescript-eslint/no-non-null-assertion -- pixel kernels: every index is in range by construction (noUncheckedIndexedAccess cannot see it) */
 import sharp from 'sharp';
 import { StudioError } from '../common/errors';
-import type { Grid } from './bundle';
 
 /** Larger inputs are refused before decoding: 16384 px a side, 2^28 pixels (sharp's own default limit). */
 export const MAX_INPUT_SIDE = 16384;
@@ -12,6 +12,8 @@ export const MAX_INPUT_PIXELS = 2 ** 28;
 const FORMATS = new Set(['png', 'jpeg', 'webp']);
 
 export type Rgb = Readonly<{ width: number; height: number; data: Uint8Array }>;
+/** A token grid, rows × columns (the engine's bundle Grid; kept here so this layer needs no engine import). */
+type Grid = Readonly<[rows: number, cols: number]>;
 
 function invalid(message: string, cause?: unknown): StudioError {
   return new StudioError('IMAGE_INVALID', message, cause === undefined ? undefined : { cause });
@@ -212,6 +214,20 @@ export function cellMeans(width: number, height: number, grid: Grid, value: (pix
     }
   }
   return out;
+}
+
+/** A decoded image's pixels as stored: `channels` bytes a pixel (3 for the engine's PNGs), row-major. */
+export type Pixels = Readonly<{ width: number; height: number; channels: number; data: Uint8Array }>;
+
+/** PNG (or any image sharp reads) → its pixels at their own size and channel count, nothing flattened. */
+export async function decodePixels(bytes: Uint8Array): Promise<Pixels> {
+  const { data, info } = await sharp(bytes).raw().toBuffer({ resolveWithObject: true });
+  return { width: info.width, height: info.height, channels: info.channels, data };
+}
+
+/** A WebP thumbnail whose longest side is `size`, never enlarged. */
+export async function encodeThumbnail(bytes: Uint8Array, size: number): Promise<Buffer> {
+  return sharp(bytes).resize(size, size, { fit: 'inside', withoutEnlargement: true }).webp({ quality: 80 }).toBuffer();
 }
 
 /** PNG (or any image sharp reads) → its RGB pixels at their own size. */

@@ -1,13 +1,21 @@
-// Bundle downloads: the manifest (pinned by the sha256 the user gives), then every file it lists (each pinned by its
-// own sha256), into <models>/.downloads/<downloadId>/, then validation and one rename into place. Everything a
-// resume needs is on disk, so running the same download again (after a cancel, a crash or a restart) continues.
+// The studio's model downloads, one bundle each: the manifest (pinned by the sha256 the user gives), then every file
+// it lists (each pinned by its own sha256, fetched by download-file.ts), into <models>/.downloads/<downloadId>/, then
+// validation and one rename into place. Everything a resume needs is on disk, so running the same download again
+// (after a cancel, a crash or a restart) continues.
 import { createHash } from 'node:crypto';
 import { mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { DownloadPhase, DownloadProgress, DownloadState, DownloadStop, Model } from '../common/api/models';
 import { StudioError, toErrorPayload } from '../common/errors';
-import { DEFAULT_POLICY, downloadFile, partialPath, type FileProgress, type RetryPolicy } from './download';
+import {
+  DEFAULT_POLICY,
+  downloadFile,
+  type FileDownloadReport,
+  type FileProgress,
+  type RetryPolicy,
+} from './download-file';
 import { MANIFEST_NAME, bundleBytes, readBundleManifest, type BundleManifest } from './manifest';
+import { fileSize, partialPath } from './partial-file';
 import { ensureFreeDisk, sizeOnDisk, type ModelRegistry } from './registry';
 
 export type DownloadManagerOptions = Readonly<{
@@ -21,6 +29,17 @@ export type DownloadManagerOptions = Readonly<{
 const MAX_MANIFEST_BYTES = 4 * 1024 * 1024;
 
 type Active = { controller: AbortController; done: Promise<Model>; state: DownloadState };
+
+/** One run of a download: where it is, for its progress events. */
+type Run = {
+  readonly active: Active;
+  readonly rate: Rate;
+  phase: DownloadPhase;
+  /** The bundle file being fetched, null for the manifest and after the files. */
+  file: string | null;
+  attempt: number;
+  resumedFromBytes: number;
+};
 
 /** `<downloadId>.json` beside the staging folder: what a resume needs, and how the download last stopped. */
 type SavedState = { url: string; sha256: string; stopped?: Exclude<DownloadStop, 'interrupted'>; message?: string };
@@ -37,19 +56,12 @@ export function manifestUrl(source: string): string {
   return source.endsWith('/') ? `${source}${MANIFEST_NAME}` : source;
 }
 
-async function sizeOf(file: string): Promise<number> {
-  return stat(file).then(
-    (info) => info.size,
-    () => 0,
-  );
-}
-
 /** Bytes of a bundle already on disk in a staging folder: finished files plus partial ones. */
 async function bytesPresent(stage: string, manifest: BundleManifest): Promise<number> {
   let sum = 0;
   for (const name of Object.keys(manifest.files)) {
     const file = path.join(stage, name);
-    sum += (await sizeOf(file)) || (await sizeOf(partialPath(file)));
+    sum += (await fileSize(file)) || (await fileSize(partialPath(file)));
   }
   return sum;
 }
@@ -110,90 +122,26 @@ export class DownloadManager {
 
   async #run(active: Active): Promise<Model> {
     const { downloadId, url, sha256 } = active.state;
-    const { signal } = active.controller;
     const stage = this.#stage(downloadId);
-    const rate = new Rate();
-    let phase: DownloadPhase = 'preparing';
-    let file: string | null = null;
-    let attempt = 1;
-    let resumedFromBytes = 0;
-    const emit = (extra: Partial<DownloadProgress> = {}) =>
-      this.#options.onProgress({
-        downloadId,
-        url,
-        phase,
-        file,
-        receivedBytes: active.state.receivedBytes,
-        totalBytes: active.state.totalBytes,
-        bytesPerSecond: phase === 'downloading' ? rate.add(active.state.receivedBytes) : 0,
-        attempt,
-        resumedFromBytes,
-        ...extra,
-      });
-    const fetchOne = (
-      from: string,
-      dest: string,
-      fileSha: string,
-      done: number,
-      limits: Readonly<{ expectedBytes?: number; maxBytes?: number }>,
-    ) =>
-      downloadFile({
-        url: from,
-        dest,
-        sha256: fileSha,
-        ...limits,
-        signal,
-        policy: this.#options.policy ?? DEFAULT_POLICY,
-        fetch: this.#options.fetch,
-        onProgress: (p: FileProgress) => {
-          phase = p.phase;
-          attempt = p.attempt;
-          resumedFromBytes = p.resumedFrom;
-          if (p.phase === 'verifying') {
-            emit({ receivedBytes: p.bytes, totalBytes: p.totalBytes });
-            return;
-          }
-          active.state.receivedBytes = done + p.bytes;
-          emit(p.message ? { message: p.message } : {});
-        },
-      });
-
+    const run: Run = { active, rate: new Rate(), phase: 'preparing', file: null, attempt: 1, resumedFromBytes: 0 };
     try {
       await mkdir(stage, { recursive: true });
       // No `stopped` while it runs: a state file without one after a restart means the studio closed mid-download.
       await this.#writeState(downloadId, { url, sha256 });
-      emit();
-      await fetchOne(manifestUrl(url), path.join(stage, MANIFEST_NAME), sha256, 0, { maxBytes: MAX_MANIFEST_BYTES });
-      const manifest = await readBundleManifest(stage);
-      active.state.name = manifest.name;
-      await this.#options.registry.checkIdFree(manifest.id);
-      const total = bundleBytes(manifest);
-      active.state.totalBytes = total;
-      await ensureFreeDisk(stage, total - (await bytesPresent(stage, manifest)));
-
-      let done = 0;
-      for (const [name, entry] of Object.entries(manifest.files)) {
-        file = name;
-        const dest = path.join(stage, name);
-        // A finished file was verified before it got its name, in this run or an earlier one.
-        const from = new URL(name.split('/').map(encodeURIComponent).join('/'), manifestUrl(url)).toString();
-        if ((await sizeOf(dest)) !== entry.bytes)
-          await fetchOne(from, dest, entry.sha256, done, { expectedBytes: entry.bytes });
-        done += entry.bytes;
-        active.state.receivedBytes = done;
-      }
-      file = null;
-      phase = 'installing';
-      emit();
+      this.#emit(run);
+      const manifest = await this.#fetchManifest(run, stage);
+      await this.#fetchFiles(run, stage, manifest);
+      run.phase = 'installing';
+      this.#emit(run);
       const model = await this.#options.registry.install(stage, true);
       await rm(this.#stateFile(downloadId), { force: true });
-      phase = 'done';
-      emit();
+      run.phase = 'done';
+      this.#emit(run);
       return model;
     } catch (error) {
-      const payload = toErrorPayload(signal.aborted ? new StudioError('CANCELLED') : error);
-      phase = payload.code === 'CANCELLED' ? 'cancelled' : 'failed';
-      emit({ message: payload.message.slice(0, 1024) });
+      const payload = toErrorPayload(active.controller.signal.aborted ? new StudioError('CANCELLED') : error);
+      run.phase = payload.code === 'CANCELLED' ? 'cancelled' : 'failed';
+      this.#emit(run, { message: payload.message.slice(0, 1024) });
       // Bytes on disk stay for a resume; a download with none (a wrong hash, a 404) or that can never install goes.
       const hopeless = payload.code === 'MODEL_EXISTS' || payload.code === 'MODEL_INVALID';
       if (hopeless || (await sizeOnDisk(stage)) === 0) await this.discard(downloadId);
@@ -201,7 +149,7 @@ export class DownloadManager {
         await this.#writeState(downloadId, {
           url,
           sha256,
-          stopped: phase === 'cancelled' ? 'paused' : 'failed',
+          stopped: run.phase === 'cancelled' ? 'paused' : 'failed',
           message: payload.message.slice(0, 1024),
         });
       if (payload.code === 'CANCELLED') {
@@ -209,6 +157,83 @@ export class DownloadManager {
       }
       throw error;
     }
+  }
+
+  #emit(run: Run, extra: Partial<DownloadProgress> = {}): void {
+    const { state } = run.active;
+    this.#options.onProgress({
+      downloadId: state.downloadId,
+      url: state.url,
+      phase: run.phase,
+      file: run.file,
+      receivedBytes: state.receivedBytes,
+      totalBytes: state.totalBytes,
+      bytesPerSecond: run.phase === 'downloading' ? run.rate.add(state.receivedBytes) : 0,
+      attempt: run.attempt,
+      resumedFromBytes: run.resumedFromBytes,
+      ...extra,
+    });
+  }
+
+  /** The manifest (pinned by the user's sha256), then the checks that need it: a free id, room on disk. */
+  async #fetchManifest(run: Run, stage: string): Promise<BundleManifest> {
+    const { state } = run.active;
+    const from = manifestUrl(state.url);
+    await this.#fetchOne(run, from, path.join(stage, MANIFEST_NAME), state.sha256, 0, { maxBytes: MAX_MANIFEST_BYTES });
+    const manifest = await readBundleManifest(stage);
+    state.name = manifest.name;
+    await this.#options.registry.checkIdFree(manifest.id);
+    const total = bundleBytes(manifest);
+    state.totalBytes = total;
+    await ensureFreeDisk(stage, total - (await bytesPresent(stage, manifest)));
+    return manifest;
+  }
+
+  /** Every file the manifest lists, beside it; files already whole are kept. */
+  async #fetchFiles(run: Run, stage: string, manifest: BundleManifest): Promise<void> {
+    let done = 0;
+    for (const [name, entry] of Object.entries(manifest.files)) {
+      run.file = name;
+      const dest = path.join(stage, name);
+      // A finished file was verified before it got its name, in this run or an earlier one.
+      const from = new URL(name.split('/').map(encodeURIComponent).join('/'), manifestUrl(run.active.state.url));
+      if ((await fileSize(dest)) !== entry.bytes)
+        await this.#fetchOne(run, from.toString(), dest, entry.sha256, done, { expectedBytes: entry.bytes });
+      done += entry.bytes;
+      run.active.state.receivedBytes = done;
+    }
+    run.file = null;
+  }
+
+  /** One file of the bundle; `done` is the bytes of the files before it, for the download's total progress. */
+  #fetchOne(
+    run: Run,
+    from: string,
+    dest: string,
+    fileSha: string,
+    done: number,
+    limits: Readonly<{ expectedBytes?: number; maxBytes?: number }>,
+  ): Promise<FileDownloadReport> {
+    return downloadFile({
+      url: from,
+      dest,
+      sha256: fileSha,
+      ...limits,
+      signal: run.active.controller.signal,
+      policy: this.#options.policy ?? DEFAULT_POLICY,
+      fetch: this.#options.fetch,
+      onProgress: (p: FileProgress) => {
+        run.phase = p.phase;
+        run.attempt = p.attempt;
+        run.resumedFromBytes = p.resumedFrom;
+        if (p.phase === 'verifying') {
+          this.#emit(run, { receivedBytes: p.bytes, totalBytes: p.totalBytes });
+          return;
+        }
+        run.active.state.receivedBytes = done + p.bytes;
+        this.#emit(run, p.message ? { message: p.message } : {});
+      },
+    });
   }
 
   /** Stops a download (its files stay for a resume unless `discard`); false when there was nothing to stop. */

@@ -1,8 +1,9 @@
-// Preferences kept on this device: the default generation settings the Generate view starts from, and the measured
-// time per image for each tokens-per-step value (shown next to the speed/quality dial).
+// Generation defaults kept on this device (not the host's settings): what the Generate view starts from, and the
+// measured time per image for each tokens-per-step value (shown next to the speed/quality dial).
 import { z } from 'zod';
 import { SamplingSchema } from '../../../../electron/common/api/generation';
 
+// The key predates the rename; keeping it keeps everyone's saved defaults.
 const STORAGE_KEY = 'vgt.settings';
 
 export const TOKENS_PER_STEP = [1, 2, 4, 8, 16] as const;
@@ -21,7 +22,7 @@ const StoredSchema = z.object({
 
 export type Storage = Pick<globalThis.Storage, 'getItem' | 'setItem'>;
 
-export class SettingsState {
+export class GenerationDefaultsState {
   defaults = $state<Defaults>({ count: 1 });
   timings = $state<Record<string, Record<string, number>>>({});
   #storage: Storage | null;

@@ -3,13 +3,8 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import {
-  downloadFile,
-  partialPath,
-  sidecarPath,
-  type FileProgress,
-  type RetryPolicy,
-} from '../../electron/models/download';
+import { downloadFile, type FileProgress, type RetryPolicy } from '../../electron/models/download-file';
+import { partialPath, sidecarPath } from '../../electron/models/partial-file';
 import { bytes, sha256, startFileServer, type FileServer } from './file-server';
 import { tempDir } from './helpers';
 
