@@ -10,6 +10,7 @@ import { promisify } from 'node:util';
 import { StudioError } from '../../common/errors';
 import { readManifest } from '../../engine/bundle';
 import { benchLibrary, type LibraryBench } from '../../bench/library';
+import type { Services } from '../../core/services';
 import type { CliIo, Command } from '../command';
 import { intOption } from './generate';
 
@@ -106,6 +107,128 @@ async function torchMsPerImage(
   return { ms: result.msPerImage, threads: result.threads ?? 0 };
 }
 
+type Runner = Services['runner'];
+type BenchModel = Readonly<{ path: string; id: string }>;
+
+/** The model to measure: --bundle DIR, --model ID, or the default (null when none is installed and none was named). */
+async function benchModel(services: Services, values: Record<string, unknown>): Promise<BenchModel | null> {
+  const bundleDir = values.bundle as string | undefined;
+  if (bundleDir) return { path: path.resolve(bundleDir), id: (await readManifest(path.resolve(bundleDir))).id };
+  const explicit = values.model !== undefined;
+  return services.models.resolve(values.model as string | undefined).catch((error: unknown) => {
+    const e = error as StudioError;
+    // No default model: still measure the library, and say why generation was not.
+    if (e.code === 'MODEL_NOT_FOUND' && !explicit) return null;
+    throw e.code === 'MODEL_NOT_FOUND'
+      ? new StudioError(e.code, `${e.message} Or measure a bundle folder: --bundle DIR.`)
+      : e;
+  });
+}
+
+type GraphTimes = Record<string, { ms: number; runs: number }>;
+type SpeedFigures = {
+  msPerImage: ByK;
+  firstPreviewMs: ByK;
+  firstPreviewFraction: ByK;
+  firstDecodedPreviewMs: ByK;
+  firstDecodedPreviewFraction: ByK;
+  graphMsPerImage: Record<string, GraphTimes>;
+  lag: ReturnType<typeof monitorEventLoopDelay>;
+  idleLag: number;
+};
+
+/** ms per image (median of `runs`), each graph's share, first previews and event-loop lag, per k. */
+async function measureSpeed(
+  runner: Runner,
+  model: BenchModel,
+  ks: ReadonlyArray<number>,
+  runs: number,
+  progress: (text: string) => void,
+): Promise<SpeedFigures> {
+  const generate = (k: number, seed: number, previews: boolean) =>
+    runner.direct({
+      prompt: PROMPT,
+      model: { path: model.path, id: model.id },
+      sampling: { tokensPerStep: k },
+      seeds: [seed],
+      orderSeeds: [seed],
+      previews,
+    });
+  await generate(ks[0] ?? 1, 999, false); // loads the model and warms every graph
+  const idleLag = await idleLagP99(2000);
+  const lag = monitorEventLoopDelay({ resolution: 5 });
+  const f: SpeedFigures = {
+    msPerImage: {},
+    firstPreviewMs: {},
+    firstPreviewFraction: {},
+    firstDecodedPreviewMs: {},
+    firstDecodedPreviewFraction: {},
+    graphMsPerImage: {},
+    lag,
+    idleLag,
+  };
+  for (const k of ks) {
+    lag.enable();
+    const times: Array<number> = [];
+    const spent: GraphTimes = {};
+    for (let r = 0; r < runs; r++) {
+      const t0 = performance.now();
+      const outcome = await generate(k, r, false);
+      times.push(performance.now() - t0);
+      if (outcome.status !== 'done') continue;
+      for (const [role, time] of Object.entries(outcome.graphTime)) {
+        const sum = (spent[role] ??= { ms: 0, runs: 0 });
+        sum.ms += time.ms / runs;
+        sum.runs += time.runs / runs;
+      }
+    }
+    f.graphMsPerImage[k] = Object.fromEntries(
+      Object.entries(spent).map(([role, t]) => [role, { ms: round(t.ms), runs: round(t.runs) }]),
+    );
+    const withPreviews = await generate(k, runs, true);
+    lag.disable();
+    f.msPerImage[k] = round(median(times));
+    if (withPreviews.status === 'done' && withPreviews.firstPreviewMs !== null) {
+      f.firstPreviewMs[k] = round(withPreviews.firstPreviewMs);
+      f.firstPreviewFraction[k] = round(withPreviews.firstPreviewMs / (withPreviews.seconds * 1000), 3);
+    }
+    if (withPreviews.status === 'done' && withPreviews.firstDecodedPreviewMs) {
+      f.firstDecodedPreviewMs[k] = round(withPreviews.firstDecodedPreviewMs);
+      f.firstDecodedPreviewFraction[k] = round(withPreviews.firstDecodedPreviewMs / (withPreviews.seconds * 1000), 3);
+    }
+    progress(`  k=${k}: ${f.msPerImage[k]} ms per image, first preview ${f.firstPreviewMs[k] ?? '–'} ms`);
+  }
+  return f;
+}
+
+/** The PyTorch reference sampler's ms per image per k, and the engine's speed-up over it. */
+async function measureTorch(
+  bundle: string,
+  ks: ReadonlyArray<number>,
+  runs: number,
+  o: Readonly<{ threads: number | null; msPerImage: ByK; progress: (text: string) => void }>,
+): Promise<{ reference: GenerationBench['torchReference']; speedup: ByK }> {
+  const msPerImage: ByK = {};
+  const speedup: ByK = {};
+  let threads: number | null = null;
+  try {
+    for (const k of ks) {
+      o.progress(`  PyTorch reference, k=${k}…`);
+      const t = await torchMsPerImage(bundle, k, runs, o.threads);
+      msPerImage[k] = round(t.ms);
+      threads = t.threads;
+      const engine = o.msPerImage[k];
+      if (engine) speedup[k] = round(t.ms / engine, 2);
+    }
+    return { reference: { msPerImage, threads }, speedup };
+  } catch (error) {
+    // The sampler says why on its last line of stderr (e.g. the bundle's PyTorch checkpoint is not here).
+    const { stderr, message } = error as { stderr?: string; message?: string };
+    const why = stderr?.trim().split('\n').at(-1) || (message ?? String(error)).split('\n')[0];
+    return { reference: { msPerImage, threads, skipped: `the reference sampler failed: ${why}` }, speedup };
+  }
+}
+
 const USAGE =
   'vgt bench [--model ID | --bundle DIR] [--k 1,4,16] [--runs N] [--torch-k 1,4] [--torch-runs N] [--no-torch] ' +
   '[--library-rows N] [--no-library] [--threads N] [--json]';
@@ -129,18 +252,7 @@ export const bench: Command = {
     const studio = context.studio();
     const threads = intOption(values, 'threads') ?? null;
     if (threads !== null) studio.services.env.VGT_THREADS = String(threads);
-    const bundleDir = values.bundle as string | undefined;
-    const explicit = bundleDir !== undefined || values.model !== undefined;
-    const model = bundleDir
-      ? { path: path.resolve(bundleDir), id: (await readManifest(path.resolve(bundleDir))).id }
-      : await studio.services.models.resolve(values.model as string | undefined).catch((error: unknown) => {
-          const e = error as StudioError;
-          // No default model: still measure the library, and say why generation was not.
-          if (e.code === 'MODEL_NOT_FOUND' && !explicit) return null;
-          throw e.code === 'MODEL_NOT_FOUND'
-            ? new StudioError(e.code, `${e.message} Or measure a bundle folder: --bundle DIR.`)
-            : e;
-        });
+    const model = await benchModel(studio.services, values);
     const measureLibrary = async (): Promise<BenchResult['library']> => {
       if (values['no-library']) return { skipped: '--no-library' };
       context.progress('  library…');
@@ -156,86 +268,24 @@ export const bench: Command = {
     const ks = list(values.k, [1, 4, 16]).filter((k) => k <= h * w);
     const runs = intOption(values, 'runs') ?? 3;
     const { runner } = studio.services;
-    const generate = (k: number, seed: number, previews: boolean) =>
-      runner.direct({
-        prompt: PROMPT,
-        model: { path: model.path, id: model.id },
-        sampling: { tokensPerStep: k },
-        seeds: [seed],
-        orderSeeds: [seed],
-        previews,
-      });
-
     context.progress(`bench: ${model.id} (${h}×${w} tokens, ${manifest.sampling.steps} steps), k = ${ks.join(', ')}`);
-    await generate(ks[0] ?? 1, 999, false); // loads the model and warms every graph
-    const idleLag = await idleLagP99(2000);
-    const lag = monitorEventLoopDelay({ resolution: 5 });
-    const msPerImage: ByK = {};
-    const firstPreviewMs: ByK = {};
-    const firstPreviewFraction: ByK = {};
-    const firstDecodedPreviewMs: ByK = {};
-    const firstDecodedPreviewFraction: ByK = {};
-    const graphMsPerImage: Record<string, Record<string, { ms: number; runs: number }>> = {};
-    for (const k of ks) {
-      lag.enable();
-      const times: Array<number> = [];
-      const spent: Record<string, { ms: number; runs: number }> = {};
-      for (let r = 0; r < runs; r++) {
-        const t0 = performance.now();
-        const outcome = await generate(k, r, false);
-        times.push(performance.now() - t0);
-        if (outcome.status !== 'done') continue;
-        for (const [role, time] of Object.entries(outcome.graphTime)) {
-          const sum = (spent[role] ??= { ms: 0, runs: 0 });
-          sum.ms += time.ms / runs;
-          sum.runs += time.runs / runs;
-        }
-      }
-      graphMsPerImage[k] = Object.fromEntries(
-        Object.entries(spent).map(([role, t]) => [role, { ms: round(t.ms), runs: round(t.runs) }]),
-      );
-      const withPreviews = await generate(k, runs, true);
-      lag.disable();
-      msPerImage[k] = round(median(times));
-      if (withPreviews.status === 'done' && withPreviews.firstPreviewMs !== null) {
-        firstPreviewMs[k] = round(withPreviews.firstPreviewMs);
-        firstPreviewFraction[k] = round(withPreviews.firstPreviewMs / (withPreviews.seconds * 1000), 3);
-      }
-      if (withPreviews.status === 'done' && withPreviews.firstDecodedPreviewMs) {
-        firstDecodedPreviewMs[k] = round(withPreviews.firstDecodedPreviewMs);
-        firstDecodedPreviewFraction[k] = round(withPreviews.firstDecodedPreviewMs / (withPreviews.seconds * 1000), 3);
-      }
-      context.progress(`  k=${k}: ${msPerImage[k]} ms per image, first preview ${firstPreviewMs[k] ?? '–'} ms`);
-    }
+    const speed = await measureSpeed(runner, model, ks, runs, context.progress);
     const status = await runner.status();
     const speedupVsK1: ByK = {};
-    for (const k of ks) if (msPerImage[1] && msPerImage[k]) speedupVsK1[k] = round(msPerImage[1] / msPerImage[k], 2);
-
-    const torchMs: ByK = {};
-    let torchThreads: number | null = null;
-    let skipped: string | undefined;
-    const speedupVsTorch: ByK = {};
-    if (values['no-torch']) skipped = '--no-torch';
-    else {
-      const torchRuns = intOption(values, 'torch-runs') ?? Math.max(1, Math.min(runs, 2));
-      try {
-        for (const k of list(values['torch-k'], [1, 4]).filter((x) => x <= h * w)) {
-          context.progress(`  PyTorch reference, k=${k}…`);
-          const t = await torchMsPerImage(model.path, k, torchRuns, threads);
-          torchMs[k] = round(t.ms);
-          torchThreads = t.threads;
-          if (msPerImage[k]) speedupVsTorch[k] = round(t.ms / msPerImage[k], 2);
-        }
-      } catch (error) {
-        // The sampler says why on its last line of stderr (e.g. the bundle's PyTorch checkpoint is not here).
-        const { stderr, message } = error as { stderr?: string; message?: string };
-        const why = stderr?.trim().split('\n').at(-1) || (message ?? String(error)).split('\n')[0];
-        skipped = `the reference sampler failed: ${why}`;
-      }
+    for (const k of ks) {
+      const k1 = speed.msPerImage[1];
+      const kk = speed.msPerImage[k];
+      if (k1 && kk) speedupVsK1[k] = round(k1 / kk, 2);
     }
-
+    const torchKs = list(values['torch-k'], [1, 4]).filter((x) => x <= h * w);
+    const torch = values['no-torch']
+      ? { reference: { msPerImage: {}, threads: null, skipped: '--no-torch' }, speedup: {} }
+      : await measureTorch(model.path, torchKs, intOption(values, 'torch-runs') ?? Math.max(1, Math.min(runs, 2)), {
+          threads,
+          msPerImage: speed.msPerImage,
+          progress: context.progress,
+        });
     const library = await measureLibrary();
-    const histogram = lag;
     return {
       model: model.id,
       ep: status.ep ?? 'cpu',
@@ -244,19 +294,19 @@ export const bench: Command = {
       prompt: PROMPT,
       runs,
       threads,
-      msPerImage,
-      firstPreviewMs,
-      firstPreviewFraction,
-      firstDecodedPreviewMs,
-      firstDecodedPreviewFraction,
+      msPerImage: speed.msPerImage,
+      firstPreviewMs: speed.firstPreviewMs,
+      firstPreviewFraction: speed.firstPreviewFraction,
+      firstDecodedPreviewMs: speed.firstDecodedPreviewMs,
+      firstDecodedPreviewFraction: speed.firstDecodedPreviewFraction,
       speedupVsK1,
-      graphMsPerImage,
+      graphMsPerImage: speed.graphMsPerImage,
       peakRssMB: round(process.resourceUsage().maxRSS / 1024),
-      eventLoopLagP99Ms: round(histogram.percentile(99) / 1e6, 2),
-      eventLoopLagMaxMs: round(histogram.max / 1e6, 2),
-      eventLoopLagIdleP99Ms: round(idleLag, 2),
-      torchReference: { msPerImage: torchMs, threads: torchThreads, ...(skipped ? { skipped } : {}) },
-      speedupVsTorch,
+      eventLoopLagP99Ms: round(speed.lag.percentile(99) / 1e6, 2),
+      eventLoopLagMaxMs: round(speed.lag.max / 1e6, 2),
+      eventLoopLagIdleP99Ms: round(speed.idleLag, 2),
+      torchReference: torch.reference,
+      speedupVsTorch: torch.speedup,
       library,
     };
   },
