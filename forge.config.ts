@@ -32,8 +32,8 @@ const config: ForgeConfig = {
       build: [
         { entry: 'electron/main/main.ts', config: 'electron/vite.main.config.ts', target: 'main' },
         { entry: 'electron/preload/preload.ts', config: 'electron/vite.preload.config.ts', target: 'preload' },
-        // The engine's worker thread: engine-worker.ts starts ./worker.js next to main.js in a build.
-        { entry: 'electron/engine/worker.ts', config: 'electron/vite.main.config.ts', target: 'main' },
+        // The engine's worker thread: engine-thread.ts starts ./engine-worker.js next to main.js in a build.
+        { entry: 'electron/engine/engine-worker.ts', config: 'electron/vite.main.config.ts', target: 'main' },
         // The library's maintenance thread (VACUUM and friends): store/compact.ts starts ./compact-worker.js.
         { entry: 'electron/store/compact-worker.ts', config: 'electron/vite.main.config.ts', target: 'main' },
       ],

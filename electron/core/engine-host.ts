@@ -3,7 +3,7 @@
 // changes, disposed with the studio.
 import path from 'node:path';
 import type { EngineStatusInfo } from '../engine/engine';
-import { EngineWorker, type EngineApi } from '../engine/engine-worker';
+import { EngineThread, type EngineApi } from '../engine/engine-thread';
 import type { Services } from './services';
 import { providerPreference, readSettingsOrDefaults } from './settings';
 
@@ -26,13 +26,13 @@ export class EngineHost {
 
   /** The engine, created on first use with the provider order of that moment (VGT_EP, else the Settings choice). */
   async #engineApi(): Promise<EngineApi> {
-    if (this.#engine instanceof EngineWorker && !this.#engine.alive) this.#engine = null;
+    if (this.#engine instanceof EngineThread && !this.#engine.alive) this.#engine = null;
     if (this.#engine) return this.#engine;
     const { env, home, events } = this.#services;
     const preference = providerPreference(env, await readSettingsOrDefaults(this.#services));
     this.#engine =
       this.#factory?.({ preference }) ??
-      new EngineWorker(
+      new EngineThread(
         { preference, threads: Number(env.VGT_THREADS) || undefined, hashCacheFile: hashCache(home) },
         (fallback) =>
           events.emit({

@@ -1,110 +1,67 @@
-// The host's handle on the engine's worker thread: the Engine's API, with every call answered by the worker.
-// Running from TypeScript sources (CLI, web mode, tests), the worker registers tsx first; a build ships worker.js.
-import type { Worker } from 'node:worker_threads';
-import type { InlinePng, ReconstructResult } from '../common/contract';
-import { StudioError } from '../common/errors';
-import { startModuleWorker } from '../platform/threads';
-import {
-  JobError,
-  type Checkpoint,
-  type EngineJob,
-  type EngineOutcome,
-  type EngineProgress,
-  type EngineStatusInfo,
-} from './engine';
-import type { Fallback } from './providers';
+// The engine's worker thread: all inference and its JavaScript arithmetic run here, so the host's event loop (IPC,
+// HTTP, the UI's events) stays responsive while a model generates.
+import { setPriority } from 'node:os';
+import { parentPort, workerData } from 'node:worker_threads';
+import { toErrorPayload } from '../common/errors';
+import { Engine, JobError } from './engine';
 import type { Reply, Request, WorkerOptions } from './protocol';
 
-/** What the host needs of an engine; the in-process Engine and EngineWorker both provide it. */
-export type EngineApi = Readonly<{
-  run(job: EngineJob, onProgress: (progress: EngineProgress) => void): Promise<EngineOutcome>;
-  cancel(jobId: string): void;
-  reconstruct(bundleDir: string, modelId: string, image: Uint8Array): Promise<ReconstructResult>;
-  decodeCheckpoint(bundleDir: string, checkpoint: Checkpoint): Promise<Array<InlinePng>>;
-  status(): EngineStatusInfo | Promise<EngineStatusInfo>;
-  dispose(): Promise<void>;
-}>;
+const port = parentPort;
+if (!port) throw new Error('engine/engine-worker.ts runs as a worker thread');
 
-// onnxruntime's first initialisation recurses in proportion to the process's command line; a `vgt generate` with a
-// 100 kB prompt overflowed the worker's default 4 MB stack (segfault). 64 MB is reserved, not committed.
-const WORKER_LIMITS = { stackSizeMb: 64 };
-
-function startWorker(options: WorkerOptions): Worker {
-  return startModuleWorker(import.meta.url, 'worker', options, WORKER_LIMITS);
+// On Linux a nice value belongs to a thread (and the threads it starts, such as onnxruntime's pools): the engine
+// yields the CPU to the host's event loop when the machine is busy. Elsewhere it would slow the whole app, so not.
+if (process.platform === 'linux') {
+  try {
+    setPriority(0, 10);
+  } catch {
+    // Not allowed here (some containers): run at normal priority.
+  }
 }
 
-/** A request without its id (distributes over the union). */
-type Call = Request extends infer R ? (R extends { id: number } ? Omit<R, 'id'> : never) : never;
+const post = (reply: Reply): void => port.postMessage(reply);
+const engine = new Engine({
+  ...(workerData as WorkerOptions),
+  onFallback: (fallback) => post({ op: 'fallback', fallback }),
+});
 
-type Pending = Readonly<{ resolve: (value: unknown) => void; reject: (error: unknown) => void }>;
-
-export class EngineWorker implements EngineApi {
-  readonly #worker: Worker;
-  readonly #pending = new Map<number, Pending>();
-  readonly #progress = new Map<string, (progress: EngineProgress) => void>();
-  #nextId = 1;
-  #dead: StudioError | null = null;
-
-  constructor(options: WorkerOptions = {}, onFallback?: (fallback: Fallback) => void) {
-    this.#worker = startWorker(options);
-    this.#worker.on('message', (reply: Reply) => {
-      if (reply.op === 'progress') return this.#progress.get(reply.jobId)?.(reply.progress);
-      if (reply.op === 'fallback') return onFallback?.(reply.fallback);
-      const pending = this.#pending.get(reply.id);
-      this.#pending.delete(reply.id);
-      if (reply.op === 'result') pending?.resolve(reply.value);
-      else pending?.reject(new JobError(reply.error, reply.checkpoint));
-    });
-    // A crashed worker fails what it was doing; the next engine is a new worker (the runner makes one).
-    const fail = (error: StudioError): void => {
-      this.#dead ??= error;
-      for (const pending of this.#pending.values()) pending.reject(error);
-      this.#pending.clear();
-    };
-    this.#worker.on('error', (error) => fail(new StudioError('INTERNAL', `The engine stopped: ${error.message}`)));
-    this.#worker.on('exit', (code) => fail(new StudioError('INTERNAL', `The engine exited (code ${code}).`)));
-  }
-
-  get alive(): boolean {
-    return this.#dead === null;
-  }
-
-  #call<T>(request: Call): Promise<T> {
-    if (this.#dead) return Promise.reject(this.#dead);
-    const id = this.#nextId++;
-    return new Promise<T>((resolve, reject) => {
-      this.#pending.set(id, { resolve: resolve as (value: unknown) => void, reject });
-      this.#worker.postMessage({ ...request, id });
-    });
-  }
-
-  async run(job: EngineJob, onProgress: (progress: EngineProgress) => void): Promise<EngineOutcome> {
-    this.#progress.set(job.jobId, onProgress);
-    try {
-      return await this.#call<EngineOutcome>({ op: 'run', job });
-    } finally {
-      this.#progress.delete(job.jobId);
+async function handle(request: Exclude<Request, { op: 'cancel' }>): Promise<void> {
+  try {
+    switch (request.op) {
+      case 'run': {
+        const { jobId } = request.job;
+        const value = await engine.run(request.job, (progress) => post({ op: 'progress', jobId, progress }));
+        return post({ op: 'result', id: request.id, value });
+      }
+      case 'reconstruct':
+        return post({
+          op: 'result',
+          id: request.id,
+          value: await engine.reconstruct(request.bundleDir, request.modelId, request.image),
+        });
+      case 'decode':
+        return post({
+          op: 'result',
+          id: request.id,
+          value: await engine.decodeCheckpoint(request.bundleDir, request.checkpoint),
+        });
+      case 'status':
+        return post({ op: 'result', id: request.id, value: engine.status() });
+      case 'dispose':
+        await engine.dispose();
+        return post({ op: 'result', id: request.id, value: null });
     }
-  }
-
-  cancel(jobId: string): void {
-    if (!this.#dead) this.#worker.postMessage({ op: 'cancel', jobId } satisfies Request);
-  }
-
-  reconstruct(bundleDir: string, modelId: string, image: Uint8Array): Promise<ReconstructResult> {
-    return this.#call({ op: 'reconstruct', bundleDir, modelId, image });
-  }
-
-  decodeCheckpoint(bundleDir: string, checkpoint: Checkpoint): Promise<Array<InlinePng>> {
-    return this.#call({ op: 'decode', bundleDir, checkpoint });
-  }
-
-  status(): Promise<EngineStatusInfo> {
-    return this.#call({ op: 'status' });
-  }
-
-  async dispose(): Promise<void> {
-    if (!this.#dead) await this.#call({ op: 'dispose' }).catch(() => undefined);
-    await this.#worker.terminate();
+  } catch (error) {
+    post({
+      op: 'error',
+      id: request.id,
+      error: toErrorPayload(error),
+      checkpoint: error instanceof JobError ? error.checkpoint : null,
+    });
   }
 }
+
+port.on('message', (request: Request) => {
+  if (request.op === 'cancel') engine.cancel(request.jobId);
+  else void handle(request);
+});

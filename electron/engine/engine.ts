@@ -1,6 +1,6 @@
 // The engine: loads a bundle on the best provider that works (falling back with a reason; loader.ts), and runs jobs on
 // it: generation and edits (with previews, cancel and resumable checkpoints), reconstruction, and partial decodes.
-// It is transport-free; engine/worker.ts runs it off the host's event loop.
+// It is transport-free; engine/engine-worker.ts runs it off the host's event loop.
 import type {
   EditSummary,
   GenerationProgress,

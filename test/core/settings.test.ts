@@ -5,7 +5,7 @@ import { cpSync, existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { CallResult } from '../../electron/common/contract';
-import type { EngineApi } from '../../electron/engine/engine-worker';
+import type { EngineApi } from '../../electron/engine/engine-thread';
 import type { EngineFactory } from '../../electron/core/engine-host';
 import { parseSettings, providerPreference } from '../../electron/core/settings';
 import { createStudio, type Studio } from '../../electron/core/studio';

@@ -1,11 +1,11 @@
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { Engine, type EngineJob, type EngineProgress } from '../../electron/engine/engine';
-import { EngineWorker } from '../../electron/engine/engine-worker';
+import { EngineThread } from '../../electron/engine/engine-thread';
 import { TINY_BUNDLE } from './golden';
 import { planned, type JobFields } from './planned';
 
-const worker = new EngineWorker({ threads: 1 });
+const worker = new EngineThread({ threads: 1 });
 afterAll(() => worker.dispose());
 
 const job = (jobId: string, overrides: Partial<JobFields> = {}): Promise<EngineJob> =>
