@@ -1,7 +1,7 @@
 // Sweeps: one job over one or two sampling axes. The planner (sweep-axes.ts) expands the axes into cells, each an
 // ordinary generate job of the runner (so every cell is a library item with its settings in its PNG, cancellable like
-// any job); each cell's time per image is the runner's own measure of the job (totalMs: model lookup and the engine's
-// run, the span `vgt bench` times around an image), after one untimed warm-up image as bench makes. Shapes World
+// any job); each cell's time per image is the engine's own time for it (engineMs; a queued job's total also holds its
+// per-group progress and cancel checks, which `vgt bench` does not time), after one untimed warm-up image as bench makes. Shapes World
 // prompts are scored by ShapesEval. The finished sweep is one grid PNG (sweep-grid.ts) whose `vgt-sweep` text chunk
 // holds the settings.
 import { randomInt, randomUUID } from 'node:crypto';
@@ -203,7 +203,7 @@ export class Sweeps {
     const image = event.images[0];
     if (!image || image.id === null) throw new StudioError('INTERNAL', 'A sweep cell was not recorded.');
     const record = await run.library.get(image.id);
-    const msPerImage = record.timings?.totalMs ?? event.seconds * 1000;
+    const msPerImage = record.timings?.engineMs ?? event.seconds * 1000;
     const png = await readFile(image.file);
     return {
       col: cell.col,
