@@ -1,6 +1,7 @@
 // Every `vgt` command, in the order `vgt --help` lists them. Each area adds its commands here.
 import type { Command } from '../command';
 import { bench } from './bench';
+import { compare } from './compare';
 import { doctor } from './doctor';
 import { edit } from './edit';
 import { evalCommand } from './eval';
@@ -21,6 +22,7 @@ export const COMMANDS: Readonly<Record<string, Command>> = {
   eval: evalCommand,
   bench,
   sweep,
+  compare,
   models,
   history,
   queue,

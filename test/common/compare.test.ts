@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { ReplayParams } from '../../electron/common/api/library';
-import { differenceMap, settingsDiff } from '../../renderer/src/lib/record-compare';
+import { differenceMap, settingsDiff } from '../../electron/common/compare';
 
 const base: ReplayParams = {
   kind: 'generate',

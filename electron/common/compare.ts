@@ -1,5 +1,5 @@
 // Comparing two library images: their replay settings line by line, and a per-pixel difference map.
-import type { ReplayParams } from '../../../electron/common/api/library';
+import type { ReplayParams } from './api/library';
 
 export type SettingLine = Readonly<{ label: string; first: string; second: string; same: boolean }>;
 
