@@ -221,6 +221,41 @@ async function repair(ctx: StoreContext, file: string): Promise<RepairReport> {
   };
 }
 
+/** A damaged page can surface in any later statement: every call through the guard maps it to DATABASE_CORRUPT. */
+function corruptionGuard(file: string) {
+  return async <T>(run: () => T | Promise<T>): Promise<T> => {
+    try {
+      return await run();
+    } catch (error) {
+      if (isCorruption(error)) throw corruptError(file, error);
+      throw error;
+    }
+  };
+}
+
+/** A finished one-off generation (not from the queue): its files, then its row, then the change event. */
+async function recordGeneration(
+  ctx: StoreContext,
+  params: ReplayParams,
+  png: Uint8Array,
+  opts: Parameters<Library['recordGeneration']>[2] = {},
+): Promise<RecordedImage> {
+  const p = checkParams(params);
+  const timings = checkTimings(opts.timings);
+  const recorded = await storeResult(ctx, p, png, opts.source, (imageId, sourceImageId) =>
+    insertGeneration(ctx, p, {
+      status: 'done',
+      imageId,
+      sourceImageId,
+      timings,
+      startedAt: null,
+      finishedAt: ctx.now(),
+    }),
+  );
+  ctx.emit({ kind: 'generations', change: 'added', ids: [recorded.id] });
+  return recorded;
+}
+
 /** Opens the library in `home`, finishing what a killed process left (temp files, pending files, running jobs). */
 export async function openLibrary(home: string, options: LibraryOptions = {}): Promise<Library> {
   mkdirSync(home, { recursive: true });
@@ -237,15 +272,7 @@ export async function openLibrary(home: string, options: LibraryOptions = {}): P
       }
     }
   });
-  // A damaged page can surface in any later statement: every call maps it to DATABASE_CORRUPT.
-  const guard = async <T>(run: () => T | Promise<T>): Promise<T> => {
-    try {
-      return await run();
-    } catch (error) {
-      if (isCorruption(error)) throw corruptError(file, error);
-      throw error;
-    }
-  };
+  const guard = corruptionGuard(file);
   await guard(async () => {
     cleanTempFiles(home);
     await settlePending(ctx);
@@ -256,23 +283,7 @@ export async function openLibrary(home: string, options: LibraryOptions = {}): P
   return {
     home,
     file,
-    recordGeneration: (params, png, opts = {}) =>
-      guard(async () => {
-        const p = checkParams(params);
-        const timings = checkTimings(opts.timings);
-        const recorded = await storeResult(ctx, p, png, opts.source, (imageId, sourceImageId) =>
-          insertGeneration(ctx, p, {
-            status: 'done',
-            imageId,
-            sourceImageId,
-            timings,
-            startedAt: null,
-            finishedAt: ctx.now(),
-          }),
-        );
-        ctx.emit({ kind: 'generations', change: 'added', ids: [recorded.id] });
-        return recorded;
-      }),
+    recordGeneration: (params, png, opts = {}) => guard(() => recordGeneration(ctx, params, png, opts)),
     enqueue: (params, opts) => guard(() => queue.enqueue(ctx, params, opts)),
     nextJob: () => guard(() => queue.nextJob(ctx)),
     isCancelRequested: (id) => guard(() => queue.isCancelRequested(ctx, id)),
