@@ -200,8 +200,8 @@ async function keepImage(
       .catch(() => undefined);
   }
   if (recorded) {
-    const { width, height } = recorded;
-    return { id: recorded.id, file: recorded.path, seed: p.seed, orderSeed: p.orderSeed, width, height };
+    const { width, height, path: file, file: libraryFile } = recorded;
+    return { id: recorded.id, file, libraryFile, seed: p.seed, orderSeed: p.orderSeed, width, height };
   }
   const dir = path.join(ctx.services.home, SCRATCH_DIR);
   await mkdir(dir, { recursive: true });

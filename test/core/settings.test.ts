@@ -65,6 +65,37 @@ describe('settings', () => {
     expect(parseSettings({})).toEqual({ provider: 'auto' });
   });
 
+  it('keep the generation defaults across restarts, checked like the Generate form', async () => {
+    const home = folder();
+    const first = open(home);
+    const defaults = { count: 2, steps: 3, cfg: 4.5, cfgSchedule: 'constant', order: 'raster', tokensPerStep: 8 };
+    expect(value(await first.handle('settings.set', { defaults }))).toEqual({ provider: 'auto', defaults });
+    // Other settings leave them alone.
+    expect(value(await first.handle('settings.set', { provider: 'cpu' }))).toEqual({ provider: 'cpu', defaults });
+    for (const bad of [
+      { count: 0 },
+      { count: 17 },
+      { count: 1, steps: 0 },
+      { count: 1, cfg: -1 },
+      { count: 1, order: 'spiral' },
+      { count: 1, seed: 7 },
+      { steps: 3 },
+      { count: 1, model: '' },
+    ]) {
+      expect(await first.handle('settings.set', { defaults: bad })).toMatchObject({
+        ok: false,
+        error: { code: 'INVALID_PAYLOAD' },
+      });
+    }
+    await first.dispose();
+    const again = open(home);
+    expect(value(await again.handle('settings.get', {}))).toEqual({ provider: 'cpu', defaults });
+    const changed = { count: 1, model: 'tiny' };
+    expect(value(await again.handle('settings.set', { defaults: changed }))).toMatchObject({ defaults: changed });
+    // A stored value this version cannot read is left out, not an error.
+    expect(parseSettings({ provider: 'cpu', defaults: { count: 'x' } })).toEqual({ provider: 'cpu' });
+  });
+
   it('give way to VGT_EP', () => {
     expect(providerPreference({}, { provider: 'auto' })).toBeUndefined();
     expect(providerPreference({}, { provider: 'cuda' })).toBe('cuda');

@@ -1,10 +1,11 @@
 // Generate as a power user checks it, in real Chromium against web mode: one seed reproduces the image (the order
 // follows it), the two seed follow-ups run from the result's own settings without touching what is being typed, seeds
 // copy, the stage turns into the result viewer with its actions and a filmstrip of runs, the large viewer, and
-// Generate stays on screen at 900×600. Screenshots: test-results/trust-*.png.
+// Generate stays on screen at 900×600, and a default changed in Settings reaches the form without a reload.
+// Screenshots: test-results/trust-*.png.
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
-import { openStudio, screenshot } from './browser';
+import { api, openStudio, screenshot } from './browser';
 
 const LONG = 90_000;
 
@@ -163,6 +164,33 @@ describe('generate: seeds and stage', () => {
     expect(await inViewport('Generate')).toBe(true);
     expect(await inViewport('Same order, new seed')).toBe(true);
     await screenshot(page, 'trust-result-900x600');
+    expect(errors).toEqual([]);
+  });
+
+  it('a default changed in Settings is in the Generate form at once, and kept by the host, not this browser', async () => {
+    await page.setViewportSize({ width: 1280, height: 800 });
+    const nav = (name: string) =>
+      page.getByRole('navigation', { name: 'Views' }).getByRole('link', { name, exact: true }).click();
+    const steps = () => page.getByRole('spinbutton', { name: 'Steps', exact: true });
+    // Gone if the page reloads.
+    await page.evaluate(() => ((window as unknown as { unreloaded: boolean }).unreloaded = true));
+    await nav('Settings');
+    await page.getByRole('spinbutton', { name: 'Default steps' }).fill('7');
+    await page.getByRole('spinbutton', { name: 'Default steps' }).press('Tab');
+    await screenshot(page, 'trust-settings-default-steps');
+    await nav('Generate');
+    await expect.poll(() => steps().inputValue()).toBe('7');
+    expect(await page.evaluate(() => (window as unknown as { unreloaded?: boolean }).unreloaded)).toBe(true);
+    // Without this browser's storage, a fresh page still starts from it: the host has it.
+    await expect.poll(() => api(page, 'settings.get', {})).toMatchObject({ defaults: { steps: 7 } });
+    await page.evaluate(() => window.localStorage.removeItem('vgt.settings'));
+    await page.reload();
+    await expect.poll(() => steps().inputValue()).toBe('7');
+    // Back to the model's defaults, for the files that run after this one.
+    await nav('Settings');
+    await page.getByRole('button', { name: "Reset to the model's defaults" }).click();
+    await nav('Generate');
+    await expect.poll(() => steps().inputValue()).toBe('');
     expect(errors).toEqual([]);
   });
 });

@@ -80,6 +80,8 @@ describe('generation through the studio', () => {
     });
     const record = await call('library.get', { id: done.images[0]!.id! });
     expect(record).toMatchObject({ status: 'done', prompt: 'a red circle', params: { provider: 'cpu' } });
+    // The done event names the file as library.* does, so the page needs no library.get to show it.
+    expect(done.images[0]!.libraryFile).toBe(record.file);
   });
 
   it('without history writes the same bytes to the scratch folder and records nothing', async () => {
@@ -90,6 +92,7 @@ describe('generation through the studio', () => {
     const [da, db] = [await settle(a.jobId), await settle(b.jobId)];
     if (da.status !== 'done' || db.status !== 'done') throw new Error('expected done');
     expect(da.images[0]!.id).toBeNull();
+    expect(da.images[0]!.libraryFile).toBeUndefined();
     const [pa, pb] = [await readFile(da.images[0]!.file), await readFile(db.images[0]!.file)];
     expect(pa.equals(pb)).toBe(true);
     expect(readReplayParams(pa)?.provider).toBe('cpu');

@@ -57,6 +57,30 @@ const group = (jobId: string, g: number, positions: Array<number>, preview = tru
 });
 
 describe('generation session', () => {
+  it('shows a finished image from the relative file the done event names, without asking the library', async () => {
+    const { api, emit, calls } = fakeApi({
+      'generation.generate': () => ({ jobId: 'j9', position: 0 }),
+      'library.get': () => ({ file: 'images/wrong.png' }),
+    });
+    const session = new GenerationSession(api, { clock: () => 0 });
+    await session.generate({ prompt: 'a red circle' });
+    emit({
+      jobId: 'j9',
+      status: 'done',
+      images: [
+        { id: 3, file: '/data/images/b.png', libraryFile: 'images/b.png', seed: 1, orderSeed: 1, width: 8, height: 8 },
+      ],
+      model: 'm',
+      ep: 'cpu',
+      seconds: 1,
+      firstPreviewMs: null,
+      warnings: [],
+    });
+    await new Promise((r) => setTimeout(r, 0));
+    expect(session.results[0]!.src).toBe('./files/images/b.png');
+    expect(calls.map((c) => c.name)).not.toContain('library.get');
+  });
+
   it('follows a job from submit to done, including events that beat the submit answer', async () => {
     let t = 0;
     const { api, emit } = fakeApi({

@@ -1,6 +1,6 @@
 // `vgt edit`: regenerate the tokens under a mask (white = regenerate) with a new prompt.
 import path from 'node:path';
-import type { EditRequest } from '../../common/contract';
+import type { EditRequest, ResolvedSampling } from '../../common/contract';
 import { call, type CliIo, type Command } from '../command';
 import {
   SAMPLING_OPTIONS,
@@ -10,6 +10,8 @@ import {
   requiredString,
   runJob,
   samplingRequest,
+  savedDefaults,
+  withDefaults,
 } from './generate';
 
 type Result = Readonly<{
@@ -26,6 +28,8 @@ type Result = Readonly<{
   seed: number;
   orderSeed: number;
   seconds: number;
+  /** The settings the variants were made with: flags, then the saved defaults, then the model's own. */
+  sampling?: ResolvedSampling;
 }>;
 
 const USAGE =
@@ -49,8 +53,9 @@ export const edit: Command = {
     const prompt = requiredString(values, 'prompt', USAGE);
     const studio = context.studio();
     const threshold = numberOption(values, 'mask-threshold');
+    // The saved defaults' sampling and model apply; their image count is the Generate form's, an edit makes one.
     const request: EditRequest = {
-      ...samplingRequest(values),
+      ...withDefaults(samplingRequest(values), await savedDefaults(studio)),
       image: { kind: 'file', path: image },
       mask: { kind: 'file', path: mask },
       prompt,
@@ -72,6 +77,7 @@ export const edit: Command = {
       seed: placed[0]?.seed ?? 0,
       orderSeed: placed[0]?.orderSeed ?? 0,
       seconds: (performance.now() - started) / 1000,
+      ...(done.sampling ? { sampling: done.sampling } : {}),
     };
   },
   print(result, io: CliIo) {

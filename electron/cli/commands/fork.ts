@@ -1,4 +1,5 @@
-// `vgt fork`: keep a library image's first G token groups and make the rest again with other settings.
+// `vgt fork`: keep a library image's first G token groups and make the rest again with other settings. A setting left
+// out is the parent's, not the saved generation defaults: the fork differs from its parent only where asked.
 import type { ForkRequest } from '../../common/api/timeline';
 import { call, type CliIo, type Command } from '../command';
 import { intOption, numberOption, placeImages, requiredString, runJob, type GenerateResult } from './generate';
@@ -49,6 +50,7 @@ export const fork: Command = {
       ep: done.ep,
       seconds: (performance.now() - started) / 1000,
       warnings: done.warnings,
+      ...(done.sampling ? { sampling: done.sampling } : {}),
     };
   },
   print(result, io: CliIo) {

@@ -1,8 +1,10 @@
 // `vgt generate`: text to image through the studio's queue (recorded in the library unless --no-history).
 import { copyFile, rename } from 'node:fs/promises';
 import path from 'node:path';
-import type { GenerateRequest, GeneratedImage, GenerationProgress } from '../../common/contract';
+import type { GenerationDefaults } from '../../common/api/settings';
+import type { GenerateRequest, GeneratedImage, GenerationProgress, ResolvedSampling } from '../../common/contract';
 import { StudioError } from '../../common/errors';
+import { readSettingsOrDefaults } from '../../core/settings';
 import type { Studio } from '../../core/studio';
 import { call, type CliIo, type Command, type CommandContext } from '../command';
 
@@ -12,6 +14,8 @@ export type GenerateResult = Readonly<{
   ep: string;
   seconds: number;
   warnings: ReadonlyArray<string>;
+  /** The settings the images were made with: flags, then the saved defaults, then the model's own. */
+  sampling?: ResolvedSampling;
 }>;
 
 /** A whole-number option, or a USAGE error naming it. */
@@ -79,6 +83,24 @@ export function samplingRequest(values: Record<string, unknown>): Omit<GenerateR
 }
 
 /**
+ * The generation defaults saved in Settings (shared with the app), or none. Read without creating a library, and a
+ * library that cannot be opened reads as none: the job itself reports that.
+ */
+export async function savedDefaults(studio: Studio): Promise<GenerationDefaults | undefined> {
+  return (await readSettingsOrDefaults(studio.services)).defaults;
+}
+
+/** The saved sampling defaults (and model) under the flags: a flag given wins. */
+export function withDefaults<T extends Partial<GenerateRequest>>(
+  request: T,
+  defaults: GenerationDefaults | undefined,
+): T {
+  if (!defaults) return request;
+  const { count: _count, ...sampling } = defaults;
+  return { ...sampling, ...request };
+}
+
+/**
  * Starts a job and waits for its end, printing progress for people on stderr; Ctrl-C cancels the job.
  * Resolves with the `done` event, or throws the job's typed error (CANCELLED included).
  */
@@ -86,8 +108,9 @@ export async function runJob(
   studio: Studio,
   context: CommandContext,
   start: () => Promise<{ jobId: string }>,
-): Promise<Extract<GenerationProgress, { status: 'done' }>> {
+): Promise<Extract<GenerationProgress, { status: 'done' }> & { sampling?: ResolvedSampling }> {
   const seen: Array<GenerationProgress> = [];
+  let sampling: ResolvedSampling | undefined;
   let jobId: string | null = null;
   let settle: ((event: GenerationProgress) => void) | null = null;
   let lastShown = -1;
@@ -98,6 +121,7 @@ export async function runJob(
   });
   const handle = (event: GenerationProgress): void => {
     if (event.status === 'prefill') {
+      sampling = event.sampling;
       for (const warning of event.warnings) context.progress(`warning: ${warning}`);
       context.progress(`generating on ${event.ep}: ${event.groups} groups of ~${event.sampling.tokensPerStep} tokens`);
     } else if (event.status === 'group') {
@@ -117,7 +141,7 @@ export async function runJob(
     jobId = (await start()).jobId;
     for (const event of seen.filter((e) => e.jobId === jobId)) handle(event);
     const event = await end;
-    if (event.status === 'done') return event;
+    if (event.status === 'done') return sampling ? { ...event, sampling } : event;
     if (event.status === 'error') throw new StudioError(event.error.code as never, event.error.message);
     throw new StudioError('CANCELLED', `Cancelled after ${'committed' in event ? event.committed : 0} tokens.`);
   } finally {
@@ -162,7 +186,11 @@ export const generate: Command = {
   async run(values, _positionals, context): Promise<GenerateResult> {
     const prompt = requiredString(values, 'prompt', USAGE);
     const studio = context.studio();
-    const request: GenerateRequest = { ...samplingRequest(values), prompt, count: intOption(values, 'count') ?? 1 };
+    const defaults = await savedDefaults(studio);
+    const request: GenerateRequest = withDefaults(
+      { ...samplingRequest(values), prompt, count: intOption(values, 'count') ?? defaults?.count ?? 1 },
+      defaults,
+    );
     const started = performance.now();
     const done = await runJob(studio, context, () => call(studio, 'generation.generate', request));
     return {
@@ -171,6 +199,7 @@ export const generate: Command = {
       ep: done.ep,
       seconds: (performance.now() - started) / 1000,
       warnings: done.warnings,
+      ...(done.sampling ? { sampling: done.sampling } : {}),
     };
   },
   print(result, io: CliIo) {

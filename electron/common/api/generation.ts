@@ -128,6 +128,8 @@ export const GeneratedImageSchema = z.object({
   id: GenerationIdSchema.nullable(),
   /** Absolute path of the PNG. */
   file: z.string(),
+  /** The same file relative to the data folder (what library.* calls and the page's file URLs use); null outside it. */
+  libraryFile: z.string().nullable().optional(),
   seed: SeedSchema,
   orderSeed: SeedSchema,
   width: z.number().int().positive(),

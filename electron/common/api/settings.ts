@@ -1,5 +1,6 @@
-// Settings kept in the library (so the app, web mode and the CLI share them): for now the execution provider the
-// engine tries first. Each setting has a default, so a library that never saved one reads as defaults.
+// Settings kept in the library (so the app, web mode and the CLI share them): the execution provider the engine tries
+// first, prompt presets and the generation defaults. Each setting has a default (or is optional), so a library that
+// never saved one reads as defaults.
 import { z } from 'zod';
 import { SamplingSchema, SeedSchema } from './generation';
 import { EmptyRequest, ProviderIdSchema } from './system';
@@ -21,6 +22,16 @@ export const PromptPresetSchema = z.object({
 });
 export type PromptPreset = z.infer<typeof PromptPresetSchema>;
 
+/**
+ * What a new generation starts from (the Generate form, `vgt generate`); a field left out takes the model's default.
+ * The seeds are not among them: a default seed would make every run the same image.
+ */
+export const GenerationDefaultsSchema = SamplingSchema.extend({
+  count: z.number().int().min(1).max(16),
+  model: z.string().min(1).max(200).optional(),
+}).strict();
+export type GenerationDefaults = z.infer<typeof GenerationDefaultsSchema>;
+
 export const StudioSettingsSchema = z.object({
   /** Used from the next model load on; VGT_EP, when set, wins over it. */
   provider: ProviderPreferenceSchema,
@@ -30,6 +41,8 @@ export const StudioSettingsSchema = z.object({
     .max(50)
     .refine((list) => new Set(list.map((p) => p.name)).size === list.length, 'preset names must be unique')
     .optional(),
+  /** Generation defaults; absent until first saved. Flags and form fields win over them. */
+  defaults: GenerationDefaultsSchema.optional(),
 });
 export type StudioSettings = z.infer<typeof StudioSettingsSchema>;
 

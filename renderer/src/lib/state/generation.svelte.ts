@@ -280,6 +280,8 @@ export class GenerationSession {
     const sources = await Promise.all(
       fresh.map(async (result) => {
         if (result.image.id === null) return result.src;
+        // The done event names the file relative to the data folder; older hosts only give the absolute path.
+        if (result.image.libraryFile) return fileUrl(result.image.libraryFile);
         try {
           const record = await this.#api.call('library.get', { id: result.image.id });
           return record.file ? fileUrl(record.file) : result.src;
