@@ -6,6 +6,9 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import { openStudio, screenshot } from './browser';
 
+/** A word only this file's prompt has (the e2e files share one data folder). */
+const WORD = `studiocheck${Date.now().toString(36)}`;
+
 const TINY_BUNDLE = path.resolve(import.meta.dirname, '..', 'fixtures', 'tiny-bundle');
 const LONG = 90_000;
 
@@ -54,7 +57,7 @@ describe('studio flows', () => {
 
   it('generates with live previews that change at least twice before the result', async () => {
     await go('Generate');
-    await fillGenerate('two red circles above a blue square', 60);
+    await fillGenerate(`two red circles above a blue square ${WORD}`, 60);
     // Counts every distinct preview the live canvas shows, from the page itself (nothing is missed between polls).
     await page.evaluate(() => {
       const seen = new Set<string>();
@@ -104,7 +107,8 @@ describe('studio flows', () => {
   it('finds generations by searching the gallery', async () => {
     await go('Gallery');
     await expect.poll(() => images().count(), { timeout: LONG }).toBeGreaterThanOrEqual(2);
-    await page.getByRole('searchbox', { name: 'Search' }).fill('circles');
+    // Its own word: other e2e files share this data folder and draw circles too.
+    await page.getByRole('searchbox', { name: 'Search' }).fill(WORD);
     await expect.poll(() => page.getByTestId('gallery-total').textContent(), { timeout: LONG }).toBe('1 image');
     await expect.poll(() => images().count()).toBe(1);
     await images().first().click();
