@@ -3,7 +3,7 @@
 //   const library = openLibrary(home, { onChange })   // opens (or creates) <home>/library.db, migrates, recovers
 //
 //   Engine, running the queue:
-//     await library.enqueue(params, { front?, source? })  → QueueItem   (source: bytes of an edit's source PNG)
+//     await library.enqueue(params, { front?, source? })  → { id, position }   (source: an edit's source PNG)
 //     await library.nextJob()                     → { id, params, sourcePath } | null   (claims: queued → running)
 //     await library.isCancelRequested(id)         → boolean             (poll between token groups)
 //     await library.markDone(id, png, timings?, provider?) → RecordedImage (embeds `vgt` params, writes files, row)
@@ -69,7 +69,7 @@ export type Library = Readonly<{
     png: Uint8Array,
     options?: Readonly<{ timings?: Timings; source?: Uint8Array }>,
   ): Promise<RecordedImage>;
-  enqueue(params: ReplayParams, options?: Readonly<{ front?: boolean; source?: Uint8Array }>): Promise<QueueItem>;
+  enqueue(params: ReplayParams, options?: Readonly<{ front?: boolean; source?: Uint8Array }>): Promise<queue.Enqueued>;
   nextJob(): Promise<queue.Job | null>;
   isCancelRequested(id: number): Promise<boolean>;
   markDone(id: number, png: Uint8Array, timings?: Timings, provider?: string | null): Promise<RecordedImage>;

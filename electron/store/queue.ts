@@ -70,16 +70,19 @@ function announce(ctx: StoreContext, id: number): void {
   ctx.emit({ kind: 'queue', id, status: q.status, cancelRequested: q.cancel_requested === 1 });
 }
 
+/** Where a new job went: its id and its place among the waiting jobs (0 = next), known without reading it back. */
+export type Enqueued = Readonly<{ id: number; position: number }>;
+
 /** Adds a job at the end of the queue (or the front). `source`: the bytes of an edit's source image, if new. */
 export async function enqueue(
   ctx: StoreContext,
   params: ReplayParams,
   options: Readonly<{ front?: boolean; source?: Uint8Array }> = {},
-): Promise<QueueItem> {
+): Promise<Enqueued> {
   const p = checkParams(params);
   const source = await stageSource(ctx, p, options.source);
-  const id = ctx.db
-    .transaction(() => {
+  const enqueued = ctx.db
+    .transaction((): Enqueued => {
       const waiting = ctx.prepare('SELECT count(*) FROM queue').pluck().get() as number;
       if (waiting >= QUEUE_MAX) throw new StudioError('BUSY', `The queue already holds ${QUEUE_MAX} jobs.`);
       const id = insertGeneration(ctx, p, {
@@ -95,11 +98,12 @@ export async function enqueue(
         .pluck()
         .get() as number | null;
       ctx.prepare('INSERT INTO queue (generation_id, position) VALUES (?, ?)').run(id, edge ?? 0);
-      return id;
+      // Every job already in the queue sits before the new one, or none when it goes to the front.
+      return { id, position: options.front ? 0 : waiting };
     })
     .immediate();
-  announce(ctx, id);
-  return queueItem(ctx, id);
+  announce(ctx, enqueued.id);
+  return enqueued;
 }
 
 /** Claims the first waiting job for this process (queued → running), or null when none waits. */

@@ -41,10 +41,14 @@ function setOwner(id: number, pid: number): void {
 
 describe('queue', () => {
   it('runs jobs in order, front-of-queue first, and records the result', async () => {
-    for (const n of [1, 2, 3]) await library.enqueue(job(n));
-    await library.enqueue(job(0), { front: true });
+    const added = [];
+    for (const n of [1, 2, 3]) added.push(await library.enqueue(job(n)));
+    added.push(await library.enqueue(job(0), { front: true }));
     expect(await order()).toEqual([0, 1, 2, 3]);
     expect((await library.queue()).map((i) => i.position)).toEqual([0, 1, 2, 3]);
+    // What enqueue answers (without reading the row back) is each job's place when it was added.
+    expect(added.map((a) => a.position)).toEqual([0, 1, 2, 0]);
+    expect((await library.queue()).map((i) => i.id)).toEqual([added[3]!.id, added[0]!.id, added[1]!.id, added[2]!.id]);
     const next = await library.nextJob();
     expect(next?.params.seed).toBe(0);
     expect((await library.queue())[0]).toMatchObject({ status: 'running', position: null });
