@@ -1,5 +1,5 @@
 // The reference in docs/ follows the code: api.md is exactly what `npm run docs` makes from the contract, cli.md has a
-// section for every `vgt` command naming each of its options, and docs/interfaces.md lists every npm script.
+// section for every `vgt` command naming each of its options, and docs/reference.md lists every npm script.
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -36,8 +36,8 @@ describe('docs/', () => {
     expect(missing).toEqual([]);
   });
 
-  it('docs/interfaces.md lists every npm script', () => {
-    const text = read('docs/interfaces.md');
+  it('docs/reference.md lists every npm script', () => {
+    const text = read('docs/reference.md');
     const scripts = Object.keys((JSON.parse(read('package.json')) as { scripts: Record<string, string> }).scripts);
     const named = (script: string): boolean =>
       text.includes(`npm run ${script}`) || (['start', 'test'].includes(script) && text.includes(`npm ${script}`));

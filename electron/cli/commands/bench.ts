@@ -1,4 +1,4 @@
-// `vgt bench` (`npm run bench`): the performance figures of docs/interfaces.md on the default model of this machine.
+// `vgt bench` (`npm run bench`): the performance figures of docs/reference.md on the default model of this machine.
 // Generation runs through the studio's own runner and worker thread, so the host's event-loop lag is what the app
 // would see; the PyTorch reference sampler of native-models runs in the same run on the same settings and on the same
 // weights: the model it rebuilds from the bundle's own graphs and tables (vgt.rebuild), so no checkpoint is needed.
