@@ -5,21 +5,12 @@ import { rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { main } from '../../electron/cli/main';
 import { TINY_BUNDLE } from '../engine/golden';
+import { vgtIn } from './run-vgt';
 
 const home = mkdtempSync(path.join(tmpdir(), 'vgt-cli-compare-'));
 
-async function vgt(...args: Array<string>): Promise<{ code: number; json: Record<string, unknown> }> {
-  let out = '';
-  const code = await main([...args, '--json'], {
-    stdout: (t) => (out += t),
-    stderr: () => undefined,
-    env: { VGT_STUDIO_HOME: home, VGT_THREADS: '1' },
-    builtinBundles: [],
-  });
-  return { code, json: JSON.parse(out.trim().split('\n').at(-1) ?? '{}') as Record<string, unknown> };
-}
+const vgt = vgtIn(home);
 
 const ids: Array<number> = [];
 beforeAll(async () => {

@@ -7,26 +7,16 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { main } from '../../electron/cli/main';
 import type { GenerationDefaults } from '../../electron/common/contract';
 import { createStudio } from '../../electron/core/studio';
 import { TINY_BUNDLE } from '../engine/golden';
+import { vgtIn } from './run-vgt';
 
 const home = mkdtempSync(path.join(tmpdir(), 'vgt-cli-defaults-'));
 const work = mkdtempSync(path.join(tmpdir(), 'vgt-cli-defaults-out-'));
 const env = { VGT_STUDIO_HOME: home, VGT_THREADS: '1' };
 
-async function vgt(...args: Array<string>): Promise<{ code: number; json: Record<string, unknown> }> {
-  let out = '';
-  const code = await main([...args, '--json'], {
-    stdout: (t) => (out += t),
-    stderr: () => undefined,
-    env,
-    // Only the imported tiny bundle.
-    builtinBundles: [],
-  });
-  return { code, json: JSON.parse(out.trim().split('\n').at(-1) ?? '{}') as Record<string, unknown> };
-}
+const vgt = vgtIn(home);
 
 /** Saves the defaults the way the app does: `settings.set` on the same library. */
 async function saveDefaults(defaults: GenerationDefaults): Promise<void> {

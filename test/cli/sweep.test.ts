@@ -7,28 +7,17 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { main } from '../../electron/cli/main';
 import type { SweepCell } from '../../electron/common/contract';
 import { SWEEP_PNG_KEYWORD } from '../../electron/core/sweep-grid';
 import { readPngText } from '../../electron/store/png';
 import { readReplayParams } from '../../electron/store/library';
 import { TINY_BUNDLE } from '../engine/golden';
+import { vgtIn } from './run-vgt';
 
 const home = mkdtempSync(path.join(tmpdir(), 'vgt-cli-sweep-'));
 const work = mkdtempSync(path.join(tmpdir(), 'vgt-cli-sweep-out-'));
 
-async function vgt(...args: Array<string>): Promise<{ code: number; json: Record<string, unknown>; lines: number }> {
-  let out = '';
-  const code = await main([...args, '--json'], {
-    stdout: (t) => (out += t),
-    stderr: () => undefined,
-    env: { VGT_STUDIO_HOME: home, VGT_THREADS: '1' },
-    // Only the imported tiny bundle.
-    builtinBundles: [],
-  });
-  const lines = out.trim().split('\n');
-  return { code, json: JSON.parse(lines.at(-1) ?? '{}') as Record<string, unknown>, lines: lines.length };
-}
+const vgt = vgtIn(home);
 
 const pixels = async (file: string): Promise<Buffer> => sharp(file).raw().toBuffer();
 

@@ -1,18 +1,15 @@
 // Each job is planned once, by the host: a queued generate (a batch of two), an edit of its first image and a fork of
 // it each call the planner once and tokenise their prompt once, and the edit's source image is decoded once; the
 // engine (in process here, so its calls are counted too) runs the plan it is given.
-import { mkdir, mkdtemp, rm, symlink } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import type { CallName, CallRequest, CallResponse, GenerationProgress } from '../../electron/common/contract';
-import { createStudio, type Studio } from '../../electron/core/studio';
+import type { GenerationProgress } from '../../electron/common/contract';
+import type { Studio } from '../../electron/core/studio';
 import { Engine } from '../../electron/engine/engine';
 import * as plan from '../../electron/engine/plan';
 import * as image from '../../electron/platform/image';
 import { PromptEncoder } from '../../electron/engine/tokenizer';
-import { TINY_BUNDLE } from '../engine/golden';
+import { openTinyStudio, type Call } from './tiny-studio';
 
 vi.mock('../../electron/engine/plan', async (original) => {
   const actual = await original<typeof plan>();
@@ -24,35 +21,24 @@ vi.mock('../../electron/platform/image', async (original) => {
 });
 
 let studio: Studio;
-let root: string;
+let call: Call;
+let close: (() => Promise<void>) | undefined;
 const events: Array<GenerationProgress> = [];
 
 beforeAll(async () => {
-  root = await mkdtemp(path.join(tmpdir(), 'vgt-plan-once-'));
-  await mkdir(path.join(root, 'bundles'));
-  await symlink(TINY_BUNDLE, path.join(root, 'bundles', 'tiny'));
-  studio = createStudio({
-    home: path.join(root, 'home'),
-    mode: 'web',
-    env: {},
-    builtinBundles: [path.join(root, 'bundles')],
-    engine: () => new Engine({ threads: 1 }),
-  });
+  ({
+    studio,
+    call,
+    dispose: close,
+  } = await openTinyStudio('vgt-plan-once-', { env: {}, engine: () => new Engine({ threads: 1 }) }));
   studio.events.subscribe((event) => {
     if (event.type === 'generation.progress') events.push(event.data);
   });
 });
 
 afterAll(async () => {
-  await studio?.dispose();
-  await rm(root, { recursive: true, force: true });
+  await close?.();
 });
-
-async function call<N extends CallName>(name: N, request: CallRequest<N>): Promise<CallResponse<N>> {
-  const result = await studio.handle(name, request);
-  if (!result.ok) throw Object.assign(new Error(result.error.message), result.error);
-  return result.value as CallResponse<N>;
-}
 
 /** The job's end, once its images are recorded. */
 async function done(submitted: Promise<{ jobId: string }>): Promise<Extract<GenerationProgress, { status: 'done' }>> {

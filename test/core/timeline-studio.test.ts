@@ -1,44 +1,26 @@
 // Timelines and forks through the studio host: the runner keeps each image's timeline in the library, frames decode
 // on demand, and a fork is a new library item linked to its parent whose PNG carries everything to replay it.
-import { mkdir, mkdtemp, readFile, rm, symlink } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
+import { readFile } from 'node:fs/promises';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { CallName, CallRequest, CallResponse, GenerationProgress } from '../../electron/common/contract';
+import type { GenerationProgress } from '../../electron/common/contract';
 import { forkOriginOf, forkSpecOf } from '../../electron/core/fork';
-import { createStudio, type Studio } from '../../electron/core/studio';
+import type { Studio } from '../../electron/core/studio';
 import { embedReplayParams, readReplayParams } from '../../electron/store/library';
 import { params as replayParams, png } from '../store/helpers';
-
-/** The random-weight test bundle (its own folder, so these tests do not depend on the golden traces). */
-const TINY_BUNDLE = path.resolve('test/fixtures/tiny-bundle');
+import { openTinyStudio, type Call } from './tiny-studio';
 
 let studio: Studio;
-let root: string;
+let call: Call;
+let close: (() => Promise<void>) | undefined;
 
 beforeAll(async () => {
-  root = await mkdtemp(path.join(tmpdir(), 'vgt-timeline-'));
-  await mkdir(path.join(root, 'bundles'));
-  await symlink(TINY_BUNDLE, path.join(root, 'bundles', 'tiny'));
-  studio = createStudio({
-    home: path.join(root, 'home'),
-    mode: 'web',
-    env: { VGT_THREADS: '1' },
-    builtinBundles: [path.join(root, 'bundles')],
-  });
+  ({ studio, call, dispose: close } = await openTinyStudio('vgt-timeline-'));
 });
 
 afterAll(async () => {
-  await studio?.dispose();
-  await rm(root, { recursive: true, force: true });
+  await close?.();
 });
-
-async function call<N extends CallName>(name: N, request: CallRequest<N>): Promise<CallResponse<N>> {
-  const result = await studio.handle(name, request);
-  if (!result.ok) throw Object.assign(new Error(result.error.message), result.error);
-  return result.value as CallResponse<N>;
-}
 
 async function finished(start: Promise<{ jobId: string }>): Promise<Extract<GenerationProgress, { status: 'done' }>> {
   const seen: Array<GenerationProgress> = [];

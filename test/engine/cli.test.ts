@@ -10,22 +10,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../../electron/cli/main';
 import { readReplayParams } from '../../electron/store/library';
 import { TINY_BUNDLE } from './golden';
+import { vgtIn } from '../cli/run-vgt';
 
 const home = mkdtempSync(path.join(tmpdir(), 'vgt-cli-gen-'));
 const work = mkdtempSync(path.join(tmpdir(), 'vgt-cli-out-'));
 
-async function vgt(...args: Array<string>): Promise<{ code: number; json: Record<string, unknown>; lines: number }> {
-  let out = '';
-  const code = await main([...args, '--json'], {
-    stdout: (t) => (out += t),
-    stderr: () => undefined,
-    env: { VGT_STUDIO_HOME: home, VGT_THREADS: '1' },
-    // Only the imported tiny bundle: the shipped default model would otherwise be the one chosen.
-    builtinBundles: [],
-  });
-  const lines = out.trim().split('\n');
-  return { code, json: JSON.parse(lines.at(-1) ?? '{}') as Record<string, unknown>, lines: lines.length };
-}
+const vgt = vgtIn(home);
 
 beforeAll(async () => {
   expect((await vgt('models', 'import', TINY_BUNDLE)).code).toBe(0);

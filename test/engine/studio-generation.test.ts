@@ -1,44 +1,28 @@
 // The generation calls end to end through the studio host: contract validation, the runner, the worker engine, the
 // library queue and records, and the progress events.
-import { mkdtemp, readFile, rm, symlink, mkdir } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
+import { readFile } from 'node:fs/promises';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { CallName, CallRequest, CallResponse, GenerationProgress } from '../../electron/common/contract';
-import { createStudio, type Studio } from '../../electron/core/studio';
+import type { GenerationProgress } from '../../electron/common/contract';
+import type { Studio } from '../../electron/core/studio';
 import { readReplayParams } from '../../electron/store/library';
-import { TINY_BUNDLE } from './golden';
+import { openTinyStudio, type Call } from '../core/tiny-studio';
 
 let studio: Studio;
-let root: string;
+let call: Call;
+let close: (() => Promise<void>) | undefined;
 const events: Array<GenerationProgress> = [];
 
 beforeAll(async () => {
-  root = await mkdtemp(path.join(tmpdir(), 'vgt-gen-'));
-  await mkdir(path.join(root, 'bundles'));
-  await symlink(TINY_BUNDLE, path.join(root, 'bundles', 'tiny'));
-  studio = createStudio({
-    home: path.join(root, 'home'),
-    mode: 'web',
-    env: { VGT_THREADS: '1' },
-    builtinBundles: [path.join(root, 'bundles')],
-  });
+  ({ studio, call, dispose: close } = await openTinyStudio('vgt-gen-'));
   studio.events.subscribe((event) => {
     if (event.type === 'generation.progress') events.push(event.data);
   });
 });
 
 afterAll(async () => {
-  await studio?.dispose();
-  await rm(root, { recursive: true, force: true });
+  await close?.();
 });
-
-async function call<N extends CallName>(name: N, request: CallRequest<N>): Promise<CallResponse<N>> {
-  const result = await studio.handle(name, request);
-  if (!result.ok) throw Object.assign(new Error(result.error.message), result.error);
-  return result.value as CallResponse<N>;
-}
 
 function settle(jobId: string): Promise<GenerationProgress> {
   return new Promise((resolve) => {

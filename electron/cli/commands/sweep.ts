@@ -8,7 +8,7 @@ import type { Studio } from '../../core/studio';
 import { AXIS_LABELS, parseAxisOption } from '../../core/sweep-axes';
 import { formatAxisValue, formatMs } from '../../core/sweep-grid';
 import { call, type CliIo, type Command, type CommandContext } from '../command';
-import { requiredString, samplingRequest } from './generate';
+import { requiredString, SAMPLING_OPTIONS, samplingRequest } from './generate';
 
 export type SweepResult = Readonly<{
   grid: string;
@@ -74,23 +74,13 @@ async function runSweep(
   }
 }
 
+// Every cell is kept in the library: the generating commands' options without --no-history.
+const { 'no-history': _noHistory, ...CELL_OPTIONS } = SAMPLING_OPTIONS;
+
 export const sweep: Command = {
   summary: 'Generate a grid over one or two settings (e.g. tokens per step × seed): time per image, ShapesEval',
   usage: USAGE,
-  options: {
-    prompt: { type: 'string' },
-    x: { type: 'string' },
-    y: { type: 'string' },
-    seed: { type: 'string' },
-    'order-seed': { type: 'string' },
-    'tokens-per-step': { type: 'string' },
-    steps: { type: 'string' },
-    cfg: { type: 'string' },
-    'cfg-schedule': { type: 'string' },
-    order: { type: 'string' },
-    model: { type: 'string' },
-    out: { type: 'string' },
-  },
+  options: { ...CELL_OPTIONS, x: { type: 'string' }, y: { type: 'string' } },
   async run(values, _positionals, context): Promise<SweepResult> {
     const prompt = requiredString(values, 'prompt', USAGE);
     const x = parseAxisOption(requiredString(values, 'x', USAGE));
