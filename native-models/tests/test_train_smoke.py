@@ -75,6 +75,17 @@ def test_recipe_end_to_end(tmp_path, capsys):
         losses = [r["loss"] for r in _log(run) if "loss" in r]
         assert len(losses) == 4 and all(0 < v < float("inf") for v in losses)
 
+    # fine-tuning a whole AE (issue 15): encoder trained, local attention, shape-aware loss; the window travels
+    # in the checkpoint's config so every later stage builds the local encoder
+    aft = os.path.join(d, "ae-ft")
+    ae.main(COMMON + ["--stage", "2", "--init", os.path.join(a2, "ckpt.pt"), "--steps", "2", "--out", aft,
+                      "--train-encoder", "--local-window", "1", "--shape-weight", "4", "--eval-every", "2",
+                      "--eval-batch", "4"])
+    ft = torch.load(os.path.join(aft, "ckpt.pt"))
+    assert not torch.equal(ft["modules"]["ae"][key], torch.load(os.path.join(a2, "ckpt.pt"))["ema"][key])
+    assert ft["config"]["ae"]["vit"]["local_window"] == 1
+    assert encode_latents.load_ae(os.path.join(aft, "ckpt.pt"))[0].encoder.attn_bias is not None
+
     r = evaluate.recon_eval(os.path.join(a2, "ckpt.pt"), n=4, batch=4)
     assert {"psnr", "ssim", "shapes", "shapes_ground_truth"} <= set(r) and r["shapes"]["n"] == 4
     g = evaluate.generation_eval(evaluate.load_generator(os.path.join(arr, "ckpt.pt")),

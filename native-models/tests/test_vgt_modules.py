@@ -213,3 +213,37 @@ def test_ctx_noise_changes_only_the_context():
             assert not torch.allclose(ctx, z)
             assert torch.allclose(ctx.mean(1), torch.zeros_like(ctx.mean(1)), atol=1e-5)  # LayerNormed again
             assert torch.allclose(ctx.var(1, unbiased=False), torch.ones_like(ctx.mean(1)), atol=1e-3)
+
+
+def test_local_window_encoder_is_local():
+    """With ae.vit.local_window, a latent token does not change when pixels beyond its reach change (so it cannot
+    carry a scene code); the global encoder's tokens all do. tiny: 48 px, patch 3 -> 16x16 patches -> 8x8 tokens."""
+    import dataclasses
+
+    from vgt.train.common import project, semantic_features
+    from vgt.vgtae import VGTAE, local_attention_bias
+
+    b = local_attention_bias(3, 1)
+    assert b.shape == (10, 10) and b[0, 0] == 0 and (b[0, 1:] < 0).all() and (b[1:, 0] < 0).all()
+    assert b[1, 2] == 0 and b[1, 5] == 0 and b[1, 3] < 0  # patch (0,0): (0,1) and (1,1) near, (0,2) not
+    c = get_config("tiny").ae
+    x = torch.rand(1, 3, c.vit.image_size, c.vit.image_size) * 2 - 1
+    y = x.clone()
+    y[..., -6:, -6:] = -x[..., -6:, -6:]  # change the bottom-right 6x6 pixels (2x2 patches, one token)
+    for window, far_changes in ((1, False), (0, True)):
+        torch.manual_seed(0)
+        ae = VGTAE(dataclasses.replace(c, vit=dataclasses.replace(c.vit, local_window=window))).eval()
+        with torch.no_grad():
+            za, zb = (project(ae, semantic_features(ae, v)) for v in (x, y))
+        # token (0,0) is 7 tokens = 13 patches away from the change; 2 layers x window 1 reach 2 patches
+        assert (not torch.allclose(za[0, 0], zb[0, 0])) == far_changes
+        assert not torch.allclose(za[0, -1], zb[0, -1])
+
+
+def test_object_weights_mark_objects_and_their_rim():
+    from vgt.train.ae import object_weights
+
+    x = torch.full((1, 3, 16, 16), 0.92)  # white background
+    x[..., 6:9, 6:9] = -0.5
+    w = object_weights(x, 4.0, reach=2)
+    assert w[0, 0, 7, 7] == 5 and w[0, 0, 4, 4] == 5 and w[0, 0, 3, 7] == 1 and w[0, 0, 0, 0] == 1

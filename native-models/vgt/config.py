@@ -26,6 +26,9 @@ class ViTConfig:
     heads: int = 16
     mlp_dim: int = 4096
     ln_eps: float = 1e-6
+    # > 0: each patch attends only to patches within this Chebyshev distance (and not to CLS), so a latent token
+    # sees a bounded neighbourhood (layers x window patches) and cannot carry a scene-global code; 0: global
+    local_window: int = 0
     # pixels in [-1,1] -> (x+1)/2 -> (x-mean)/std (ImageNet for InternViT)
     mean: Tuple[float, float, float] = (0.485, 0.456, 0.406)
     std: Tuple[float, float, float] = (0.229, 0.224, 0.225)

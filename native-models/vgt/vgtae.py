@@ -45,11 +45,12 @@ class ViTAttention(nn.Module):
         self.qkv = nn.Linear(c.hidden, 3 * c.hidden, bias=True)
         self.proj = nn.Linear(c.hidden, c.hidden)
 
-    def forward(self, x):
+    def forward(self, x, bias=None):
         B, N, C = x.shape
         hd = C // self.heads
         q, k, v = self.qkv(x).view(B, N, 3, self.heads, hd).permute(2, 0, 3, 1, 4)
-        a = torch.softmax(torch.matmul(q, k.transpose(-1, -2)) / math.sqrt(hd), dim=-1)
+        s = torch.matmul(q, k.transpose(-1, -2)) / math.sqrt(hd)
+        a = torch.softmax(s if bias is None else s + bias.to(s.dtype), dim=-1)
         return self.proj(torch.matmul(a, v).transpose(1, 2).reshape(B, N, C))
 
 
@@ -73,8 +74,8 @@ class ViTLayer(nn.Module):
         self.mlp = ViTMLP(c)
         self.ls2 = nn.Parameter(torch.full((c.hidden,), 0.1))
 
-    def forward(self, x):
-        x = x + self.attn(self.norm1(x)) * self.ls1
+    def forward(self, x, bias=None):
+        x = x + self.attn(self.norm1(x), bias) * self.ls1
         return x + self.mlp(self.norm2(x)) * self.ls2
 
 
@@ -84,16 +85,30 @@ class ViTEncoderLayers(nn.Module):
         self.layers = nn.ModuleList([ViTLayer(c) for _ in range(c.layers)])
 
 
+def local_attention_bias(side: int, window: int) -> torch.Tensor:
+    """Additive attention bias [1+n, 1+n] (CLS first, then side x side patches, row-major): 0 where a patch may
+    attend (Chebyshev distance <= window), -1e4 elsewhere; CLS attends only to itself and no patch attends to it."""
+    r, c = torch.div(torch.arange(side * side), side, rounding_mode="floor"), torch.arange(side * side) % side
+    near = torch.maximum((r[:, None] - r[None]).abs(), (c[:, None] - c[None]).abs()) <= window
+    allow = torch.zeros(1 + side * side, 1 + side * side, dtype=torch.bool)
+    allow[0, 0] = True
+    allow[1:, 1:] = near
+    return torch.where(allow, 0.0, -1e4)
+
+
 class InternViT(nn.Module):
     def __init__(self, c: ViTConfig):
         super().__init__()
         self.embeddings = ViTEmbeddings(c)
         self.encoder = ViTEncoderLayers(c)
+        side = c.image_size // c.patch_size
+        bias = local_attention_bias(side, c.local_window) if c.local_window > 0 else None
+        self.register_buffer("attn_bias", bias, persistent=False)  # a constant of the graph, not a weight
 
     def forward(self, x):
         h = self.embeddings(x)
         for layer in self.encoder.layers:
-            h = layer(h)
+            h = layer(h, self.attn_bias)
         return h
 
 
