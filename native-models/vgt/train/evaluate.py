@@ -1,7 +1,8 @@
 """Evaluation commands of the Shapes World recipe.
 
     cd native-models
-    # VGT-AE: PSNR / SSIM and ShapesEval of reconstructions of 1,000 held-out renders (target >= 0.97)
+    # VGT-AE: PSNR / SSIM and ShapesEval of reconstructions of 1,000 held-out renders (target >= 0.95), and the
+    # scene-code probe (do background tokens far from every object tell which colours the scene holds?)
     /usr/bin/python3 -m vgt.train.evaluate recon --ae runs/ae2/ckpt.pt --n 1000
     # QueryAR: ShapesEval of generations on the held-out prompt set at tokens-per-step k = 1, 4, 16
     /usr/bin/python3 -m vgt.train.evaluate gen --ar runs/ar/ckpt.pt --ae runs/ae2/ckpt.pt --k 1 4 16
@@ -76,22 +77,30 @@ def save_grid(images, path, cols=8):
 
 @torch.no_grad()
 def recon_eval(ae_path, n=1000, batch=50, grid_path=None):
+    from ..shapes.grammar import COLOR_NAMES
+    from .probes import cell_coverage, scene_code_probe
     ae, cfg = load_ae(ae_path)
-    S = cfg.ae.image_size
-    origs, recs, caps, cats = [], [], [], []
+    S, grid = cfg.ae.image_size, cfg.ae.grid
+    origs, recs, caps, cats, zs, covs, cols = [], [], [], [], [], [], []
     for b in range(0, n, batch):
         vb = shapes_batch(EVAL_SEED, b // batch, min(batch, n - b), S, stream=0, train=False)
-        recs.append(to_uint8(ae.decode(ae.encode(vb["images"]))))
+        z = ae.encode(vb["images"])
+        recs.append(to_uint8(ae.decode(z)))
+        zs.append(z.detach().float())
         origs.append(vb["uint8"])
         caps += vb["captions"]
         cats += vb["categories"]
+        covs += [cell_coverage(o, S, grid) for o in vb["objects"]]
+        cols += [[any(x["color"] == c for x in o) for c in COLOR_NAMES] for o in vb["objects"]]
     origs, recs = np.concatenate(origs), np.concatenate(recs)
+    code = scene_code_probe(torch.cat(zs), torch.from_numpy(np.stack(covs)), torch.tensor(cols))
     verdicts = [check(detect(im), parse_prompt(c), S) for im, c in zip(recs, caps)]
     truth = [check(detect(im), parse_prompt(c), S) for im, c in zip(origs, caps)]
     if grid_path:
         save_grid([im for pair in zip(origs[:16], recs[:16]) for im in pair], grid_path)
     return {"n": n, "psnr": psnr(recs, origs), "ssim": ssim(recs, origs),
-            "shapes": summarize(zip(verdicts, cats)), "shapes_ground_truth": summarize(zip(truth, cats))}
+            "shapes": summarize(zip(verdicts, cats)), "shapes_ground_truth": summarize(zip(truth, cats)),
+            "scene_code": code}
 
 
 def load_generator(path, use_ema=True):

@@ -80,6 +80,43 @@ def fit_object_classifier(z, coverage, steps=200):
     return w.detach(), b.detach(), acc
 
 
+def scene_code_probe(z, coverage, colours, far=3, steps=200):
+    """Does an AE put a scene code into background tokens? Logistic regression (fitted on 3/4 of the scenes, scored on
+    the rest) from the mean latent of the background tokens at Chebyshev distance >= `far` from every object cell to
+    which colours the scene holds (multi-hot). Local latents score the majority baseline; a scene code beats it.
+    z [n, d_z, g, g], coverage [n, g*g], colours [n, C] (0/1). Returns accuracy, baseline and the scenes used."""
+    n, d, g, _ = z.shape
+    cells = torch.arange(g * g)
+    r, c = torch.div(cells, g, rounding_mode="floor"), cells % g
+    dist = torch.maximum((r[:, None] - r[None]).abs(), (c[:, None] - c[None]).abs())  # [cells, cells]
+    covered = coverage > 0
+    near = (covered[:, None, :] & (dist[None] < far)).any(-1)  # [n, cells]: within `far` of an object cell
+    keep = (~near).any(-1) & covered.any(-1)
+    m = (~near[keep]).float().unsqueeze(1)
+    x = (z[keep].float().flatten(2) * m).sum(-1) / m.sum(-1)
+    y = colours[keep].float()
+    split = int(len(x) * 0.75)
+    if split < 4 or split == len(x):
+        return {"acc": None, "baseline": None, "scenes": int(len(x)), "far": far}
+    w = torch.zeros(d, y.shape[1], requires_grad=True)
+    b = torch.zeros(y.shape[1], requires_grad=True)
+    opt = torch.optim.LBFGS([w, b], max_iter=steps, line_search_fn="strong_wolfe")
+
+    def closure():
+        opt.zero_grad()
+        loss = torch.nn.functional.binary_cross_entropy_with_logits(x[:split] @ w + b, y[:split])
+        loss = loss + 1e-3 * (w ** 2).sum()
+        loss.backward()
+        return loss
+
+    opt.step(closure)
+    with torch.no_grad():
+        acc = float(((x[split:] @ w + b > 0).float() == y[split:]).float().mean())
+    rate = y[:split].mean(0)
+    base = float(((rate > 0.5).float()[None] == y[split:]).float().mean())
+    return {"acc": acc, "baseline": base, "scenes": int(len(x)), "far": far}
+
+
 # ----------------------------------------------------------------------------- probes
 
 def _grid_dist(cells_a, cells_b, w):
