@@ -14,8 +14,10 @@ LATENTS=${LATENTS:-runs/latents-nd}
 LIMIT=${LIMIT:-40000}
 ARM=${ARM:-p3-coarse}   # P4: ARM=p4-ctxnoise EXTRA="--ctx-noise 0.3" (the same arm plus noisy context latents)
 EXTRA=${EXTRA:-}
-[ -f runs/probe-set.pt ] || $PY -m vgt.train.probes build --ae bundles/vgt-shapes --out runs/probe-set.pt
+AE=${AE:-bundles/vgt-shapes}             # the VGT-AE the latents came from (for the probe set)
+PROBE_SET=${PROBE_SET:-runs/probe-set.pt}
+[ -f "$PROBE_SET" ] || $PY -m vgt.train.probes build --ae "$AE" --out "$PROBE_SET"
 OPENBLAS_NUM_THREADS=1 $PY -m vgt.train.ar --config shapes8 --latents "$LATENTS" --limit "$LIMIT" --steps "$STEPS" \
   --batch 32 --lr 1e-3 --warmup 100 --ema 0.998 --bf16 --threads 1 --diffusion-batch-mul 4 --positions grid \
-  --order coarse --probe-set runs/probe-set.pt --probe-every "$PROBE_EVERY" --save-every 100 --log-every 20 \
+  --order coarse --probe-set "$PROBE_SET" --probe-every "$PROBE_EVERY" --save-every 100 --log-every 20 \
   $EXTRA --out "runs/$ARM" >> "runs/$ARM.out" 2>&1
