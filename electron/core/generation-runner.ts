@@ -138,6 +138,7 @@ export class GenerationRunner {
       pixels,
       regenerate,
       keepPixels: request.keepPixels ?? true,
+      editContext: request.editContext,
       // Lineage: an edit of a library image remembers which one.
       sourceId: request.sourceId ?? (request.image.kind === 'generation' ? Number(request.image.id) : null),
     };
@@ -289,7 +290,7 @@ export class GenerationRunner {
     const model = await this.#services.models.resolve(modelId);
     const sampling = resolveSampling((await this.#bundles.get(model.path)).manifest, {});
     const checkpoint: Checkpoint = {
-      plan: { sampling, cond: [], uncond: [], fixed: [], orders: [] },
+      plan: { sampling, cond: [], uncond: [], kept: [], fed: [], orders: [] },
       state: { committedGroups: 0, latents: [latents], known: new Uint8Array(0) },
       seeds: [],
       orderSeeds: [],

@@ -102,12 +102,14 @@ async function adoptedEdit(file: string, p: ReplayParams | undefined, bundle: Bu
   if (typeof hex !== 'string') return null;
   const source = await readFile(file);
   const { grid, size } = bundle.manifest.image;
-  const { sourceId, keepPixels } = p?.extra ?? {};
+  const { sourceId, keepPixels, editContext } = p?.extra ?? {};
   return {
     source,
     pixels: await loadModelImage(source, size),
     regenerate: cellsOfHex(hex, grid[0] * grid[1]),
     keepPixels: keepPixels !== false,
+    // A record without it was made with every kept token as context, whatever the model's default is now.
+    editContext: editContext === 'none' ? 'none' : 'all',
     sourceId: typeof sourceId === 'number' ? sourceId : null,
   };
 }
@@ -163,7 +165,11 @@ async function finishJob(
     firstPreviewMs: outcome.firstPreviewMs,
     firstDecodedPreviewMs: outcome.firstDecodedPreviewMs,
     warnings: [...outcome.warnings],
-    ...(edited ? { edit: edited.summary } : outcome.edit ? { edit: outcome.edit } : {}),
+    ...(edited
+      ? { edit: { ...edited.summary, ...(run.plan?.editContext ? { editContext: run.plan.editContext } : {}) } }
+      : outcome.edit
+        ? { edit: outcome.edit }
+        : {}),
   });
 }
 

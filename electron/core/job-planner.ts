@@ -4,7 +4,7 @@
 import { createHash, randomInt } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import type { GenerateRequest, JobKind, ResolvedSampling, Sampling } from '../common/contract';
+import type { EditContext, GenerateRequest, JobKind, ResolvedSampling, Sampling } from '../common/contract';
 import type { ReplayParams } from '../common/api/library';
 import { StudioError } from '../common/errors';
 import { readManifest, type BundleManifest } from '../engine/bundle';
@@ -21,8 +21,12 @@ export const PROMPT_MAX_CHARS = 4096;
 
 export type BundleInfo = Readonly<{ dir: string; manifest: BundleManifest; prompts: PromptEncoder; hash: string }>;
 
-/** An edit's input: the model-size PNG the library keeps, its pixels, the regenerated cells and its source. */
-export type PlannedEdit = EditPixels & Readonly<{ pixels: Rgb; sourceId: number | null }>;
+/**
+ * An edit's input: the model-size PNG the library keeps, its pixels, the regenerated cells, its source, and what the
+ * model sees besides the prompt (undefined: the model's default).
+ */
+export type PlannedEdit = EditPixels &
+  Readonly<{ pixels: Rgb; sourceId: number | null; editContext?: EditContext | undefined }>;
 
 /** A planned job: per image what the library records and the PNG carries, and the engine's plan (one order each). */
 export type Planned = Readonly<{ params: Array<ReplayParams>; plan: JobPlan }>;
@@ -121,8 +125,19 @@ function paramsOf(
           regenerate: hexOfCells(edit.regenerate),
           ...(edit.sourceId !== null ? { sourceId: edit.sourceId } : {}),
           ...(edit.keepPixels ? {} : { keepPixels: false }),
+          // Recorded when the model saw the prompt alone; absent means every kept token (as every earlier record).
+          ...(plan.editContext === 'none' ? { editContext: 'none' } : {}),
         }
       : extra,
+  };
+}
+
+/** The plan's view of an edit: its pixels, regenerated cells and context. */
+function editSpec(edit: PlannedEdit): NonNullable<JobSpec['edit']> {
+  return {
+    source: edit.pixels,
+    regenerate: edit.regenerate,
+    ...(edit.editContext ? { context: edit.editContext } : {}),
   };
 }
 
@@ -149,7 +164,7 @@ export function planRequest(
     prompt: request.prompt,
     sampling: request,
     orderSeeds: seeds.map((s) => s.orderSeed),
-    ...(edit ? { edit: { source: edit.pixels, regenerate: edit.regenerate } } : {}),
+    ...(edit ? { edit: editSpec(edit) } : {}),
     ...(input.fork ? { fork: input.fork.spec } : {}),
   });
   const extra = input.fork?.extra ?? null;
@@ -165,7 +180,7 @@ export function planReplay(bundle: BundleInfo, params: ReadonlyArray<ReplayParam
     prompt: first?.prompt ?? '',
     sampling: samplingOf(first),
     orderSeeds: params.map((p) => p.orderSeed),
-    ...(edit ? { edit: { source: edit.pixels, regenerate: edit.regenerate } } : {}),
+    ...(edit ? { edit: editSpec(edit) } : {}),
     ...(origin ? { fork: forkSpecOf(origin) } : {}),
   });
 }

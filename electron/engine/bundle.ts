@@ -5,6 +5,7 @@ import { createReadStream } from 'node:fs';
 import { mkdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
+import { EditContextSchema } from '../common/api/generation';
 import { StudioError } from '../common/errors';
 
 export const MANIFEST_NAME = 'vgt-bundle.json';
@@ -100,6 +101,8 @@ export const ManifestSchema = z.looseObject({
     order: z.enum(['random', 'raster']),
     timeGrid: z.string().optional(),
     lastStep: z.number().optional(),
+    /** What an edit's model sees besides the prompt when the request does not say: `all` (the default) or `none`. */
+    editContext: EditContextSchema.optional(),
   }),
   source: z.record(z.string(), z.unknown()).optional(),
   /** Optional linear latent → RGB map for instant previews (BUNDLE.md, "Instant previews"). */

@@ -36,7 +36,7 @@ import {
   type SampleState,
 } from './sampler';
 
-/** Everything a resume needs: the plan (orders, fixed cells, text) and what was committed. */
+/** Everything a resume needs: the plan (orders, kept and fed cells, text) and what was committed. */
 export type Checkpoint = Readonly<{
   plan: SamplePlan;
   state: SampleState;
@@ -49,7 +49,7 @@ export type Checkpoint = Readonly<{
   edit: Readonly<{ source: Rgb; kept: number }> | null;
   /** A fork: groups before `group` draw their noise from the parent's seeds (`before`). */
   noise?: Readonly<{ before: ReadonlyArray<number>; group: number }>;
-  /** A fork with other tokens per step: the parent's group sizes over its kept (now fixed) cells. */
+  /** A fork with other tokens per step: the parent's group sizes over its committed (now kept) cells. */
   prefixGroups?: ReadonlyArray<number>;
 }>;
 
@@ -339,12 +339,12 @@ export class Engine {
     };
   }
 
-  /** A fresh job's first state from its plan: for an edit, the source encoded and its kept cells known. */
+  /** A fresh job's first state from its plan: for an edit, the source encoded and its kept cells known (fed or not). */
   async #start(model: LoadedModel, job: EngineJob): Promise<Checkpoint> {
     const { tables, graphs } = model;
     const { grid } = model.bundle.manifest.image;
     const cells = grid[0] * grid[1];
-    const { sampling, cond, uncond, fixed, orders, source } = job.plan;
+    const { sampling, cond, uncond, kept, fed, orders, source } = job.plan;
     const state = initialState(job.seeds.length, cells, tables.dZ);
     let edit: Checkpoint['edit'] = null;
     if (source) {
@@ -358,14 +358,15 @@ export class Engine {
         Float32Array,
       ];
       for (const lat of state.latents) lat.set(latents);
-      for (const cell of fixed) state.known[cell] = 1;
+      // Every kept cell is known (decoded from the source), whether or not the model is fed it.
+      for (const cell of kept) state.known[cell] = 1;
       // Unknown cells (every order holds them all) start neutral (zero), exactly as a fresh generation.
       for (const lat of state.latents)
         for (const cell of orders[0] ?? []) lat.fill(0, cell * tables.dZ, (cell + 1) * tables.dZ);
-      edit = { source, kept: fixed.length };
+      edit = { source, kept: kept.length };
     }
     return {
-      plan: { sampling, cond, uncond, fixed, orders },
+      plan: { sampling, cond, uncond, kept, fed, orders },
       state,
       seeds: job.seeds,
       orderSeeds: job.orderSeeds,
@@ -379,7 +380,7 @@ export class Engine {
   async #forkStart(model: LoadedModel, job: EngineJob, fork: NonNullable<JobPlan['fork']>): Promise<Checkpoint> {
     const { group } = fork;
     const orderSeeds = [fork.orderSeed];
-    const parentPlan = { ...fork.parent, source: null, fork: null };
+    const parentPlan = { ...fork.parent, source: null, editContext: null, fork: null };
     const base = await this.#start(model, { ...job, plan: parentPlan, seeds: [fork.seed], orderSeeds });
     const mine = await this.#start(model, { ...job, orderSeeds });
     if (samePlanText(base.plan, mine.plan) && sameSampling(base.plan.sampling, mine.plan.sampling)) {

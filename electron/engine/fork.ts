@@ -24,7 +24,7 @@ export type ForkSpec = Readonly<{ parent: ForkParent; group: number }>;
 
 /** One image's generation as it happened: cells in commit order, group sizes over them, and the final latents. */
 export type TimelineData = Readonly<{
-  /** Every cell once, in the order it became known (fixed cells first). */
+  /** Every cell once, in the order it became known (kept cells first). */
   order: Int32Array;
   /** Sizes of consecutive runs of `order` committed together; they sum to order.length. */
   groups: ReadonlyArray<number>;
@@ -71,8 +71,8 @@ export function checkForkGroup(plan: SamplePlan, group: number): number {
 
 /**
  * The fork's plan and state once the parent was replayed to `group`: the same groups when tokens per step is
- * unchanged (the sampler resumes at `group`), otherwise the kept cells become fixed (teacher-forced) cells and the
- * rest of the parent's order is grouped by the new tokens per step.
+ * unchanged (the sampler resumes at `group`), otherwise the parent's committed cells become kept (and teacher-forced)
+ * cells and the rest of the parent's order is grouped by the new tokens per step.
  */
 export function continuePlan(
   parentPlan: SamplePlan,
@@ -86,7 +86,8 @@ export function continuePlan(
     return { plan: { ...forkPlan, orders: parentPlan.orders }, state: parentState, prefixGroups: [] };
   }
   const keep = sizes.slice(0, group).reduce((a, b) => a + b, 0);
-  const fixed = [...parentPlan.fixed, ...order.subarray(0, keep)];
+  const prefix = Array.from(order.subarray(0, keep));
+  const kept = [...parentPlan.kept, ...prefix];
   const rest = order.slice(keep);
   if (rest.length > 0 && forkPlan.sampling.tokensPerStep > rest.length) {
     throw new StudioError(
@@ -95,9 +96,10 @@ export function continuePlan(
     );
   }
   const known = new Uint8Array(parentState.known.length);
-  for (const cell of fixed) known[cell] = 1;
+  for (const cell of kept) known[cell] = 1;
   return {
-    plan: { ...forkPlan, fixed, orders: [rest] },
+    // The parent's groups were in its sequence, so the fork's LM sees them too.
+    plan: { ...forkPlan, kept, fed: [...parentPlan.fed, ...prefix], orders: [rest] },
     state: { committedGroups: 0, latents: parentState.latents, known },
     prefixGroups: sizes.slice(0, group),
   };
@@ -113,10 +115,10 @@ export function timelineOf(
 ): TimelineData {
   const order = plan.orders[b] ?? new Int32Array(0);
   const prefix = prefixGroups.reduce((a, c) => a + c, 0);
-  const fixedGroups = [...prefixGroups, ...(plan.fixed.length > prefix ? [plan.fixed.length - prefix] : [])];
+  const keptGroups = [...prefixGroups, ...(plan.kept.length > prefix ? [plan.kept.length - prefix] : [])];
   return {
-    order: Int32Array.from([...plan.fixed, ...order]),
-    groups: [...fixedGroups, ...groupSizes(order.length, plan.sampling.tokensPerStep)],
+    order: Int32Array.from([...plan.kept, ...order]),
+    groups: [...keptGroups, ...groupSizes(order.length, plan.sampling.tokensPerStep)],
     latents: latents.slice(),
     dZ,
   };

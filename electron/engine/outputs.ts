@@ -41,7 +41,8 @@ export function editSummary(
   if (!checkpoint.edit) return null;
   const [h, w] = grid;
   const stride = size / w;
-  const kept = new Set(checkpoint.plan.fixed);
+  // Every kept cell, whether or not the model was fed it (`editContext: none` feeds none).
+  const kept = new Set(checkpoint.plan.kept);
   const keptPixel = (pixel: number): boolean =>
     kept.has(Math.floor(Math.floor(pixel / size) / stride) * w + Math.floor((pixel % size) / stride));
   return {

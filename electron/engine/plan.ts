@@ -1,7 +1,8 @@
 // A job's plan, made once by the host before the job is queued: the prompt tokenised, the sampling resolved and
-// checked, the cells to keep and to generate with each image's order, an edit's source pixels, a fork's parent. The
+// checked, the cells to keep (and which of them the model sees) and to generate with each image's order, an edit's
+// source pixels, a fork's parent. The
 // engine (on its worker thread) runs the plan it is given and never tokenises or checks a request again.
-import type { ResolvedSampling, Sampling } from '../common/contract';
+import type { EditContext, ResolvedSampling, Sampling } from '../common/contract';
 import { StudioError } from '../common/errors';
 import type { Rgb } from '../platform/image';
 import type { BundleManifest } from './bundle';
@@ -18,6 +19,8 @@ export type JobPlan = PlannedText &
   Readonly<{
     /** An edit's input at the model's size (decoded once, by the host). */
     source: Rgb | null;
+    /** An edit's context as resolved (the request's, else the model's default); null for a generation. */
+    editContext: EditContext | null;
     /** A fork: the parent's plan (one image, its seeds) and the groups kept of it. */
     fork: Readonly<{ parent: PlannedText; seed: number; orderSeed: number; group: number }> | null;
   }>;
@@ -29,8 +32,11 @@ export type JobSpec = Readonly<{
   negativePrompt?: string | null;
   sampling: Sampling;
   orderSeeds: ReadonlyArray<number>;
-  /** An edit: its model-size pixels and, per grid cell, 1 where the token is regenerated. */
-  edit?: Readonly<{ source: Rgb; regenerate: Uint8Array }>;
+  /**
+   * An edit: its model-size pixels, per grid cell 1 where the token is regenerated, and what the model sees besides
+   * the prompt (left out: the model's default, `sampling.editContext`, else `all`).
+   */
+  edit?: Readonly<{ source: Rgb; regenerate: Uint8Array; context?: EditContext }>;
   /** Keep another job's first groups (engine/fork.ts). */
   fork?: ForkSpec;
 }>;
@@ -44,14 +50,15 @@ function orderOf(generate: ReadonlyArray<number>, sampling: ResolvedSampling, or
 function textPlan(
   encoded: Encoded,
   sampling: ResolvedSampling,
-  fixed: ReadonlyArray<number>,
+  cells: Readonly<{ kept: ReadonlyArray<number>; fed: ReadonlyArray<number> }>,
   orders: ReadonlyArray<Int32Array>,
 ): PlannedText {
   return {
     sampling,
     cond: encoded.cond,
     uncond: encoded.uncond,
-    fixed,
+    kept: cells.kept,
+    fed: cells.fed,
     orders,
     prompt: encoded.prompt,
     warnings: encoded.warning ? [encoded.warning] : [],
@@ -63,7 +70,7 @@ function editCells(
   regenerate: Uint8Array,
   cells: number,
   sampling: ResolvedSampling,
-): Readonly<{ generate: Array<number>; fixed: Array<number> }> {
+): Readonly<{ generate: Array<number>; kept: Array<number> }> {
   if (regenerate.length !== cells) {
     throw new StudioError(
       'INVALID_PAYLOAD',
@@ -79,7 +86,12 @@ function editCells(
       `tokensPerStep ${sampling.tokensPerStep} is larger than the ${generate.length} masked tokens; use 1 to ${generate.length}.`,
     );
   }
-  return { generate, fixed: all.filter((cell) => regenerate[cell] !== 1) };
+  return { generate, kept: all.filter((cell) => regenerate[cell] !== 1) };
+}
+
+/** An edit's context: the request's, else the model's default, else every kept token (the reference). */
+export function resolveEditContext(manifest: BundleManifest, context: EditContext | undefined): EditContext {
+  return context ?? manifest.sampling.editContext ?? 'all';
 }
 
 /** A fork's parent: its own text (the fork's when the prompt is the same, so it is tokenised once), sampling, order. */
@@ -94,7 +106,7 @@ function forkParent(
   const sampling = resolveSampling(manifest, fork.parent.sampling);
   const encoded = fork.parent.prompt === spec.prompt ? mine : prompts.encode(fork.parent.prompt, spec.negativePrompt);
   const all = Array.from({ length: cells }, (_, i) => i);
-  const parent = textPlan(encoded, sampling, [], [orderOf(all, sampling, fork.parent.orderSeed)]);
+  const parent = textPlan(encoded, sampling, { kept: [], fed: [] }, [orderOf(all, sampling, fork.parent.orderSeed)]);
   checkForkGroup(parent, fork.group);
   return { parent, seed: fork.parent.seed, orderSeed: fork.parent.orderSeed, group: fork.group };
 }
@@ -104,16 +116,20 @@ export function planJob(manifest: BundleManifest, prompts: PromptEncoder, spec: 
   const sampling = resolveSampling(manifest, spec.sampling);
   const cells = manifest.image.grid[0] * manifest.image.grid[1];
   if (spec.fork && spec.orderSeeds.length !== 1) throw new StudioError('INVALID_PAYLOAD', 'A fork makes one image.');
-  const { generate, fixed } = spec.edit
+  const { generate, kept } = spec.edit
     ? editCells(spec.edit.regenerate, cells, sampling)
-    : { generate: Array.from({ length: cells }, (_, i) => i), fixed: [] };
+    : { generate: Array.from({ length: cells }, (_, i) => i), kept: [] };
+  const editContext = spec.edit ? resolveEditContext(manifest, spec.edit.context) : null;
+  // The kept cells' latents come from the source either way; with `none` the model does not see them.
+  const fed = editContext === 'none' ? [] : kept;
   const encoded = prompts.encode(spec.prompt, spec.negativePrompt);
   // A fork follows its parent's order: the kept groups are the parent's cells.
   const orderSeeds = spec.fork ? [spec.fork.parent.orderSeed] : spec.orderSeeds;
   const orders = orderSeeds.map((orderSeed) => orderOf(generate, sampling, orderSeed));
   return {
-    ...textPlan(encoded, sampling, fixed, orders),
+    ...textPlan(encoded, sampling, { kept, fed }, orders),
     source: spec.edit?.source ?? null,
+    editContext,
     fork: spec.fork ? forkParent(manifest, prompts, spec, spec.fork, encoded) : null,
   };
 }

@@ -4,10 +4,11 @@
 // after each operation, in the reference's order) so the engine tracks PyTorch to float rounding.
 //
 // The token sequence after `[text | <img>]` (sequence.ts) is a list of items: `q` (the position query of a cell) and
-// `z` (a sampled or known latent of a cell, through latent_in). Teacher-forced cells (an edit's kept tokens) come first
-// as `q, z` pairs; then group g feeds its queries, and after sampling, its latents (k = 1: `z`; k > 1: `q, z` pairs, so
-// the probe queries stay in the cache as in the reference). A resume replays committed groups in one prefill. Each
-// group: an LM call, the flow head (flow-head.ts) from noise to latents, their LayerNorm, the commit.
+// `z` (a sampled or known latent of a cell, through latent_in). Teacher-forced cells (an edit's kept tokens, unless its
+// context is the prompt alone) come first as `q, z` pairs; then group g feeds its queries, and after sampling, its
+// latents (k = 1: `z`; k > 1: `q, z` pairs, so the probe queries stay in the cache as in the reference). A resume
+// replays committed groups in one prefill. Each group: an LM call, the flow head (flow-head.ts) from noise to latents,
+// their LayerNorm, the commit.
 /* eslint-disable @typescript-eslint/no-non-null-assertion -- typed-array kernels: every index is in range by construction (noUncheckedIndexedAccess cannot see it) */
 import type { CfgSchedule, ResolvedSampling } from '../common/api/generation';
 import { StudioError } from '../common/errors';
@@ -158,8 +159,13 @@ export type SamplePlan = Readonly<{
   /** Text rows, before padding. */
   cond: ReadonlyArray<number>;
   uncond: ReadonlyArray<number>;
-  /** Cells whose latents are known before sampling (an edit's kept tokens), teacher-forced in this order. */
-  fixed: ReadonlyArray<number>;
+  /** Cells whose latents are known before sampling (an edit's kept tokens, a fork's kept groups): never sampled. */
+  kept: ReadonlyArray<number>;
+  /**
+   * The kept cells the LM sees, teacher-forced as `q, z` pairs in this order before group 0: all of `kept` (the
+   * reference), or none of an edit's kept tokens when its context is the prompt alone (`editContext: none`).
+   */
+  fed: ReadonlyArray<number>;
   /** Per image: the cells to generate, in generation order. All have the same length. */
   orders: ReadonlyArray<Int32Array>;
 }>;
@@ -169,7 +175,7 @@ export type SampleState = {
   committedGroups: number;
   /** Per image: [h·w, dZ] latents, zero where unknown. */
   latents: Array<Float32Array>;
-  /** Per cell: 1 when its latent is known (fixed or committed). */
+  /** Per cell: 1 when its latent is known (kept or committed). */
   known: Uint8Array;
 };
 

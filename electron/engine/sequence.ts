@@ -71,13 +71,13 @@ export class TokenSequence {
 
   /** The columns up to group 0's queries (text, <img>, teacher-forced pairs, the queries): a `prefill` resume's first call. */
   firstGroupColumns(): number {
-    return this.#T + this.#model.imgTokenIds.length + 2 * this.#plan.fixed.length + this.sizes[0]!;
+    return this.#T + this.#model.imgTokenIds.length + 2 * this.#plan.fed.length + this.sizes[0]!;
   }
 
   /** Prefill: text, <img>, teacher-forced pairs, replayed groups (resume), then the queries of group `first`. */
   async prefill(first: number): Promise<Feed> {
     const items = Array.from({ length: this.images }, (_, b) => [
-      ...this.#plan.fixed.flatMap((cell): Array<Item> => [
+      ...this.#plan.fed.flatMap((cell): Array<Item> => [
         { kind: 'q', cell },
         { kind: 'z', cell },
       ]),

@@ -92,6 +92,7 @@ def test_missing_manifest(tmp_path):
     (lambda m: m["architecture"].update(vocabSize=100), "embed_tokens.bin: shape [145, 48] != [vocabSize 100, hidden 48]"),
     (lambda m: m["image"].update(grid=[4, 4], stride=12), "image.grid [4, 4] is not in image.grids [[8, 8]]"),
     (lambda m: m["sampling"].update(cfgSchedule="cosine"), "sampling.cfgSchedule must be linear or constant, got 'cosine'"),
+    (lambda m: m["sampling"].update(editContext="some"), "sampling.editContext must be all or none, got 'some'"),
     (lambda m: m["prompt"].update(padTokenId=999), "prompt.padTokenId 999 outside vocabulary of 145"),
     (lambda m: m["files"]["pos_8x8.bin"].update(grid=[4, 4]), "pos_8x8.bin: grid [4, 4] not in image.grids [[8, 8]]"),
     (lambda m: m["files"]["lm_step.onnx"].update(role="mystery"), "lm_step.onnx: unknown role 'mystery'"),
@@ -102,6 +103,13 @@ def test_missing_manifest(tmp_path):
 def test_inconsistent_numbers(bdir, mutate, expected):
     edit(bdir, mutate)
     assert expected in refused(bdir)
+
+
+def test_edit_context_is_optional(bdir):
+    # Absent (every bundle before it): valid, readers use "all"; "none" is the other value.
+    assert "editContext" not in B.validate_bundle(bdir)["sampling"]
+    edit(bdir, lambda m: m["sampling"].update(editContext="none"))
+    assert B.validate_bundle(bdir)["sampling"]["editContext"] == "none"
 
 
 def test_deep_check_graph_io(bdir):

@@ -47,8 +47,9 @@ def test_fp16_weight_bundle(tiny, tmp_path):
     need_ort()
     out = str(tmp_path / "b16")
     m = E.export_bundle(tiny, out, name="t", bundle_id="t", tokenizer_json=default_tokenizer().to_hf_json(),
-                        dtype="float16", log=lambda *a: None)
+                        dtype="float16", edit_context="none", log=lambda *a: None)
     assert m["files"]["pos_8x8.bin"]["dtype"] == "float16"
+    assert m["sampling"]["editContext"] == "none"
     errors = E.check_bundle(tiny, out, log=lambda *a: None)
     assert max(errors.values()) <= 1e-4
 

@@ -19,6 +19,8 @@ SUPPORTED_VERSIONS = (1,)
 MANIFEST = "vgt-bundle.json"
 
 DTYPES = {"float32": np.float32, "float16": np.float16}
+# sampling.editContext (optional, "all" when absent): what an edit's LM sees besides the prompt (BUNDLE.md "Edits").
+EDIT_CONTEXTS = ("all", "none")
 REQUIRED_ROLES = ("tokenizer", "token_embedding", "lm_step", "latent_in", "head_cond", "head_velocity",
                   "vgtae_decode", "query_table", "pos_table")
 KNOWN_ROLES = REQUIRED_ROLES + ("vgtae_encode", "head_sde", "head_fused", "onnx_external_data")
@@ -136,6 +138,8 @@ def _check_numbers(m: dict, problems: List[str]) -> None:
         problems.append(f"sampling.tokensPerStep must be >= 1, got {smp.get('tokensPerStep')!r}")
     if not isinstance(smp.get("cfg"), (int, float)):
         problems.append("sampling.cfg must be a number")
+    if smp.get("editContext", "all") not in EDIT_CONTEXTS:
+        problems.append(f"sampling.editContext must be all or none, got {smp.get('editContext')!r}")
     lrgb = (m.get("preview") or {}).get("latentRgb")
     if lrgb is not None:
         w, b = lrgb.get("weights"), lrgb.get("bias")

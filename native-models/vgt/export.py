@@ -288,7 +288,8 @@ def tokenizer_info(tok_json: dict, img_token_ids: Optional[List[int]] = None) ->
 
 def export_bundle(model: VGT, out_dir: str, *, name: str, bundle_id: str, tokenizer_json: dict,
                   dtype: str = "float32", grids: Optional[List[Tuple[int, int]]] = None, source: Optional[dict] = None,
-                  fused_head: bool = False, img_token_ids: Optional[List[int]] = None, log=print) -> dict:
+                  fused_head: bool = False, img_token_ids: Optional[List[int]] = None,
+                  edit_context: Optional[str] = None, log=print) -> dict:
     c = model.c
     model = model.eval()
     grid = tuple(c.grid)
@@ -354,6 +355,10 @@ def export_bundle(model: VGT, out_dir: str, *, name: str, bundle_id: str, tokeni
     preview = latent_preview_factors(model)
     if preview is not None:
         manifest["preview"] = {"latentRgb": preview}
+    if edit_context is not None:  # BUNDLE.md "Edits"; absent: "all"
+        if edit_context not in B.EDIT_CONTEXTS:
+            raise ValueError(f"edit_context must be one of {B.EDIT_CONTEXTS}, got {edit_context!r}")
+        manifest["sampling"]["editContext"] = edit_context
     B.write_manifest(out_dir, manifest)
     B.validate_bundle(out_dir, deep=True)
     return manifest
@@ -440,6 +445,9 @@ def main(argv: Optional[List[str]] = None) -> int:
                     help="weight storage; graph I/O and compute stay float32")
     ap.add_argument("--grids", help="extra latent grids for the query/pos tables, e.g. 4x4,12x12")
     ap.add_argument("--fused-head", action="store_true", help="also export head_fused.onnx (x, t, hidden) -> v")
+    ap.add_argument("--edit-context", choices=list(B.EDIT_CONTEXTS), default=None,
+                    help="sampling.editContext: what an edit's LM sees besides the prompt by default, every kept "
+                         "token (all) or the prompt alone (none); left out, the manifest has none and readers use all")
     ap.add_argument("--no-check", action="store_true", help="skip the ONNX Runtime vs PyTorch comparison")
     ap.add_argument("--tol", type=float, default=None, help="fail if any graph's max abs error exceeds this "
                                                                 "(default 1e-4)")
@@ -466,7 +474,7 @@ def main(argv: Optional[List[str]] = None) -> int:
                 os.remove(p)
     manifest = export_bundle(model, args.out, name=args.name or f"VGT {c.name}", bundle_id=args.id or f"vgt-{c.name}",
                              tokenizer_json=tok_json, dtype=args.dtype, grids=_parse_grids(args.grids), source=source,
-                             fused_head=args.fused_head, img_token_ids=img_ids)
+                             fused_head=args.fused_head, img_token_ids=img_ids, edit_context=args.edit_context)
     total = sum(e["bytes"] for e in manifest["files"].values())
     print(f"bundle {args.out}: {len(manifest['files'])} files, {total / 1e6:.3f} MB")
     if args.no_check:

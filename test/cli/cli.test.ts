@@ -3,6 +3,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { contextOption } from '../../electron/cli/commands/edit';
 import { main, type CliIo } from '../../electron/cli/main';
 
 function capture(env: NodeJS.ProcessEnv = {}): { io: CliIo; out: () => string; err: () => string } {
@@ -52,6 +53,19 @@ describe('vgt CLI', () => {
     const human = capture();
     expect(await main(['frobnicate'], human.io)).toBe(2);
     expect(human.err()).toContain('Unknown command');
+  });
+
+  it('edit --context takes all or none, and anything else is a usage error before any work', async () => {
+    expect(contextOption({})).toBeUndefined();
+    expect(contextOption({ context: 'all' })).toBe('all');
+    expect(contextOption({ context: 'none' })).toBe('none');
+    const bad = capture();
+    const args = ['edit', '--image', 'in.png', '--mask', 'm.png', '--prompt', 'x', '--context', 'both', '--json'];
+    expect(await main(args, bad.io)).toBe(2);
+    expect(JSON.parse(bad.out())).toEqual({
+      error: { code: 'USAGE', message: expect.stringContaining('--context is all or none, not "both"') },
+    });
+    expect(JSON.parse(bad.out()).error.message).toContain('[--context all|none]');
   });
 
   it('runs as the package bin (npx vgt)', () => {

@@ -91,6 +91,7 @@ describe('responsive layout', () => {
         page.getByRole('button', { name: 'Choose image' }),
         page.getByRole('application'),
         page.getByRole('textbox', { name: 'Edit prompt' }),
+        page.getByRole('combobox', { name: 'Context' }),
         page.getByRole('button', { name: 'Regenerate masked' }),
       ],
     },

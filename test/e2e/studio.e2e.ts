@@ -4,7 +4,7 @@
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
-import { openStudio, screenshot } from './browser';
+import { api, openStudio, screenshot } from './browser';
 
 /** A word only this file's prompt has (the e2e files share one data folder). */
 const WORD = `studiocheck${Date.now().toString(36)}`;
@@ -154,10 +154,19 @@ describe('studio flows', () => {
     await expect.poll(() => page.getByTestId('mask-count').textContent()).toMatch(/^0 of 64/);
     await page.getByRole('button', { name: 'Redo' }).click();
     await page.getByRole('textbox', { name: 'Edit prompt' }).fill('a green square');
+    // The model reads the prompt alone, whatever its default.
+    await page.getByRole('combobox', { name: 'Context' }).selectOption({ label: 'Prompt only' });
     await screenshot(page, 'view-edit');
+    const sent = page.waitForRequest((request) => request.url().endsWith('/api/generation.edit'));
     await page.getByRole('button', { name: 'Regenerate masked' }).click();
+    expect((await sent).postDataJSON()).toMatchObject({ editContext: 'none' });
     await expect.poll(() => page.getByRole('img', { name: 'Edited' }).count(), { timeout: LONG }).toBe(1);
     await screenshot(page, 'edit-result');
+    // The library records the context with the edit, so a replay feeds the model the same.
+    const { items } = await api<{ items: Array<{ id: number; kind: string }> }>(page, 'library.list', { limit: 1 });
+    expect(items[0]?.kind).toBe('edit');
+    const record = await api<{ params: { extra: Record<string, unknown> } }>(page, 'library.get', { id: items[0]!.id });
+    expect(record.params.extra).toMatchObject({ editContext: 'none' });
   });
 
   it('generates with the keyboard alone', async () => {

@@ -2,7 +2,7 @@ import { cp, mkdtemp, readFile, rm, truncate, unlink, writeFile } from 'node:fs/
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { BundleError, bundleEntry, readRawTensor, validateBundle } from '../../electron/engine/bundle';
+import { BundleError, bundleEntry, readManifest, readRawTensor, validateBundle } from '../../electron/engine/bundle';
 import { loadTables } from '../../electron/engine/model';
 
 const TINY = path.resolve('test/fixtures/tiny-bundle');
@@ -114,6 +114,21 @@ describe('bundle validation', () => {
     expect(problems.some((p) => p.startsWith('sampling.cfgSchedule:'))).toBe(true);
     expect(problems.some((p) => p.startsWith('prompt.template:'))).toBe(true);
     expect(problems.some((p) => p.startsWith('prompt.padMask:'))).toBe(true);
+  });
+
+  it('reads the edit context: absent in older bundles, all or none, anything else refused by its path', async () => {
+    expect((await validateBundle(TINY)).manifest.sampling.editContext).toBeUndefined();
+    const dir = await copyTiny();
+    await editManifest(dir, (m) => (m.sampling.editContext = 'none'));
+    expect((await validateBundle(dir, { hashes: 'skip' })).manifest.sampling.editContext).toBe('none');
+    await editManifest(dir, (m) => (m.sampling.editContext = 'some'));
+    const problems = await problemsOf(dir, 'skip');
+    expect(problems).toEqual([expect.stringMatching(/^sampling\.editContext: .*"all".*"none"/)]);
+  });
+
+  it('the shipped Shapes World bundle feeds an edit the prompt alone', async () => {
+    const shipped = await readManifest(path.resolve('native-models/bundles/vgt-shapes'));
+    expect(shipped.sampling.editContext).toBe('none');
   });
 
   it('reads the pad mask: absent means always (older bundles), prefill for the reference', async () => {

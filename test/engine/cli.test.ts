@@ -112,7 +112,13 @@ describe('vgt generate / reconstruct / edit / eval / bench', () => {
       '--out',
       path.join(work, 'e.png'),
     );
-    expect(edit.json).toMatchObject({ file: path.join(work, 'e.png'), keptTokens: 48, regeneratedTokens: 16 });
+    // The tiny bundle names no edit context: every kept token is the model's context (the reference's way).
+    expect(edit.json).toMatchObject({
+      file: path.join(work, 'e.png'),
+      keptTokens: 48,
+      regeneratedTokens: 16,
+      editContext: 'all',
+    });
     // Outside the mask (one token from it on) the source's own pixels are kept; the decoder alone changes them.
     expect(edit.json.keptPixels).toBe(true);
     expect(edit.json.unmaskedPsnr).toBeGreaterThanOrEqual(45);

@@ -245,13 +245,13 @@ describe('edit', () => {
     const cancelled = await engine.run(j, (p) => p.status === 'group' && engine.cancel(j.jobId));
     if (cancelled.status !== 'cancelled') throw new Error('expected a cancel');
     const { plan, state } = cancelled.checkpoint;
-    expect(plan.fixed).toEqual(Array.from({ length: 64 }, (_, i) => i).filter((i) => i % 8 >= 4));
+    expect(plan.kept).toEqual(Array.from({ length: 64 }, (_, i) => i).filter((i) => i % 8 >= 4));
     expect(plan.orders[0]!.every((cell) => cell % 8 < 4)).toBe(true);
 
     // The kept latents are exactly the encoder's.
     const model = await engine.model(TINY_BUNDLE);
     const z = await model.graphs.encode!(rgbToTensor(await loadModelImage(source, 48)), 1);
-    for (const cell of plan.fixed) {
+    for (const cell of plan.kept) {
       for (let c = 0; c < 8; c++) expect(state.latents[0]![cell * 8 + c]).toBe(z[c * 64 + cell]);
     }
     const done = await run(job({ kind: 'edit', prompt: 'a green triangle', edit, seeds: [1], orderSeeds: [2] }));

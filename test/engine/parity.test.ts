@@ -69,7 +69,8 @@ describe.each([
         sampling: c.settings,
         cond: golden.tokenIds.cond,
         uncond: golden.tokenIds.uncond,
-        fixed: [],
+        kept: [],
+        fed: [],
         orders: [Int32Array.from(c.order)],
       },
       state,
@@ -120,7 +121,8 @@ describe.each(['k4-grid', 'k4-prefill'])('a resume (%s)', (name) => {
       sampling: c.settings,
       cond: golden.tokenIds.cond,
       uncond: golden.tokenIds.uncond,
-      fixed: [],
+      kept: [],
+      fed: [],
       orders: [Int32Array.from(c.order)],
     };
     const state = initialState(1, 64, model.tables.dZ);

@@ -1,7 +1,7 @@
 // Engine jobs for the engine's own tests, planned as the host plans them (core/job-planner.ts, engine/plan.ts): the
 // tests keep writing a job as its request (prompt, sampling, an edit's image bytes, a fork).
 import { loadBundleInfo, type BundleInfo } from '../../electron/core/job-planner';
-import type { Sampling } from '../../electron/common/contract';
+import type { EditContext, Sampling } from '../../electron/common/contract';
 import type { EngineJob } from '../../electron/engine/engine';
 import type { ForkSpec } from '../../electron/engine/fork';
 import { planJob } from '../../electron/engine/plan';
@@ -12,8 +12,8 @@ export type JobFields = Omit<EngineJob, 'plan'> &
     prompt: string;
     negativePrompt?: string | null;
     sampling: Sampling;
-    /** An edit: the image (any size; resized as the host does) and, per grid cell, 1 where regenerated. */
-    edit?: Readonly<{ image: Uint8Array; regenerate: Uint8Array }>;
+    /** An edit: the image (any size; resized as the host does), per grid cell 1 where regenerated, its context. */
+    edit?: Readonly<{ image: Uint8Array; regenerate: Uint8Array; context?: EditContext }>;
     fork?: ForkSpec;
   }>;
 
@@ -30,7 +30,9 @@ export async function planned(fields: JobFields): Promise<EngineJob> {
     negativePrompt,
     sampling,
     orderSeeds: job.orderSeeds,
-    ...(edit && source ? { edit: { source, regenerate: edit.regenerate } } : {}),
+    ...(edit && source
+      ? { edit: { source, regenerate: edit.regenerate, ...(edit.context ? { context: edit.context } : {}) } }
+      : {}),
     ...(fork ? { fork } : {}),
   });
   return { ...job, plan };

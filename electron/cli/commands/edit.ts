@@ -1,6 +1,7 @@
 // `vgt edit`: regenerate the tokens under a mask (white = regenerate) with a new prompt.
 import path from 'node:path';
-import type { EditRequest, ResolvedSampling } from '../../common/contract';
+import type { EditContext, EditRequest, ResolvedSampling } from '../../common/contract';
+import { StudioError } from '../../common/errors';
 import { call, type CliIo, type Command } from '../command';
 import {
   SAMPLING_OPTIONS,
@@ -25,6 +26,8 @@ type Result = Readonly<{
   /** The same for the decoder's own image (what --no-keep-pixels gives). */
   decodedUnmaskedPsnr: number | null;
   keptPixels: boolean;
+  /** What the model saw besides the prompt: every kept token (`all`) or none (`none`). */
+  editContext: EditContext | null;
   seed: number;
   orderSeed: number;
   seconds: number;
@@ -34,7 +37,18 @@ type Result = Readonly<{
 
 const USAGE =
   'vgt edit --image IN --mask MASK.png --prompt TEXT [--seed N] [--tokens-per-step K] [--steps N] [--cfg F] ' +
-  '[--mask-threshold F] [--count N] [--no-keep-pixels] [--model ID] [--out FILE.png] [--no-history]';
+  '[--mask-threshold F] [--count N] [--no-keep-pixels] [--context all|none] [--model ID] [--out FILE.png] ' +
+  '[--no-history]';
+
+/** `--context`: `all` (every kept token is the model's context) or `none` (the prompt alone); absent: the model's. */
+export function contextOption(values: Record<string, unknown>): EditContext | undefined {
+  const raw = values.context;
+  if (raw === undefined) return undefined;
+  if (raw !== 'all' && raw !== 'none') {
+    throw new StudioError('USAGE', `--context is all or none, not ${JSON.stringify(raw)}. Usage: ${USAGE}`);
+  }
+  return raw;
+}
 
 export const edit: Command = {
   summary: 'Regenerate the masked tokens of an image with a new prompt (the mask is white where tokens change)',
@@ -46,11 +60,13 @@ export const edit: Command = {
     'mask-threshold': { type: 'string' },
     count: { type: 'string' },
     'no-keep-pixels': { type: 'boolean' },
+    context: { type: 'string' },
   },
   async run(values, _positionals, context): Promise<Result> {
     const image = path.resolve(requiredString(values, 'image', USAGE));
     const mask = path.resolve(requiredString(values, 'mask', USAGE));
     const prompt = requiredString(values, 'prompt', USAGE);
+    const editContext = contextOption(values);
     const studio = context.studio();
     const threshold = numberOption(values, 'mask-threshold');
     // The saved defaults' sampling and model apply; their image count is the Generate form's, an edit makes one.
@@ -62,6 +78,7 @@ export const edit: Command = {
       ...(threshold !== undefined ? { maskThreshold: threshold } : {}),
       count: intOption(values, 'count') ?? 1,
       keepPixels: values['no-keep-pixels'] !== true,
+      ...(editContext ? { editContext } : {}),
     };
     const started = performance.now();
     const done = await runJob(studio, context, () => call(studio, 'generation.edit', request));
@@ -74,6 +91,7 @@ export const edit: Command = {
       unmaskedPsnr: done.edit?.unmaskedPsnr ?? 0,
       decodedUnmaskedPsnr: done.edit?.decodedUnmaskedPsnr ?? null,
       keptPixels: done.edit?.keptPixels ?? false,
+      editContext: done.edit?.editContext ?? null,
       seed: placed[0]?.seed ?? 0,
       orderSeed: placed[0]?.orderSeed ?? 0,
       seconds: (performance.now() - started) / 1000,
@@ -86,8 +104,9 @@ export const edit: Command = {
       r.keptPixels && r.decodedUnmaskedPsnr !== null
         ? `; the decode alone ${r.decodedUnmaskedPsnr.toFixed(2)} dB, its pixels replaced outside the mask`
         : '';
+    const context = r.editContext === 'none' ? ', the prompt alone as context' : '';
     io.stdout(
-      `${r.files.join('\n')}\n${r.regeneratedTokens} tokens regenerated, ${r.keptTokens} kept (seed ${r.seed}, order seed ${r.orderSeed}); ` +
+      `${r.files.join('\n')}\n${r.regeneratedTokens} tokens regenerated, ${r.keptTokens} kept${context} (seed ${r.seed}, order seed ${r.orderSeed}); ` +
         `unmasked PSNR ${r.unmaskedPsnr.toFixed(2)} dB one token or more from the mask${decoded}; ${r.seconds.toFixed(2)} s\n`,
     );
   },

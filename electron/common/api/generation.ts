@@ -16,6 +16,14 @@ export type CfgSchedule = z.infer<typeof CfgScheduleSchema>;
 export const TokenOrderSchema = z.enum(['random', 'raster']);
 export type TokenOrder = z.infer<typeof TokenOrderSchema>;
 
+/**
+ * What an edit's language model sees besides the prompt: `all` teacher-forces every kept (unmasked) token first, as the
+ * reference does; `none` feeds the prompt alone (the kept tokens are still decoded from the source). A model's bundle
+ * names its default (`sampling.editContext`, `all` when absent).
+ */
+export const EditContextSchema = z.enum(['all', 'none']);
+export type EditContext = z.infer<typeof EditContextSchema>;
+
 /** Sampling settings; anything left out takes the model bundle's default (its `sampling` block). */
 export const SamplingSchema = z.object({
   /** Tokens sampled together per step (k). Any k from 1 to the number of grid tokens. */
@@ -91,6 +99,8 @@ export const EditRequestSchema = SamplingSchema.extend({
    * true); false keeps the decoder's whole image.
    */
   keepPixels: z.boolean().optional(),
+  /** What the model sees besides the prompt (EditContext); the model's default when left out. */
+  editContext: EditContextSchema.optional(),
   /** The library image the edit starts from (lineage), when the image is sent as data; implied by a generation source. */
   sourceId: GenerationIdSchema.optional(),
 });
@@ -154,6 +164,8 @@ export const EditSummarySchema = z.object({
   decodedUnmaskedPsnr: z.number().optional(),
   /** Whether the source's pixels were kept outside the mask. */
   keptPixels: z.boolean().optional(),
+  /** What the model saw besides the prompt: every kept token (`all`) or none (`none`). */
+  editContext: EditContextSchema.optional(),
 });
 export type EditSummary = z.infer<typeof EditSummarySchema>;
 
