@@ -85,6 +85,13 @@ def test_recipe_end_to_end(tmp_path, capsys):
     assert not torch.equal(ft["modules"]["ae"][key], torch.load(os.path.join(a2, "ckpt.pt"))["ema"][key])
     assert ft["config"]["ae"]["vit"]["local_window"] == 1
     assert encode_latents.load_ae(os.path.join(aft, "ckpt.pt"))[0].encoder.attn_bias is not None
+    # a decoder-only continuation of it keeps its local encoder without being told (and its latents: encoder frozen)
+    adec = os.path.join(d, "ae-dec")
+    ae.main(COMMON + ["--stage", "2", "--init", os.path.join(aft, "ckpt.pt"), "--steps", "1", "--out", adec,
+                      "--freeze-projector", "--eval-every", "1", "--eval-batch", "4"])
+    dec = torch.load(os.path.join(adec, "ckpt.pt"))
+    assert dec["config"]["ae"]["vit"]["local_window"] == 1
+    assert torch.equal(dec["modules"]["ae"][key], ft["ema"][key])
 
     r = evaluate.recon_eval(os.path.join(a2, "ckpt.pt"), n=4, batch=4)
     assert {"psnr", "ssim", "shapes", "shapes_ground_truth"} <= set(r) and r["shapes"]["n"] == 4

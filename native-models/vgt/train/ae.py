@@ -100,13 +100,16 @@ def main(argv=None):
     p.add_argument("--eval-batch", type=int, default=64)
     args = p.parse_args(argv)
     cfg = setup(args)
+    init = load_ae(args.init) if args.init else None
     if args.local_window is not None:
         cfg.ae.vit.local_window = args.local_window
+    elif init is not None:  # a fine-tune keeps the encoder it starts from
+        cfg.ae.vit.local_window = init[1].ae.vit.local_window
     ae = VGTAE(cfg.ae)
     teacher = None
     if args.stage == 1:
-        if args.init:
-            ae.load_state_dict(load_ae(args.init)[0].state_dict())
+        if init is not None:
+            ae.load_state_dict(init[0].state_dict())
         elif args.stage0:
             sd, _ = load_weights(args.stage0, "ae")
             enc = {k: v for k, v in sd.items() if k.startswith(("encoder.", "mlp1."))}
@@ -121,7 +124,7 @@ def main(argv=None):
     else:
         if not args.init:
             p.error("--stage 2 needs --init (the stage-1 checkpoint)")
-        ae.load_state_dict(load_ae(args.init)[0].state_dict())
+        ae.load_state_dict(init[0].state_dict())
         frozen = [] if args.train_encoder else list(ae.encoder.parameters()) + list(ae.mlp1.parameters())
         if args.freeze_projector:
             frozen += list(ae.down_blocks.parameters()) + list(ae.down_mlp.parameters())
