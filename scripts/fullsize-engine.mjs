@@ -2,14 +2,20 @@
 // A full-size VGT through the studio's engine on this machine's CPU: builds a random-weight bundle of the official
 // internvl3_1_6b architecture (float16, ONNX external data; native-models `python -m vgt.fullsize_bundle`), validates
 // it, imports it with `vgt models import --link` into a scratch data folder, loads it, and generates one 448 px image
-// at each k. Prints load time, ms per image and per LM step, peak RSS, and the weight-streaming limit (LM weight
-// bytes × LM calls ÷ this machine's measured memory bandwidth) beside the measured time. Not part of `npm test`
-// (its reduced depth had not finished after 57 min on the shared 2-core machine); `--layers 2`: reduced depth, full width.
+// at each k. Prints load time, ms per image and per LM step, the peak RSS of each step, and the weight-streaming limit
+// (LM weight bytes × LM calls ÷ this machine's measured memory bandwidth) beside the measured time. Not part of
+// `npm test` (its reduced depth had not finished after 57 min on the shared 2-core machine).
 //
-//   node scripts/fullsize-engine.mjs --layers 2 [--k 16,1] [--steps 30] [--out DIR] [--threads N] [--json]
+// Full depth (the default, 28 LM layers) is not exported from PyTorch (a 28-layer float32 export needs more memory
+// than a 24 GB machine has): the script exports `--base-layers` (default 2) layers at full width, then deepens that
+// bundle's lm_step to the full depth by ONNX graph surgery (`vgt.fullsize_bundle --deepen-from`, fresh seeded
+// weights for the new layers). Both bundles are kept under native-models/checkpoints/ (git-ignored) between runs.
+// `--layers N` with N <= --base-layers exports N layers directly.
+//
+//   node scripts/fullsize-engine.mjs [--layers 28] [--base-layers 2] [--k 16,1] [--steps 30] [--out DIR] [--threads N] [--json]
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import os, { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { register } from 'tsx/esm/api';
@@ -20,6 +26,7 @@ const NATIVE = path.join(ROOT, 'native-models');
 const { values } = parseArgs({
   options: {
     layers: { type: 'string' },
+    'base-layers': { type: 'string', default: '2' },
     k: { type: 'string', default: '16,1' },
     steps: { type: 'string' },
     out: { type: 'string' },
@@ -28,20 +35,77 @@ const { values } = parseArgs({
   },
 });
 const python = process.env.VGT_PYTHON || (existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3');
-const layers = values.layers ? Number(values.layers) : null;
-const out = path.resolve(values.out ?? path.join(NATIVE, 'checkpoints', `fullsize-l${layers ?? 'all'}`));
+const FULL_LAYERS = 28; // internvl3_1_6b's LM
+const layers = values.layers ? Number(values.layers) : FULL_LAYERS;
+const baseLayers = Number(values['base-layers']);
+const bundleDir = (n) => path.join(NATIVE, 'checkpoints', `fullsize-l${n}`);
+const out = path.resolve(values.out ?? bundleDir(layers));
 const say = (text) => values.json || process.stderr.write(text + '\n');
 const round = (x, d = 1) => Math.round(x * 10 ** d) / 10 ** d;
+const MB = (bytes) => Math.round(bytes / 2 ** 20);
+// Peak RSS per step: the Python steps' own (their JSON), then this process's (the engine runs in its worker thread,
+// so in this process): its peak so far after each step, and its RSS at that moment.
+const memory = {};
+const mark = (step) => {
+  memory[step] = { peakRssMB: MB(process.resourceUsage().maxRSS * 1024), rssMB: MB(process.memoryUsage().rss) };
+  say(`${step}: peak RSS so far ${memory[step].peakRssMB} MB (now ${memory[step].rssMB} MB)`);
+};
+const pythonJson = (args) =>
+  JSON.parse(
+    execFileSync(python, args, { cwd: NATIVE, encoding: 'utf8', maxBuffer: 1 << 24 })
+      .trim()
+      .split('\n')
+      .pop(),
+  );
 
 // 1. The bundle (kept between runs: building it is the slow part).
 let build = null;
+let deepen = null;
 if (!existsSync(path.join(out, 'vgt-bundle.json'))) {
-  say(`building ${out} …`);
-  const args = ['-m', 'vgt.fullsize_bundle', '--out', out, '--json', ...(layers ? ['--layers', String(layers)] : [])];
-  build = JSON.parse(execFileSync(python, args, { cwd: NATIVE, encoding: 'utf8', maxBuffer: 1 << 24 }).trim());
+  const direct = layers <= baseLayers;
+  const base = direct ? out : bundleDir(baseLayers);
+  if (!existsSync(path.join(base, 'vgt-bundle.json'))) {
+    say(`building ${base} (${direct ? layers : baseLayers} LM layers, exported from PyTorch) …`);
+    build = pythonJson([
+      '-m',
+      'vgt.fullsize_bundle',
+      '--out',
+      base,
+      '--json',
+      '--layers',
+      String(direct ? layers : baseLayers),
+    ]);
+    memory.build = { peakRssMB: build.peakRssMB };
+    say(`built: ${JSON.stringify(build)}`);
+  }
+  if (!direct) {
+    say(`deepening ${base} to ${layers} LM layers in ${out} …`);
+    deepen = pythonJson([
+      '-m',
+      'vgt.fullsize_bundle',
+      '--deepen-from',
+      base,
+      '--out',
+      out,
+      '--layers',
+      String(layers),
+      '--json',
+    ]);
+    memory.deepen = { peakRssMB: deepen.peakRssMB };
+    say(`deepened: ${JSON.stringify(deepen)}`);
+  }
 }
-// 2. Validation, as `python -m vgt.bundle DIR --deep` does (graph I/O names and dims too).
-say(execFileSync(python, ['-m', 'vgt.bundle', out, '--deep'], { cwd: NATIVE, encoding: 'utf8' }).trim());
+// 2. Validation, as `python -m vgt.bundle DIR --deep` does (sizes, sha256, numbers, graph I/O names and dims; it reads
+// no weights, so it is memory-safe at any depth), with its peak RSS.
+const validate = pythonJson([
+  '-c',
+  'import json, resource, sys; from vgt.bundle import main; rc = main([sys.argv[1], "--deep"]); ' +
+    'print(json.dumps({"rc": rc, "peakRssMB": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)}))',
+  out,
+]);
+if (validate.rc !== 0) throw new Error(`${out} is not a valid bundle`);
+memory.validate = { peakRssMB: validate.peakRssMB };
+say(`validated ${out} (peak RSS ${validate.peakRssMB} MB)`);
 
 const { main } = await import('../electron/cli/main.ts');
 const { createStudio } = await import('../electron/core/studio.ts');
@@ -52,12 +116,15 @@ const home = mkdtempSync(path.join(tmpdir(), 'vgt-fullsize-'));
 const env = { ...process.env, VGT_STUDIO_HOME: home, ...(values.threads ? { VGT_THREADS: values.threads } : {}) };
 let imported = '';
 const io = { stdout: (t) => (imported += t), stderr: () => undefined, env, builtinBundles: [] };
-if ((await main(['models', 'import', out, '--link', '--json'], io)) !== 0) throw new Error(`import: ${imported}`);
-
-// 4. Hashing every file, which the first load of a model does (the engine's own load is timed with the first image).
+// The import validates the bundle and hashes every file (remembered in this process: the first load of the model
+// finds them verified; the engine's own load is timed with the first image).
 let t = performance.now();
+if ((await main(['models', 'import', out, '--link', '--json'], io)) !== 0) throw new Error(`import: ${imported}`);
+const importSeconds = (performance.now() - t) / 1000;
+mark('import');
+
+// 4. The bundle as the engine reads it (its hashes already verified by the import).
 const bundle = await validateBundle(out, { hashes: 'verify' });
-const hashSeconds = (performance.now() - t) / 1000;
 
 // 5. One image per k through the studio's runner (its worker thread, as the app runs it).
 const studio = createStudio({ home, mode: 'cli', builtinBundles: [], env });
@@ -89,11 +156,14 @@ for (const k of values.k.split(',').map(Number)) {
     graphMs: {},
   };
   for (const [role, g] of Object.entries(outcome.graphTime)) images[k].graphMs[role] = round(g.ms);
+  say(`k = ${k}: ${JSON.stringify(images[k])}`); // as it comes: a run killed later keeps it
+  mark(loadSeconds !== null && Object.keys(images).length === 1 ? `load + k=${k}` : `k=${k}`);
 }
 await studio.dispose();
 
 // 6. Memory bandwidth (copying a 512 MiB buffer: read + write) and the weight-streaming limit of the LM: every LM
-// call reads all its weights, resident as float32 (a float16 bundle's Casts are folded at load).
+// call reads all its weights, resident as float32 (a float16 bundle's Casts are folded at load). Its two buffers
+// (1 GiB) can raise the process's final peakRssMB above the engine's own (memory["k=…"]).
 const a = new Float64Array(64 << 20);
 const b = new Float64Array(64 << 20);
 a.fill(1);
@@ -113,15 +183,18 @@ const result = {
   bundle: out,
   layers: manifest.architecture.layers,
   build,
+  deepen,
   bytes: bundle.totalBytes,
   externalData: Object.keys(manifest.files).filter((f) => f.endsWith('.data')),
-  hashSeconds: round(hashSeconds),
+  importSeconds: round(importSeconds),
   loadSeconds: round(loadSeconds),
   steps,
   images,
   lmWeightBytesResident: lmWeightBytes,
   bandwidthGBs: round(bandwidthGBs),
   peakRssMB: round(process.resourceUsage().maxRSS / 1024),
+  memory,
+  loadAverage: os.loadavg().map((x) => round(x, 2)),
 };
 process.stdout.write(JSON.stringify(result, null, values.json ? 0 : 2) + '\n');
 rmSync(home, { recursive: true, force: true });
