@@ -109,7 +109,8 @@ def scene_code_probe(z, coverage, colours, far=3, steps=200):
         loss.backward()
         return loss
 
-    opt.step(closure)
+    with torch.enable_grad():  # callers may run under no_grad (recon_eval)
+        opt.step(closure)
     with torch.no_grad():
         acc = float(((x[split:] @ w + b > 0).float() == y[split:]).float().mean())
     rate = y[:split].mean(0)
