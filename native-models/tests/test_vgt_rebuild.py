@@ -157,3 +157,26 @@ def test_image_positions_come_from_the_manifest(tmp_path):
     with open(path, "w") as f:
         json.dump(m, f)
     assert R.rebuild(d).model.c.image_positions == "grid"
+
+
+def test_local_window_encoder_round_trip(tmp_path):
+    """A local-window VGT-AE (config ae.vit.local_window) exports `architecture.aeLocalWindow`, and the rebuilt model
+    encodes exactly as the source: without the field a rebuild would run the encoder globally."""
+    import dataclasses
+
+    from vgt.export import export_bundle
+    from vgt.queryar import VGT, randomize_
+
+    c = seeded_model("tiny", 0).c
+    c = dataclasses.replace(c, ae=dataclasses.replace(c.ae, vit=dataclasses.replace(c.ae.vit, local_window=1)))
+    model = randomize_(VGT(c), 4).eval()
+    d = str(tmp_path / "b")
+    export_bundle(model, d, name="t", bundle_id="tlw", tokenizer_json=default_tokenizer().to_hf_json(),
+                  log=lambda *a: None)
+    with open(os.path.join(d, "vgt-bundle.json")) as f:
+        assert json.load(f)["architecture"]["aeLocalWindow"] == 1
+    r = R.rebuild(d).model.eval()
+    assert r.c.ae.vit.local_window == 1
+    x = torch.rand(2, 3, c.ae.image_size, c.ae.image_size) * 2 - 1
+    with torch.no_grad():
+        assert torch.allclose(r.vgt_ae.encode(x), model.vgt_ae.encode(x), atol=1e-5)

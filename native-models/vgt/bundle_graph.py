@@ -215,11 +215,15 @@ def _pixel_norm(graph: Graph) -> Tuple[Tuple[float, ...], Tuple[float, ...]]:
 
 
 def _vit_head_dim(graph: Graph) -> int:
-    """The head size from the first attention's softmax scale (Div by sqrt(hd), or Mul by 1/sqrt(hd))."""
+    """The head size from the first attention's softmax scale (Div by sqrt(hd), or Mul by 1/sqrt(hd)), before any
+    additive bias (a local-window encoder adds its mask after the scale)."""
     for n in graph.nodes:
         if n.op_type != "Softmax":
             continue
         p = graph.producer.get(n.input[0])
+        if p is not None and p.op_type == "Add":
+            p = next((q for q in map(graph.producer.get, p.input) if q is not None and q.op_type in ("Div", "Mul")),
+                     None)
         if p is not None and p.op_type in ("Div", "Mul"):
             c = graph.scalar(p.input[1])
             if c:
@@ -274,7 +278,7 @@ def infer_config(m: dict, graphs: Dict[str, Graph]):
         vit = ViTConfig(image_size=img["size"], patch_size=patch.shape[2], hidden=hidden, layers=layers,
                         heads=hidden // hd, mlp_dim=w("vgt_ae.encoder.encoder.layers.0.mlp.fc1.bias").shape[0],
                         ln_eps=_ln_eps(enc, named.get("vgt_ae.encoder.encoder.layers.0.norm1.weight"), 1e-6),
-                        mean=mean, std=std)
+                        mean=mean, std=std, local_window=int(a.get("aeLocalWindow", 0)))
         res = len({k.split(".")[2] for k in named if k.startswith("vgt_ae.down_blocks.")})
         ae_kw.update(vit=vit, proj_dim=w("vgt_ae.mlp1.1.bias").shape[0], res_blocks=res,
                      mlp1_ln_eps=_ln_eps(enc, named.get("vgt_ae.mlp1.0.weight"), 1e-5),

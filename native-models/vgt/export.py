@@ -341,6 +341,8 @@ def export_bundle(model: VGT, out_dir: str, *, name: str, bundle_id: str, tokeni
             "rmsEps": c.lm.rms_eps, "vocabSize": c.lm.vocab_size, "dZ": c.d_z, "headWidth": c.head.width,
             "headLayers": c.head.layers, "headFreqDim": c.head.freq_dim, "maxGrid": list(c.max_grid),
             "latentLnEps": c.ae.latent_ln_eps, "aeEncoder": c.ae.encoder,
+            # a local-window encoder's mask is a constant of vgtae_encode; the field lets a rebuild reproduce it
+            **({"aeLocalWindow": c.ae.vit.local_window} if c.ae.vit.local_window else {}),
         },
         "image": {"size": c.ae.image_size, "grid": list(grid), "stride": c.ae.stride,
                   "grids": [list(x) for x in grids], "positions": c.image_positions},  # BUNDLE.md "Image positions"
