@@ -79,8 +79,8 @@ def main(argv=None):
     p = base_parser(__doc__, "ae")
     p.add_argument("--stage", type=int, choices=(1, 2), required=True)
     p.add_argument("--stage0", help="stage 1: stage-0 checkpoint (encoder + mlp1 init and teacher)")
-    p.add_argument("--init", help="stage 2: stage-1 checkpoint; stage 1: any VGT-AE (checkpoint, assembled or rebuilt "
-                                  "vgt-checkpoint) to fine-tune from instead of --stage0")
+    p.add_argument("--init", help="stage 2: the stage-1 checkpoint, or any VGT-AE to fine-tune (an AE checkpoint, an "
+                                  "assembled or rebuilt vgt-checkpoint: python -m vgt.bundle DIR --rebuild OUT.pt)")
     p.add_argument("--shape-weight", type=float, default=0.0,
                    help="alpha of the shape-aware loss: pixel terms weigh 1 + alpha on and next to objects (0: plain)")
     p.add_argument("--local-window", type=int,
@@ -109,8 +109,8 @@ def main(argv=None):
     teacher = None
     if args.stage == 1:
         if init is not None:
-            ae.load_state_dict(init[0].state_dict())
-        elif args.stage0:
+            p.error("--init is for --stage 2; stage 1 starts from --stage0")
+        if args.stage0:
             sd, _ = load_weights(args.stage0, "ae")
             enc = {k: v for k, v in sd.items() if k.startswith(("encoder.", "mlp1."))}
             missing = ae.load_state_dict(enc, strict=False)
