@@ -59,7 +59,8 @@ def test_recipe_end_to_end(tmp_path, capsys):
     ar.main(COMMON + ["--latents", lat, "--steps", "2", "--out", argrid, "--positions", "grid", "--raster-p", "0.5",
                       "--order", "coarse", "--probe-set", ps, "--probe-every", "2"])
     pr = [r["probes"] for r in _log(argrid) if "probes" in r]
-    assert len(pr) == 1 and {"attn_ratio", "obj_loss_by_seen", "cell_corr", "count_model"} <= set(pr[0])
+    assert len(pr) == 1 and {"attn_ratio", "obj_loss_by_seen", "cell_corr", "count_model", "colour_first"} <= set(pr[0])
+    assert torch.load(ps)["cell_colour"].shape == (8, 64)
     assert torch.load(os.path.join(argrid, "ckpt.pt"))["config"]["image_positions"] == "grid"
     assert evaluate.load_generator(os.path.join(argrid, "ckpt.pt")).c.image_positions == "grid"
     assert evaluate.load_generator(os.path.join(argrid, "ckpt.pt")).c.sampling.order == "coarse"

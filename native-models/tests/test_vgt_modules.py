@@ -266,3 +266,18 @@ def test_scene_code_probe_finds_a_planted_code():
     assert clean["scenes"] == n and clean["acc"] < clean["baseline"] + 0.05
     assert coded["acc"] > coded["baseline"] + 0.2
     assert scene_code_probe(noise[:4], coverage[:4], colours[:4])["acc"] is None  # too few scenes to say
+
+
+def test_cell_colours_and_colour_match():
+    from vgt.shapes.grammar import COLOR_NAMES
+    from vgt.train.probes import cell_colours, first_token_colour_match
+
+    red = {"color": "red", "shape": "square", "x": 0.0, "y": 0.0, "size": 40.0}   # cells (0..2, 0..2) of 16 px
+    blue = {"color": "blue", "shape": "square", "x": 40.0, "y": 0.0, "size": 30.0}  # shares cell (0, 2) with red
+    c = cell_colours([red, blue], 128, 8)
+    r, b = COLOR_NAMES.index("red"), COLOR_NAMES.index("blue")
+    assert c[0] == r and c[9] == r and c[3] == b and c[2] == r  # cell 2: 8 columns each, a tie goes to the first
+    assert c[63] == -1 and (cell_colours([], 128, 8) == -1).all()
+    m = first_token_colour_match(["a red circle", "a blue square", "a green circle"],
+                                 [torch.tensor([r, r, b]), None, torch.tensor([], dtype=torch.long)])
+    assert m == {"colour_first": round(2 / 3, 3), "colour_first_n": 3}

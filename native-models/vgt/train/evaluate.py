@@ -113,7 +113,13 @@ def recon_eval(ae_path, n=1000, batch=50, grid_path=None):
 
 
 def load_generator(path, use_ema=True):
-    sd, ck = load_weights(path, "gen", use_ema)
+    """A QueryAR training checkpoint's (EMA) generator, or the `generator.*` of a whole-model vgt-checkpoint (assembled,
+    or a bundle rebuilt by `python -m vgt.bundle DIR --rebuild OUT.pt`: the shipped model's probes)."""
+    ck = torch.load(path, map_location="cpu")
+    if ck.get("format") == "vgt-checkpoint":
+        sd = {k[len("generator."):]: v for k, v in ck["model"].items() if k.startswith("generator.")}
+    else:
+        sd, ck = load_weights(path, "gen", use_ema)
     model = QueryAR(VGTConfig.from_dict(ck["config"]))
     model.load_state_dict(sd)
     return model.eval()

@@ -12,6 +12,10 @@ these four numbers are what training and the model card watch (TRAINING.md, "Pro
 - first-token P(object) per object count of the prompt, against the data (`count_model` / `count_data`);
 - the decision given context: P(object) of head samples at object vs background cells in the second half of the
   order, teacher-forced (`p_object_late`): whether the LM and the flow head know where the objects are.
+- colour (probe sets with per-cell colours): of the head samples classified as object, the share whose colour (a
+  second, multinomial classifier on the probe set's object tokens) is the prompt's for the first token
+  (`colour_first`) and the cell's own object's with the second half of the order in context (`colour_late`). The
+  object/background probes cannot see a generator that draws objects in the wrong or mixed colours.
 
 Object vs background for a sampled latent: a logistic-regression classifier fitted on the probe set's own latents.
 
@@ -24,7 +28,7 @@ import torch
 
 from ..queryar import prepare_text_batch
 from ..shapes import world
-from ..shapes.grammar import parse_prompt
+from ..shapes.grammar import COLOR_NAMES, parse_prompt
 from ..tokenizer import default_tokenizer
 from ..vgtae import latent_layer_norm
 from .common import shapes_batch
@@ -45,19 +49,29 @@ def cell_coverage(objs, S, grid):
     return cov.reshape(grid, s, grid, s).mean(axis=(1, 3)).reshape(-1)
 
 
+def cell_colours(objs, S, grid):
+    """Colour index (COLOR_NAMES) of the object covering most of each cell, -1 where none does: [grid * grid]."""
+    if not objs:
+        return np.full(grid * grid, -1, np.int64)
+    cov = np.stack([cell_coverage([o], S, grid) for o in objs])
+    colour = np.array([COLOR_NAMES.index(o["color"]) for o in objs])[cov.argmax(0)]
+    return np.where(cov.max(0) > 0, colour, -1)
+
+
 @torch.no_grad()
 def build_probe_set(ae, cfg, n=1024, batch=64):
-    """Held-out scenes (train=False) encoded by `ae`: z, captions, coverage [n, cells], object counts."""
+    """Held-out scenes (train=False) encoded by `ae`: z, captions, coverage and colour per cell [n, cells], counts."""
     S, grid = cfg.ae.image_size, cfg.ae.grid
-    zs, caps, covs, counts = [], [], [], []
+    zs, caps, covs, cols, counts = [], [], [], [], []
     for b in range(0, n, batch):
         vb = shapes_batch(PROBE_SEED, b // batch, min(batch, n - b), S, stream=3, train=False)
         zs.append(ae.encode(vb["images"]).half())
         caps += vb["captions"]
         covs += [cell_coverage(o, S, grid) for o in vb["objects"]]
+        cols += [cell_colours(o, S, grid) for o in vb["objects"]]
         counts += [len(o) for o in vb["objects"]]
     return {"z": torch.cat(zs), "captions": caps, "coverage": torch.from_numpy(np.stack(covs)),
-            "n_objects": torch.tensor(counts)}
+            "cell_colour": torch.from_numpy(np.stack(cols)), "n_objects": torch.tensor(counts)}
 
 
 def fit_object_classifier(z, coverage, steps=200):
@@ -116,6 +130,30 @@ def scene_code_probe(z, coverage, colours, far=3, steps=200):
     rate = y[:split].mean(0)
     base = float(((rate > 0.5).float()[None] == y[split:]).float().mean())
     return {"acc": acc, "baseline": base, "scenes": int(len(x)), "far": far}
+
+
+def fit_colour_classifier(z, coverage, cell_colour, steps=200):
+    """Multinomial logistic regression latent [d_z] -> colour of the covering object, on object tokens (coverage
+    >= 0.5) of the probe set: (W [d_z, colours], b, training accuracy)."""
+    x = latent_layer_norm(z.float().flatten(2).transpose(1, 2).reshape(-1, z.shape[1]))
+    y = cell_colour.reshape(-1)
+    keep = (coverage.reshape(-1) >= 0.5) & (y >= 0)
+    x, y = x[keep], y[keep]
+    w = torch.zeros(x.shape[1], len(COLOR_NAMES), requires_grad=True)
+    b = torch.zeros(len(COLOR_NAMES), requires_grad=True)
+    opt = torch.optim.LBFGS([w, b], max_iter=steps, line_search_fn="strong_wolfe")
+
+    def closure():
+        opt.zero_grad()
+        loss = torch.nn.functional.cross_entropy(x @ w + b, y)
+        loss.backward()
+        return loss
+
+    with torch.enable_grad():
+        opt.step(closure)
+    with torch.no_grad():
+        acc = float(((x @ w + b).argmax(-1) == y).float().mean())
+    return w.detach(), b.detach(), acc
 
 
 # ----------------------------------------------------------------------------- probes
@@ -188,18 +226,24 @@ def object_loss_by_neighbours(model, tok, z, caps, coverage, order, ts=(0.2, 0.5
 
 
 @torch.no_grad()
-def decision_given_context(model, cond, obj, clf, n=256, seed=0):
+def decision_given_context(model, cond, obj, clf, n=256, seed=0, colour=None, cclf=None):
     """Does the generator know, with the second half of the order in context, which cells are object? P(object) of
-    head samples (CFG 1) at object cells vs background cells; equal rates mean the decision ignores the condition."""
+    head samples (CFG 1) at object vs background cells; equal rates mean the decision ignores the condition. With a
+    colour classifier and the cells' colours [B, N] (generation order): `colour_late`, the share of object-classified
+    samples at object cells whose colour is the cell's own (does it agree with the object's tokens in context?)."""
     B, N, _ = cond.shape
     late = torch.zeros(B, N, dtype=torch.bool)
     late[:, N // 2:] = True
-    out = {}
+    out, res = {}, {}
     for name, sel in (("object", obj & late), ("background", ~obj & late)):
         rows = cond[sel][:n]
-        x = head_sample(model, rows, seed=seed)
-        out[name] = round(float(((latent_layer_norm(x) @ clf[0] + clf[1]) > 0).float().mean()), 3)
-    return {"p_object_late": out}
+        x = latent_layer_norm(head_sample(model, rows, seed=seed))
+        is_obj = (x @ clf[0] + clf[1]) > 0
+        out[name] = round(float(is_obj.float().mean()), 3)
+        if name == "object" and cclf is not None and is_obj.any():
+            right = (x @ cclf[0] + cclf[1]).argmax(-1) == colour[sel][:n]
+            res["colour_late"] = round(float(right[is_obj].float().mean()), 3)
+    return {"p_object_late": out, **res}
 
 
 def head_sample(model, cond, steps=20, seed=0):
@@ -216,20 +260,26 @@ def head_sample(model, cond, steps=20, seed=0):
 
 
 @torch.no_grad()
-def first_token_object_rate(model, tok, prompts, clf, samples=4, seed=0):
-    """P(object) of the first sampled token at every cell, per prompt: [len(prompts), cells]."""
+def first_token_object_rate(model, tok, prompts, clf, samples=4, seed=0, cclf=None):
+    """P(object) of the first sampled token at every cell, per prompt: [len(prompts), cells]. With a colour
+    classifier also, per prompt, the colour indices of the object-classified samples (else None)."""
     N = model.c.grid[0] * model.c.grid[1]
     wv, bv = clf
-    rates = []
+    rates, colours = [], []
     for i, p in enumerate(prompts):
         ids, mask = prepare_text_batch(tok, [p])
         hits = torch.zeros(N)
         cond = _first_conds(model, tok, ids, mask, N)
+        seen = []
         for s in range(samples):
             x = latent_layer_norm(head_sample(model, cond, seed=seed * 1000 + i * samples + s))
-            hits += ((x @ wv + bv) > 0).float()
+            is_obj = (x @ wv + bv) > 0
+            hits += is_obj.float()
+            if cclf is not None:
+                seen.append((x[is_obj] @ cclf[0] + cclf[1]).argmax(-1))
         rates.append(hits / samples)
-    return torch.stack(rates)
+        colours.append(torch.cat(seen) if seen else None)
+    return torch.stack(rates), colours
 
 
 def _first_conds(model, tok, ids, mask, N):
@@ -266,9 +316,14 @@ def run_probes(model, probe_set, n_attn=32, n_loss=192, n_prompts=24, seed=0):
     cond, obj = loss.pop("_cond"), loss.pop("_obj")
     out.update(loss)
     clf = ps.get("classifier") or fit_object_classifier(z, cov)[:2]
-    out.update(decision_given_context(model, cond, obj, clf, seed=seed))
+    # colour probes need the probe set's per-cell colours (probe sets built before them lack it: skipped)
+    cclf = fit_colour_classifier(z, cov, ps["cell_colour"])[:2] if "cell_colour" in ps else None
+    colour = ps["cell_colour"][:n_loss][:, order] if cclf is not None else None
+    out.update(decision_given_context(model, cond, obj, clf, seed=seed, colour=colour, cclf=cclf))
     prompts = caps[-n_prompts:]
-    rates = first_token_object_rate(model, tok, prompts, clf, seed=seed)
+    rates, first_colours = first_token_object_rate(model, tok, prompts, clf, seed=seed, cclf=cclf)
+    if cclf is not None:
+        out.update(first_token_colour_match(prompts, first_colours))
     data_cell = (cov >= 0.5).float().mean(0)
     model_cell = rates.mean(0)
     out["cell_corr"] = round(float(torch.corrcoef(torch.stack([model_cell, data_cell]))[0, 1]), 3)
@@ -281,6 +336,19 @@ def run_probes(model, probe_set, n_attn=32, n_loss=192, n_prompts=24, seed=0):
         out["count_model"][n] = round(float(rates[counts == n].mean()), 3)
         out["count_data"][n] = round(float(obj_share[data_counts == n].mean()), 3)
     return out
+
+
+def first_token_colour_match(prompts, colours):
+    """`colour_first`: of the first tokens classified as object, the share whose colour the prompt names (prompts
+    that drew an object); chance is about 1/6 for a one-colour prompt."""
+    right, total = 0, 0
+    for p, c in zip(prompts, colours):
+        if c is None or not len(c):
+            continue
+        named = {COLOR_NAMES.index(col) for col, _ in parse_prompt(p)["objects"]}
+        right += sum(int(v) in named for v in c.tolist())
+        total += len(c)
+    return {"colour_first": round(right / total, 3) if total else None, "colour_first_n": total}
 
 
 def _count(prompt):
