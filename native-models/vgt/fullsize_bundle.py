@@ -233,6 +233,7 @@ def deepen_bundle(src: str, out: str, layers: int, seed: int = 0, log=print) -> 
     return B.validate_bundle(out, deep=True)
 
 
+@torch.no_grad()  # not torch.set_grad_enabled(False): tests call main() in-process and train afterwards
 def main(argv: Optional[List[str]] = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m vgt.fullsize_bundle", description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -262,7 +263,6 @@ def main(argv: Optional[List[str]] = None) -> int:
               f"wrote {args.out}: {layers} LM layers, {result['bytes'] / 1e9:.2f} GB, {result['deepenSeconds']:.0f} s, "
               f"peak RSS {peak_mb:.0f} MB")
         return 0
-    torch.set_grad_enabled(False)
     model = build(args.config, args.layers, args.head_layers, args.seed)
     n_params = sum(p.numel() for p in model.parameters())
     t_build = time.time() - t0
