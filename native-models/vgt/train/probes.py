@@ -74,24 +74,34 @@ def build_probe_set(ae, cfg, n=1024, batch=64):
             "cell_colour": torch.from_numpy(np.stack(cols)), "n_objects": torch.tensor(counts)}
 
 
+def fit_linear(x, y, classes=None, steps=200, l2=0.0):
+    """Logistic regression by L-BFGS, the one fit every probe classifier uses: y float [n] (binary; w [d]), long [n]
+    (`classes`-way softmax; w [d, classes]) or float [n, C] (multi-label; w [d, C]). Returns (w, b)."""
+    multiclass = y.dtype == torch.long
+    out = (classes,) if multiclass else y.shape[1:]
+    w = torch.zeros(x.shape[1], *out, requires_grad=True)
+    b = torch.zeros(*(out or (1,)), requires_grad=True)
+    opt = torch.optim.LBFGS([w, b], max_iter=steps, line_search_fn="strong_wolfe")
+    fn = torch.nn.functional.cross_entropy if multiclass else torch.nn.functional.binary_cross_entropy_with_logits
+
+    def closure():
+        opt.zero_grad()
+        loss = fn(x @ w + b, y) + l2 * (w ** 2).sum()
+        loss.backward()
+        return loss
+
+    with torch.enable_grad():  # callers may run under no_grad (recon_eval, the probes)
+        opt.step(closure)
+    return w.detach(), b.detach()
+
+
 def fit_object_classifier(z, coverage, steps=200):
     """Logistic regression latent [d_z] -> coverage >= 0.5 on the probe set: (w, b, training accuracy)."""
     x = z.float().flatten(2).transpose(1, 2).reshape(-1, z.shape[1])
     y = (coverage.reshape(-1) >= 0.5).float()
-    w = torch.zeros(x.shape[1], requires_grad=True)
-    b = torch.zeros(1, requires_grad=True)
-    opt = torch.optim.LBFGS([w, b], max_iter=steps, line_search_fn="strong_wolfe")
-
-    def closure():
-        opt.zero_grad()
-        loss = torch.nn.functional.binary_cross_entropy_with_logits(x @ w + b, y)
-        loss.backward()
-        return loss
-
-    opt.step(closure)
-    with torch.no_grad():
-        acc = float(((x @ w + b > 0).float() == y).float().mean())
-    return w.detach(), b.detach(), acc
+    w, b = fit_linear(x, y, steps=steps)
+    acc = float(((x @ w + b > 0).float() == y).float().mean())
+    return w, b, acc
 
 
 def scene_code_probe(z, coverage, colours, far=3, steps=200):
@@ -112,21 +122,8 @@ def scene_code_probe(z, coverage, colours, far=3, steps=200):
     split = int(len(x) * 0.75)
     if split < 4 or split == len(x):
         return {"acc": None, "baseline": None, "scenes": int(len(x)), "far": far}
-    w = torch.zeros(d, y.shape[1], requires_grad=True)
-    b = torch.zeros(y.shape[1], requires_grad=True)
-    opt = torch.optim.LBFGS([w, b], max_iter=steps, line_search_fn="strong_wolfe")
-
-    def closure():
-        opt.zero_grad()
-        loss = torch.nn.functional.binary_cross_entropy_with_logits(x[:split] @ w + b, y[:split])
-        loss = loss + 1e-3 * (w ** 2).sum()
-        loss.backward()
-        return loss
-
-    with torch.enable_grad():  # callers may run under no_grad (recon_eval)
-        opt.step(closure)
-    with torch.no_grad():
-        acc = float(((x[split:] @ w + b > 0).float() == y[split:]).float().mean())
+    w, b = fit_linear(x[:split], y[:split], steps=steps, l2=1e-3)
+    acc = float(((x[split:] @ w + b > 0).float() == y[split:]).float().mean())
     rate = y[:split].mean(0)
     base = float(((rate > 0.5).float()[None] == y[split:]).float().mean())
     return {"acc": acc, "baseline": base, "scenes": int(len(x)), "far": far}
@@ -139,21 +136,9 @@ def fit_colour_classifier(z, coverage, cell_colour, steps=200):
     y = cell_colour.reshape(-1)
     keep = (coverage.reshape(-1) >= 0.5) & (y >= 0)
     x, y = x[keep], y[keep]
-    w = torch.zeros(x.shape[1], len(COLOR_NAMES), requires_grad=True)
-    b = torch.zeros(len(COLOR_NAMES), requires_grad=True)
-    opt = torch.optim.LBFGS([w, b], max_iter=steps, line_search_fn="strong_wolfe")
-
-    def closure():
-        opt.zero_grad()
-        loss = torch.nn.functional.cross_entropy(x @ w + b, y)
-        loss.backward()
-        return loss
-
-    with torch.enable_grad():
-        opt.step(closure)
-    with torch.no_grad():
-        acc = float(((x @ w + b).argmax(-1) == y).float().mean())
-    return w.detach(), b.detach(), acc
+    w, b = fit_linear(x, y, len(COLOR_NAMES), steps=steps)
+    acc = float(((x @ w + b).argmax(-1) == y).float().mean())
+    return w, b, acc
 
 
 # ----------------------------------------------------------------------------- probes
