@@ -125,7 +125,9 @@ describe('crash safety', () => {
   it('kill -9 in the middle of a queue of generations, twice over: the library reopens consistent', async () => {
     const committed: Array<number> = [];
     for (let round = 0; round < 2; round += 1) {
-      const writer = startWriter('queue', 6);
+      // Far more jobs than it can finish before the kill, so it is always killed mid-queue (a short queue could end
+      // first on a loaded machine, and the child then exits 0).
+      const writer = startWriter('queue', 60);
       await writer.waitFor((lines) => doneIds(lines).length >= 2);
       // Somewhere inside the next job: staging files, the commit, or between them.
       await new Promise((resolve) => setTimeout(resolve, Math.random() * 40));
