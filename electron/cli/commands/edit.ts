@@ -1,10 +1,11 @@
 // `vgt edit`: regenerate the tokens under a mask (white = regenerate) with a new prompt.
 import path from 'node:path';
 import type { EditContext, EditRequest, ResolvedSampling } from '../../common/contract';
-import { StudioError } from '../../common/errors';
+import { EditContextSchema } from '../../common/api/generation';
 import { call, type CliIo, type Command } from '../command';
 import {
   SAMPLING_OPTIONS,
+  choiceOption,
   intOption,
   numberOption,
   placeImages,
@@ -42,12 +43,7 @@ const USAGE =
 
 /** `--context`: `all` (every kept token is the model's context) or `none` (the prompt alone); absent: the model's. */
 export function contextOption(values: Record<string, unknown>): EditContext | undefined {
-  const raw = values.context;
-  if (raw === undefined) return undefined;
-  if (raw !== 'all' && raw !== 'none') {
-    throw new StudioError('USAGE', `--context is all or none, not ${JSON.stringify(raw)}. Usage: ${USAGE}`);
-  }
-  return raw;
+  return choiceOption(values, 'context', EditContextSchema.options, USAGE);
 }
 
 export const edit: Command = {

@@ -36,6 +36,22 @@ export function numberOption(values: Record<string, unknown>, name: string): num
   return value;
 }
 
+/** An option that takes one of a few words, or a USAGE error naming them (and the usage line, when given). */
+export function choiceOption<T extends string>(
+  values: Record<string, unknown>,
+  name: string,
+  choices: ReadonlyArray<T>,
+  usage?: string,
+): T | undefined {
+  const raw = values[name];
+  if (raw === undefined) return undefined;
+  if (typeof raw !== 'string' || !(choices as ReadonlyArray<string>).includes(raw)) {
+    const usageText = usage ? ` Usage: ${usage}` : '';
+    throw new StudioError('USAGE', `--${name} is ${choices.join(' or ')}, not ${JSON.stringify(raw)}.${usageText}`);
+  }
+  return raw as T;
+}
+
 export function requiredString(values: Record<string, unknown>, name: string, usage: string): string {
   const value = values[name];
   if (typeof value !== 'string' || value === '')
@@ -59,22 +75,16 @@ export const SAMPLING_OPTIONS = {
 } as const;
 
 export function samplingRequest(values: Record<string, unknown>): Omit<GenerateRequest, 'prompt'> {
-  const schedule = values['cfg-schedule'];
-  const order = values.order;
-  if (schedule !== undefined && schedule !== 'linear' && schedule !== 'constant') {
-    throw new StudioError('USAGE', '--cfg-schedule is linear or constant.');
-  }
-  if (order !== undefined && order !== 'random' && order !== 'raster') {
-    throw new StudioError('USAGE', '--order is random or raster.');
-  }
+  const schedule = choiceOption(values, 'cfg-schedule', ['linear', 'constant'] as const);
+  const order = choiceOption(values, 'order', ['random', 'raster'] as const);
   const request: Omit<GenerateRequest, 'prompt'> = {
     seed: intOption(values, 'seed'),
     orderSeed: intOption(values, 'order-seed'),
     tokensPerStep: intOption(values, 'tokens-per-step'),
     steps: intOption(values, 'steps'),
     cfg: numberOption(values, 'cfg'),
-    cfgSchedule: schedule as GenerateRequest['cfgSchedule'],
-    order: order as GenerateRequest['order'],
+    cfgSchedule: schedule,
+    order,
     model: values.model as string | undefined,
     history: values['no-history'] !== true,
     previews: false,
