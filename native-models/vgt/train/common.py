@@ -166,8 +166,9 @@ def load_ckpt(out, modules, opt=None, ema=None, name="ckpt.pt"):
 
 
 def load_weights(path, module_key, use_ema=True):
-    """A stage's result: the EMA weights of modules[module_key] (raw weights when no EMA was kept)."""
-    ck = torch.load(path, map_location="cpu")
+    """A stage's result: the EMA weights of modules[module_key] (raw weights when no EMA was kept). `path` may also be
+    a checkpoint already loaded (a dict), so a caller that looked at it first does not read it twice."""
+    ck = path if isinstance(path, dict) else torch.load(path, map_location="cpu")
     ema = ck.get("ema")
     if use_ema and ema is not None and set(ema) == set(ck["modules"][module_key]):
         return ema, ck

@@ -34,7 +34,7 @@ def load_ae(path, use_ema=True):
     if ck.get("format") == "vgt-checkpoint":
         sd = {k[len("vgt_ae."):]: v for k, v in ck["model"].items() if k.startswith("vgt_ae.")}
     else:
-        sd, ck = load_weights(path, "ae", use_ema)
+        sd, ck = load_weights(ck, "ae", use_ema)
     cfg = VGTConfig.from_dict(ck["config"])
     ae = VGTAE(cfg.ae)
     ae.load_state_dict(sd)

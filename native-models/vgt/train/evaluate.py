@@ -119,7 +119,7 @@ def load_generator(path, use_ema=True):
     if ck.get("format") == "vgt-checkpoint":
         sd = {k[len("generator."):]: v for k, v in ck["model"].items() if k.startswith("generator.")}
     else:
-        sd, ck = load_weights(path, "gen", use_ema)
+        sd, ck = load_weights(ck, "gen", use_ema)
     model = QueryAR(VGTConfig.from_dict(ck["config"]))
     model.load_state_dict(sd)
     return model.eval()
