@@ -52,6 +52,17 @@ def test_recipe_end_to_end(tmp_path, capsys):
     ar.main(COMMON + ["--latents", lat, "--steps", "2", "--out", arr, "--ae", os.path.join(a2, "ckpt.pt"),
                       "--eval-every", "2", "--eval-prompts", "2"])
     assert any("eval_k4_overall" in r for r in _log(arr))
+    # 2x2-cell tokens from the same per-cell latents: a 4x4 grid of 32 channels, evaluated through the same AE
+    arg = os.path.join(d, "ar-group")
+    ar.main(COMMON + ["--latents", lat, "--steps", "2", "--out", arg, "--ae", os.path.join(a2, "ckpt.pt"),
+                      "--eval-every", "2", "--eval-prompts", "2", "--latent-group", "2", "--order", "coarse"])
+    gen = evaluate.load_generator(os.path.join(arg, "ckpt.pt"))
+    assert gen.c.ae.latent_group == 2 and gen.c.grid == (4, 4) and gen.c.d_z == 32
+    assert any("eval_k4_overall" in r for r in _log(arg))
+    psg = os.path.join(d, "probe-set-group.pt")
+    probes.main(["build", "--ae", os.path.join(a2, "ckpt.pt"), "--out", psg, "--n", "4", "--latent-group", "2"])
+    assert torch.load(psg)["z"].shape == (4, 32, 4, 4) and torch.load(psg)["coverage"].shape == (4, 16)
+    assert "attn_ratio" in probes.run_probes(gen, torch.load(psg), n_attn=2, n_loss=4, n_prompts=2)
 
     # grid positions with the geometry probes in the log; the scheme travels in the checkpoint's config
     ps, argrid = os.path.join(d, "probe-set.pt"), os.path.join(d, "ar-grid")
@@ -59,8 +70,9 @@ def test_recipe_end_to_end(tmp_path, capsys):
     ar.main(COMMON + ["--latents", lat, "--steps", "2", "--out", argrid, "--positions", "grid", "--raster-p", "0.5",
                       "--order", "coarse", "--probe-set", ps, "--probe-every", "2"])
     pr = [r["probes"] for r in _log(argrid) if "probes" in r]
-    assert len(pr) == 1 and {"attn_ratio", "obj_loss_by_seen", "cell_corr", "count_model", "colour_first"} <= set(pr[0])
-    assert torch.load(ps)["cell_colour"].shape == (8, 64)
+    assert len(pr) == 1 and {"attn_ratio", "obj_loss_by_seen", "cell_corr", "count_model", "colour_first",
+                                  "shape_first", "shape_clf_acc"} <= set(pr[0])
+    assert torch.load(ps)["cell_colour"].shape == torch.load(ps)["cell_shape"].shape == (8, 64)
     assert torch.load(os.path.join(argrid, "ckpt.pt"))["config"]["image_positions"] == "grid"
     assert evaluate.load_generator(os.path.join(argrid, "ckpt.pt")).c.image_positions == "grid"
     assert evaluate.load_generator(os.path.join(argrid, "ckpt.pt")).c.sampling.order == "coarse"
@@ -98,7 +110,8 @@ def test_recipe_end_to_end(tmp_path, capsys):
     assert {"psnr", "ssim", "shapes", "shapes_ground_truth"} <= set(r) and r["shapes"]["n"] == 4
     g = evaluate.generation_eval(evaluate.load_generator(os.path.join(arr, "ckpt.pt")),
                                  os.path.join(a2, "ckpt.pt"), ks=(1, 4), limit=2, steps=2)
-    assert set(g) == {1, 4} and all(0.0 <= v["overall"] <= 1.0 for v in g.values())
+    assert set(g) == {1, 4} and all(0.0 <= v["overall"] <= 1.0 and set(v["drawn"]) <= {"1", "2", "3", "4"}
+                                    for v in g.values())
     shard = os.path.join(lat, "shard-00000.pt")
     gen = evaluate.load_generator(os.path.join(arr, "ckpt.pt"))
     c = evaluate.context_eval(gen, shard, n=4, orders=1)
@@ -128,3 +141,22 @@ def test_ssim_and_psnr_of_identical_images():
     a = (np.random.default_rng(0).random((2, 32, 32, 3)) * 255).astype(np.uint8)
     assert abs(evaluate.ssim(a, a) - 1.0) < 1e-9
     assert evaluate.psnr(a, a) > 90
+
+
+def test_drawn_stats_on_ground_truth_renders():
+    """Renders of a prompt draw what it asks; a wrong-shape copy shows up as over-drawing and a shape miss."""
+    import numpy as np
+
+    from vgt.shapes.score import detect, parse_prompt
+    from vgt.shapes.world import render_prompt
+
+    rng = np.random.default_rng(3)
+    items = []
+    for prompt in ("a red circle", "a blue square and a green triangle", "three yellow squares"):
+        img, _ = render_prompt(prompt, rng)
+        items.append((detect(img), parse_prompt(prompt)))
+    s = evaluate.drawn_stats(items)
+    assert s == {"drawn": {"1": 1.0, "2": 2.0, "3": 3.0}, "colour_named": 1.0, "shape_of_colour": 1.0}
+    extra = dict(items[0][0][0], shape="triangle")
+    s = evaluate.drawn_stats([(items[0][0] + [extra], items[0][1])])
+    assert s == {"drawn": {"1": 2.0}, "colour_named": 1.0, "shape_of_colour": 0.5}

@@ -268,16 +268,46 @@ def test_scene_code_probe_finds_a_planted_code():
     assert scene_code_probe(noise[:4], coverage[:4], colours[:4])["acc"] is None  # too few scenes to say
 
 
-def test_cell_colours_and_colour_match():
-    from vgt.shapes.grammar import COLOR_NAMES
-    from vgt.train.probes import cell_colours, first_token_colour_match
+def test_cell_labels_and_first_token_match():
+    from vgt.shapes.grammar import COLOR_NAMES, SHAPES
+    from vgt.train.probes import cell_labels, first_token_match
 
     red = {"color": "red", "shape": "square", "x": 0.0, "y": 0.0, "size": 40.0}   # cells (0..2, 0..2) of 16 px
-    blue = {"color": "blue", "shape": "square", "x": 40.0, "y": 0.0, "size": 30.0}  # shares cell (0, 2) with red
-    c = cell_colours([red, blue], 128, 8)
+    blue = {"color": "blue", "shape": "circle", "x": 40.0, "y": 0.0, "size": 30.0}  # shares cell (0, 2) with red
+    c = cell_labels([red, blue], 128, 8)
     r, b = COLOR_NAMES.index("red"), COLOR_NAMES.index("blue")
     assert c[0] == r and c[9] == r and c[3] == b and c[2] == r  # cell 2: 8 columns each, a tie goes to the first
-    assert c[63] == -1 and (cell_colours([], 128, 8) == -1).all()
-    m = first_token_colour_match(["a red circle", "a blue square", "a green circle"],
-                                 [torch.tensor([r, r, b]), None, torch.tensor([], dtype=torch.long)])
+    assert c[63] == -1 and (cell_labels([], 128, 8) == -1).all()
+    s = cell_labels([red, blue], 128, 8, "shape")
+    assert s[0] == SHAPES.index("square") and s[3] == SHAPES.index("circle") and s[63] == -1
+    m = first_token_match(["a red circle", "a blue square", "a green circle"],
+                          [torch.tensor([r, r, b]), None, torch.tensor([], dtype=torch.long)])
     assert m == {"colour_first": round(2 / 3, 3), "colour_first_n": 3}
+    sq, ci = SHAPES.index("square"), SHAPES.index("circle")
+    m = first_token_match(["a red circle and a blue square", "four green triangles"],
+                          [torch.tensor([sq, ci, SHAPES.index("triangle")]), torch.tensor([sq])], "shape")
+    assert m == {"shape_first": round(2 / 4, 3), "shape_first_n": 4}
+
+
+def test_latent_groups_round_trip_and_decode_like_cells():
+    """A 2x2-grouped AE encodes to 4x4 tokens of 4 cells each and decodes them as the per-cell AE decodes its 8x8."""
+    import dataclasses
+
+    from vgt.config import get_config
+    from vgt.vgtae import VGTAE, group_latents, ungroup_latents
+
+    z = torch.randn(2, 3, 8, 8)
+    zg = group_latents(z, 2)
+    assert zg.shape == (2, 12, 4, 4) and torch.equal(ungroup_latents(zg, 2), z)
+    assert torch.equal(zg[0, 3 * 3:3 * 4, 1, 2], z[0, :, 3, 5])  # channel block (i*2+j) is cell (2r+i, 2c+j)
+    c = get_config("tiny").ae
+    torch.manual_seed(0)
+    ae = VGTAE(c).eval()
+    aeg = VGTAE(dataclasses.replace(c, latent_group=2)).eval()
+    aeg.load_state_dict(ae.state_dict())
+    x = torch.rand(1, 3, c.image_size, c.image_size) * 2 - 1
+    with torch.no_grad():
+        zc, zt = ae.encode(x), aeg.encode(x)
+        assert zt.shape == (1, 4 * c.d_z, c.grid // 2, c.grid // 2) and torch.equal(ungroup_latents(zt, 2), zc)
+        assert (aeg.decode(zt) - ae.decode(zc)).abs().max() < 1e-4  # only the LayerNorm again, its eps
+    assert (aeg.c.latent_dim, aeg.c.latent_grid, aeg.c.token_stride) == (4 * c.d_z, c.grid // 2, 2 * c.stride)

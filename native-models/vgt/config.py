@@ -65,10 +65,30 @@ class AEConfig:
     down_ln_eps: float = 1e-5           # [infer] default LayerNorm eps
     latent_ln_eps: float = 1e-6
     scale_embedding: float = 1.0
+    # > 1: the generator's tokens are latent_group x latent_group blocks of the AE's latent cells, their channels
+    # concatenated cell by cell (8x8x16 -> 4x4x64 for 2), so an object is one or two tokens and one decision. The AE
+    # itself is unchanged: encode() groups its output, decode() ungroups its input.
+    latent_group: int = 1
 
     @property
     def stride(self) -> int:
+        """Pixels per side of one AE latent cell."""
         return self.image_size // self.grid
+
+    @property
+    def latent_dim(self) -> int:
+        """Channels of one generator token."""
+        return self.d_z * self.latent_group ** 2
+
+    @property
+    def latent_grid(self) -> int:
+        """Generator tokens per side."""
+        return self.grid // self.latent_group
+
+    @property
+    def token_stride(self) -> int:
+        """Pixels per side of one generator token."""
+        return self.image_size // self.latent_grid
 
 
 @dataclass
@@ -122,11 +142,12 @@ class VGTConfig:
 
     @property
     def d_z(self) -> int:
-        return self.ae.d_z
+        """Channels of a generator token (the AE's d_z unless it groups cells: AEConfig.latent_group)."""
+        return self.ae.latent_dim
 
     @property
     def grid(self) -> Tuple[int, int]:
-        return (self.ae.grid, self.ae.grid)
+        return (self.ae.latent_grid, self.ae.latent_grid)
 
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)

@@ -289,6 +289,24 @@ class DCAEDecoder(nn.Module):
 
 
 # ------------------------------------------------------------------------------------------ VGT-AE
+def group_latents(z: torch.Tensor, g: int) -> torch.Tensor:
+    """[B,d,H,W] -> [B,g*g*d,H/g,W/g]: each g x g block of cells becomes one token, its cells' channels concatenated
+    in row-major cell order (channel (i*g + j)*d + c is channel c of the block's cell (i, j))."""
+    if g == 1:
+        return z
+    B, d, H, W = z.shape
+    return z.reshape(B, d, H // g, g, W // g, g).permute(0, 3, 5, 1, 2, 4).reshape(B, g * g * d, H // g, W // g)
+
+
+def ungroup_latents(z: torch.Tensor, g: int) -> torch.Tensor:
+    """The inverse of group_latents: [B,g*g*d,h,w] -> [B,d,h*g,w*g]."""
+    if g == 1:
+        return z
+    B, D, h, w = z.shape
+    d = D // (g * g)
+    return z.reshape(B, g, g, d, h, w).permute(0, 3, 4, 1, 5, 2).reshape(B, d, h * g, w * g)
+
+
 class VGTAE(nn.Module):
     def __init__(self, c: AEConfig):
         super().__init__()
@@ -330,10 +348,14 @@ class VGTAE(nn.Module):
         z = self.down_mlp(h) * self.c.scale_embedding  # [B,N,d_z]
         if normalize:
             z = latent_layer_norm(z, self.c.latent_ln_eps)
-        return z.transpose(1, 2).reshape(B, self.c.d_z, g, g)
+        return group_latents(z.transpose(1, 2).reshape(B, self.c.d_z, g, g), self.c.latent_group)
 
     def decode(self, z: torch.Tensor) -> torch.Tensor:
-        """z [B,d_z,h,w] -> image [B,3,stride*h,stride*w] in [-1,1] (not clamped)."""
+        """z [B,latent_dim,h,w] (encode's layout) -> image [B,3,token_stride*h,token_stride*w] in [-1,1] (not
+        clamped)."""
+        if self.c.latent_group > 1:
+            # a generator token is LayerNormed over all its channels; the decoder expects each cell's own
+            z = latent_layer_norm(ungroup_latents(z, self.c.latent_group), self.c.latent_ln_eps, dim=1)
         x = self.decoder(z / self.c.scale_embedding)
         h, w = z.shape[2] * self.c.stride, z.shape[3] * self.c.stride
         if x.shape[2] != h or x.shape[3] != w:

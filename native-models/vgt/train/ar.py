@@ -21,6 +21,7 @@ import torch.nn as nn
 from ..queryar import QueryAR, prepare_text_batch, time_shift
 from ..sampler import make_order
 from ..tokenizer import default_tokenizer
+from ..vgtae import group_latents
 from .common import EMA, RUNS, Logger, autocast, base_parser, float_layer_norms, load_ckpt, make_optimizer, save_ckpt, set_lr, setup, step_rng
 from .encode_latents import load_latents
 
@@ -29,7 +30,7 @@ REF_DIM = 4096
 
 def dimension_shift(cfg):
     """alpha = sqrt(m / n) with m the latent dimension of one image and n = 4096 (paper eq. after (8))."""
-    return math.sqrt(cfg.ae.grid * cfg.ae.grid * cfg.d_z / REF_DIM)
+    return math.sqrt(cfg.grid[0] * cfg.grid[1] * cfg.d_z / REF_DIM)
 
 
 def init_generator(model: QueryAR, seed=0):
@@ -78,6 +79,9 @@ def main(argv=None):
     p.add_argument("--order", choices=("random", "coarse"), default="random",
                    help="training order (and the model's default sampling order): random, or coarse (the stride-2 "
                         "lattice first, then the rest; TRAINING.md)")
+    p.add_argument("--latent-group", type=int, default=1,
+                   help="generator tokens of G x G AE latent cells (config ae.latent_group; the latents on disk stay "
+                        "per cell): 2 turns the 8x8x16 grid into 4x4x64")
     p.add_argument("--probe-set", default=None, help="probe set (vgt.train.probes build): geometry probes in the log")
     p.add_argument("--probe-every", type=int, default=500)
     p.add_argument("--max-minutes", type=float, default=None,
@@ -86,10 +90,12 @@ def main(argv=None):
     cfg = setup(args)
     cfg.image_positions = args.positions
     cfg.sampling.order = args.order
+    cfg.ae.latent_group = args.latent_group
     probe_set = torch.load(args.probe_set) if args.probe_set else None
     tok = default_tokenizer()
     z_all, captions, _ = load_latents(args.latents, args.limit)
-    assert z_all.shape[1:] == (cfg.d_z, cfg.ae.grid, cfg.ae.grid), (z_all.shape, cfg.d_z, cfg.ae.grid)
+    z_all = group_latents(z_all, args.latent_group)
+    assert z_all.shape[1:] == (cfg.d_z, *cfg.grid), (z_all.shape, cfg.d_z, cfg.grid)
     model = init_generator(QueryAR(cfg), args.seed)
     dev = torch.device(args.device)
     model.to(dev)
@@ -117,11 +123,11 @@ def main(argv=None):
         ids, mask = ids.to(dev), mask.to(dev)
         model.train()
         raster = args.raster_p > 0 and step_rng(args.seed, step, stream=10).random() < args.raster_p
-        n_cells = cfg.ae.grid * cfg.ae.grid
+        n_cells = cfg.grid[0] * cfg.grid[1]
         if raster:
             order = torch.arange(n_cells)
         elif args.order == "coarse":
-            order = make_order(n_cells, "coarse", args.seed * 1000003 + step, cfg.ae.grid)
+            order = make_order(n_cells, "coarse", args.seed * 1000003 + step, cfg.grid[1])
         else:
             order = None
         with autocast(args, dev):
@@ -146,7 +152,8 @@ def main(argv=None):
         if args.ae and (step % args.eval_every == 0 or step == args.steps):
             from .evaluate import generation_eval
             res = generation_eval(ema_copy(model, ema), args.ae, ks=(4,), limit=args.eval_prompts, steps=10)
-            log.log(step=step, **{f"eval_k{k}_overall": r["overall"] for k, r in res.items()})
+            log.log(step=step, **{f"eval_k{k}_{m}": r[m] for k, r in res.items()
+                                  for m in ("overall", "drawn", "colour_named", "shape_of_colour")})
         if args.max_minutes is not None and step < args.steps and time.time() - t_start > 60 * args.max_minutes:
             save_ckpt(args.out, step, modules, opt, ema, {"config": cfg.to_dict(), "args": vars(args)})
             log.log(event="time budget spent", step=step, max_minutes=args.max_minutes, seqs_seen=step * args.batch)

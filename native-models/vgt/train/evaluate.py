@@ -16,6 +16,8 @@ Held-out renders come from the sampler with train=False (held-out combinations a
 no training stage draws from. Results go to <checkpoint dir>/eval-*.json with a PNG grid of examples.
 """
 import argparse
+import copy
+import dataclasses
 import json
 import os
 import time
@@ -153,13 +155,47 @@ class DeviceFns(TorchFns):
         return super().head_velocity(x.to(self.dev), t.to(self.dev), c).cpu()
 
 
+def with_latent_group(ae, group):
+    """A PyTorch VGT-AE that takes the generator's tokens: an AE checkpoint is trained per cell (latent_group 1);
+    a generator trained with --latent-group G decodes through the same weights with G x G cells per token."""
+    c = getattr(ae, "c", None)
+    if c is None and group != 1:
+        raise ValueError(f"a generator of {group}x{group}-cell tokens needs a PyTorch VGT-AE (an AE or vgt checkpoint)")
+    if c is None or c.latent_group == group:
+        return ae
+    ae = copy.copy(ae)
+    ae.c = dataclasses.replace(ae.c, latent_group=group)
+    return ae
+
+
+def drawn_stats(items):
+    """What the samples draw, from (detected objects, parsed prompt) pairs: `drawn` is the mean number of detected
+    objects per number of objects the prompt asks for (over-drawing shows as drawn > asked); of the detected objects
+    whose colour the prompt names, `colour_named` is their share of all detected objects and `shape_of_colour` the
+    share with that colour's shape in the prompt (single- and two-object prompts, where a colour names one shape)."""
+    drawn, named, total, shape_ok = {}, 0, 0, []
+    for objs, parsed in items:
+        asked = parsed["count"] or len(parsed["objects"])
+        drawn.setdefault(asked, []).append(len(objs))
+        shapes = dict(parsed["objects"])
+        hits = [o for o in objs if o["color"] in shapes]
+        named, total = named + len(hits), total + len(objs)
+        if parsed["kind"] in ("object", "and") and len(shapes) == len(parsed["objects"]):
+            shape_ok += [o["shape"] == shapes[o["color"]] for o in hits]
+    return {"drawn": {str(a): round(float(np.mean(v)), 2) for a, v in sorted(drawn.items())},
+            "colour_named": round(named / max(total, 1), 3),
+            "shape_of_colour": round(float(np.mean(shape_ok)), 3) if shape_ok else None}
+
+
 @torch.no_grad()
 def generation_eval(model, ae, ks=(1, 4, 16), prompts_path=EVAL_PROMPTS, limit=None, steps=20, cfg_scale=3.0,
                     seeds=1, batch=16, grid_path=None, latent_ln=True, device="cpu", order=None):
-    """ShapesEval of generations for each tokens-per-step k: {k: {overall, categories, n, seen, heldOut, seconds}}.
+    """ShapesEval of generations for each tokens-per-step k: {k: {overall, categories, n, seen, heldOut, drawn,
+    colour_named, shape_of_colour, seconds}} (drawn_stats).
     device: where the generator and a PyTorch AE run (they are moved there); the sampler's loop stays on the CPU."""
     if isinstance(ae, str):
         ae, _ = load_ae(ae)
+    ae = with_latent_group(ae, model.c.ae.latent_group)
     dev = torch.device(device)
     fns = None
     if dev.type != "cpu":
@@ -174,7 +210,7 @@ def generation_eval(model, ae, ks=(1, 4, 16), prompts_path=EVAL_PROMPTS, limit=N
         settings = SampleSettings(steps=steps, cfg=cfg_scale, cfg_schedule="linear", tokens_per_step=k,
                                   latent_ln=latent_ln, order=order or model.c.sampling.order)
         t0 = time.time()
-        results, shown = [], []
+        results, shown, seen_objs = [], [], []
         for seed in range(seeds):
             for b in range(0, len(rows), batch):
                 chunk = rows[b:b + batch]
@@ -182,7 +218,9 @@ def generation_eval(model, ae, ks=(1, 4, 16), prompts_path=EVAL_PROMPTS, limit=N
                                    order_seed=seed * 104729 + b, fns=fns)
                 imgs = to_uint8(ae.decode(z.to(dev) if fns else z))
                 for im, r in zip(imgs, chunk):
-                    ok = check(detect(im), parse_prompt(r["prompt"]), im.shape[0])
+                    objs, parsed = detect(im), parse_prompt(r["prompt"])
+                    ok = check(objs, parsed, im.shape[0])
+                    seen_objs.append((objs, parsed))
                     results.append((ok, r["category"], r.get("heldOut", False)))
                     if len(shown) < 48 and seed == 0 and b % (4 * batch) == 0:
                         shown.append(im)
@@ -190,6 +228,7 @@ def generation_eval(model, ae, ks=(1, 4, 16), prompts_path=EVAL_PROMPTS, limit=N
         for name, flag in (("seen", False), ("heldOut", True)):
             sub = [(ok, c) for ok, c, h in results if h == flag]
             res[name] = summarize(sub)["overall"] if sub else None
+        res.update(drawn_stats(seen_objs))
         res["seconds"] = time.time() - t0
         out[k] = res
         if grid_path:

@@ -12,10 +12,12 @@ these four numbers are what training and the model card watch (TRAINING.md, "Pro
 - first-token P(object) per object count of the prompt, against the data (`count_model` / `count_data`);
 - the decision given context: P(object) of head samples at object vs background cells in the second half of the
   order, teacher-forced (`p_object_late`): whether the LM and the flow head know where the objects are.
-- colour (probe sets with per-cell colours): of the head samples classified as object, the share whose colour (a
-  second, multinomial classifier on the probe set's object tokens) is the prompt's for the first token
-  (`colour_first`) and the cell's own object's with the second half of the order in context (`colour_late`). The
-  object/background probes cannot see a generator that draws objects in the wrong or mixed colours.
+- colour and shape (probe sets with per-cell colours and shapes): of the head samples classified as object, the
+  share whose colour (shape) -- a multinomial classifier on the probe set's object tokens -- is one the prompt names
+  for the first token (`colour_first`, `shape_first`) and the cell's own object's with the second half of the order
+  in context (`colour_late`, `shape_late`). The object/background probes cannot see a generator that draws objects
+  in the wrong colour or shape. A single token holds only part of its object's outline, so the shape classifier is
+  weaker than the colour one: `shape_clf_acc` (held-out object tokens) says how far to trust the shape probes.
 
 Object vs background for a sampled latent: a logistic-regression classifier fitted on the probe set's own latents.
 
@@ -28,7 +30,7 @@ import torch
 
 from ..queryar import prepare_text_batch
 from ..shapes import world
-from ..shapes.grammar import COLOR_NAMES, parse_prompt
+from ..shapes.grammar import COLOR_NAMES, SHAPES, parse_prompt
 from ..tokenizer import default_tokenizer
 from ..vgtae import latent_layer_norm
 from .common import shapes_batch
@@ -49,29 +51,38 @@ def cell_coverage(objs, S, grid):
     return cov.reshape(grid, s, grid, s).mean(axis=(1, 3)).reshape(-1)
 
 
-def cell_colours(objs, S, grid):
-    """Colour index (COLOR_NAMES) of the object covering most of each cell, -1 where none does: [grid * grid]."""
+# attribute -> (object key, class names): what the colour and shape probes classify
+ATTRIBUTES = {"colour": ("color", COLOR_NAMES), "shape": ("shape", SHAPES)}
+
+
+def cell_labels(objs, S, grid, attribute="colour"):
+    """Class index (ATTRIBUTES) of the object covering most of each cell, -1 where none does: [grid * grid]."""
     if not objs:
         return np.full(grid * grid, -1, np.int64)
+    key, names = ATTRIBUTES[attribute]
     cov = np.stack([cell_coverage([o], S, grid) for o in objs])
-    colour = np.array([COLOR_NAMES.index(o["color"]) for o in objs])[cov.argmax(0)]
-    return np.where(cov.max(0) > 0, colour, -1)
+    label = np.array([names.index(o[key]) for o in objs])[cov.argmax(0)]
+    return np.where(cov.max(0) > 0, label, -1)
 
 
 @torch.no_grad()
 def build_probe_set(ae, cfg, n=1024, batch=64):
-    """Held-out scenes (train=False) encoded by `ae`: z, captions, coverage and colour per cell [n, cells], counts."""
-    S, grid = cfg.ae.image_size, cfg.ae.grid
-    zs, caps, covs, cols, counts = [], [], [], [], []
+    """Held-out scenes (train=False) encoded by `ae`: z, captions, coverage, colour and shape per cell [n, cells],
+    object counts."""
+    S, grid = cfg.ae.image_size, cfg.ae.latent_grid
+    zs, caps, covs, counts = [], [], [], []
+    labels = {a: [] for a in ATTRIBUTES}
     for b in range(0, n, batch):
         vb = shapes_batch(PROBE_SEED, b // batch, min(batch, n - b), S, stream=3, train=False)
         zs.append(ae.encode(vb["images"]).half())
         caps += vb["captions"]
         covs += [cell_coverage(o, S, grid) for o in vb["objects"]]
-        cols += [cell_colours(o, S, grid) for o in vb["objects"]]
+        for a, v in labels.items():
+            v += [cell_labels(o, S, grid, a) for o in vb["objects"]]
         counts += [len(o) for o in vb["objects"]]
     return {"z": torch.cat(zs), "captions": caps, "coverage": torch.from_numpy(np.stack(covs)),
-            "cell_colour": torch.from_numpy(np.stack(cols)), "n_objects": torch.tensor(counts)}
+            **{f"cell_{a}": torch.from_numpy(np.stack(v)) for a, v in labels.items()},
+            "n_objects": torch.tensor(counts)}
 
 
 def fit_linear(x, y, classes=None, steps=200, l2=0.0):
@@ -129,15 +140,18 @@ def scene_code_probe(z, coverage, colours, far=3, steps=200):
     return {"acc": acc, "baseline": base, "scenes": int(len(x)), "far": far}
 
 
-def fit_colour_classifier(z, coverage, cell_colour, steps=200):
-    """Multinomial logistic regression latent [d_z] -> colour of the covering object, on object tokens (coverage
-    >= 0.5) of the probe set: (W [d_z, colours], b, training accuracy)."""
-    x = latent_layer_norm(z.float().flatten(2).transpose(1, 2).reshape(-1, z.shape[1]))
-    y = cell_colour.reshape(-1)
-    keep = (coverage.reshape(-1) >= 0.5) & (y >= 0)
-    x, y = x[keep], y[keep]
-    w, b = fit_linear(x, y, len(COLOR_NAMES), steps=steps)
-    acc = float(((x @ w + b).argmax(-1) == y).float().mean())
+def fit_attribute_classifier(z, coverage, cell_label, attribute="colour", steps=200):
+    """Multinomial logistic regression latent [d_z] -> colour (or shape) of the covering object, on object tokens
+    (coverage >= 0.5) of the probe set, fitted on the first 3/4 of the scenes: (W [d_z, classes], b, accuracy on the
+    object tokens of the other 1/4)."""
+    n = z.shape[0]
+    x = latent_layer_norm(z.float().flatten(2).transpose(1, 2)).reshape(n, -1, z.shape[1])
+    keep = (coverage >= 0.5) & (cell_label >= 0)
+    split = max(1, n * 3 // 4)
+    w, b = fit_linear(x[:split][keep[:split]], cell_label[:split][keep[:split]], len(ATTRIBUTES[attribute][1]),
+                      steps=steps)
+    xs, ys = x[split:][keep[split:]], cell_label[split:][keep[split:]]
+    acc = float(((xs @ w + b).argmax(-1) == ys).float().mean()) if len(ys) else None
     return w, b, acc
 
 
@@ -211,11 +225,12 @@ def object_loss_by_neighbours(model, tok, z, caps, coverage, order, ts=(0.2, 0.5
 
 
 @torch.no_grad()
-def decision_given_context(model, cond, obj, clf, n=256, seed=0, colour=None, cclf=None):
+def decision_given_context(model, cond, obj, clf, n=256, seed=0, attributes=None):
     """Does the generator know, with the second half of the order in context, which cells are object? P(object) of
-    head samples (CFG 1) at object vs background cells; equal rates mean the decision ignores the condition. With a
-    colour classifier and the cells' colours [B, N] (generation order): `colour_late`, the share of object-classified
-    samples at object cells whose colour is the cell's own (does it agree with the object's tokens in context?)."""
+    head samples (CFG 1) at object vs background cells; equal rates mean the decision ignores the condition.
+    attributes: {name: (classifier, the cells' labels [B, N] in generation order)}; for each, `<name>_late`, the share
+    of object-classified samples at object cells whose colour (shape) is the cell's own: does it agree with the
+    object's tokens in context?"""
     B, N, _ = cond.shape
     late = torch.zeros(B, N, dtype=torch.bool)
     late[:, N // 2:] = True
@@ -225,9 +240,10 @@ def decision_given_context(model, cond, obj, clf, n=256, seed=0, colour=None, cc
         x = latent_layer_norm(head_sample(model, rows, seed=seed))
         is_obj = (x @ clf[0] + clf[1]) > 0
         out[name] = round(float(is_obj.float().mean()), 3)
-        if name == "object" and cclf is not None and is_obj.any():
-            right = (x @ cclf[0] + cclf[1]).argmax(-1) == colour[sel][:n]
-            res["colour_late"] = round(float(right[is_obj].float().mean()), 3)
+        if name == "object" and is_obj.any():
+            for a, (aclf, labels) in (attributes or {}).items():
+                right = (x @ aclf[0] + aclf[1]).argmax(-1) == labels[sel][:n]
+                res[f"{a}_late"] = round(float(right[is_obj].float().mean()), 3)
     return {"p_object_late": out, **res}
 
 
@@ -245,26 +261,28 @@ def head_sample(model, cond, steps=20, seed=0):
 
 
 @torch.no_grad()
-def first_token_object_rate(model, tok, prompts, clf, samples=4, seed=0, cclf=None):
-    """P(object) of the first sampled token at every cell, per prompt: [len(prompts), cells]. With a colour
-    classifier also, per prompt, the colour indices of the object-classified samples (else None)."""
+def first_token_object_rate(model, tok, prompts, clf, samples=4, seed=0, aclfs=None):
+    """P(object) of the first sampled token at every cell, per prompt: [len(prompts), cells], and for each attribute
+    classifier of aclfs ({name: (W, b)}), per prompt, the class indices of the object-classified samples."""
     N = model.c.grid[0] * model.c.grid[1]
     wv, bv = clf
-    rates, colours = [], []
+    aclfs = aclfs or {}
+    rates, labels = [], {a: [] for a in aclfs}
     for i, p in enumerate(prompts):
         ids, mask = prepare_text_batch(tok, [p])
         hits = torch.zeros(N)
         cond = _first_conds(model, tok, ids, mask, N)
-        seen = []
+        seen = {a: [] for a in aclfs}
         for s in range(samples):
             x = latent_layer_norm(head_sample(model, cond, seed=seed * 1000 + i * samples + s))
             is_obj = (x @ wv + bv) > 0
             hits += is_obj.float()
-            if cclf is not None:
-                seen.append((x[is_obj] @ cclf[0] + cclf[1]).argmax(-1))
+            for a, (w, b) in aclfs.items():
+                seen[a].append((x[is_obj] @ w + b).argmax(-1))
         rates.append(hits / samples)
-        colours.append(torch.cat(seen) if seen else None)
-    return torch.stack(rates), colours
+        for a in aclfs:
+            labels[a].append(torch.cat(seen[a]))
+    return torch.stack(rates), labels
 
 
 def _first_conds(model, tok, ids, mask, N):
@@ -301,14 +319,19 @@ def run_probes(model, probe_set, n_attn=32, n_loss=192, n_prompts=24, seed=0):
     cond, obj = loss.pop("_cond"), loss.pop("_obj")
     out.update(loss)
     clf = ps.get("classifier") or fit_object_classifier(z, cov)[:2]
-    # colour probes need the probe set's per-cell colours (probe sets built before them lack it: skipped)
-    cclf = fit_colour_classifier(z, cov, ps["cell_colour"])[:2] if "cell_colour" in ps else None
-    colour = ps["cell_colour"][:n_loss][:, order] if cclf is not None else None
-    out.update(decision_given_context(model, cond, obj, clf, seed=seed, colour=colour, cclf=cclf))
+    # attribute probes need the probe set's per-cell labels (older probe sets lack shape, or both: skipped)
+    aclfs = {}
+    for a in ATTRIBUTES:
+        if f"cell_{a}" in ps:
+            w, b, acc = fit_attribute_classifier(z, cov, ps[f"cell_{a}"], a)
+            aclfs[a] = (w, b)
+            out[f"{a}_clf_acc"] = round(acc, 3) if acc is not None else None
+    attrs = {a: (c, ps[f"cell_{a}"][:n_loss][:, order]) for a, c in aclfs.items()}
+    out.update(decision_given_context(model, cond, obj, clf, seed=seed, attributes=attrs))
     prompts = caps[-n_prompts:]
-    rates, first_colours = first_token_object_rate(model, tok, prompts, clf, seed=seed, cclf=cclf)
-    if cclf is not None:
-        out.update(first_token_colour_match(prompts, first_colours))
+    rates, first_labels = first_token_object_rate(model, tok, prompts, clf, seed=seed, aclfs=aclfs)
+    for a, labels in first_labels.items():
+        out.update(first_token_match(prompts, labels, a))
     data_cell = (cov >= 0.5).float().mean(0)
     model_cell = rates.mean(0)
     out["cell_corr"] = round(float(torch.corrcoef(torch.stack([model_cell, data_cell]))[0, 1]), 3)
@@ -323,17 +346,19 @@ def run_probes(model, probe_set, n_attn=32, n_loss=192, n_prompts=24, seed=0):
     return out
 
 
-def first_token_colour_match(prompts, colours):
-    """`colour_first`: of the first tokens classified as object, the share whose colour the prompt names (prompts
-    that drew an object); chance is about 1/6 for a one-colour prompt."""
+def first_token_match(prompts, labels, attribute="colour"):
+    """`<attribute>_first`: of the first tokens classified as object, the share whose colour (shape) the prompt
+    names (prompts that drew an object); chance is about 1/6 for one colour, 1/3 for one shape."""
+    key, names = ATTRIBUTES[attribute]
+    col = 0 if key == "color" else 1
     right, total = 0, 0
-    for p, c in zip(prompts, colours):
+    for p, c in zip(prompts, labels):
         if c is None or not len(c):
             continue
-        named = {COLOR_NAMES.index(col) for col, _ in parse_prompt(p)["objects"]}
+        named = {names.index(o[col]) for o in parse_prompt(p)["objects"]}
         right += sum(int(v) in named for v in c.tolist())
         total += len(c)
-    return {"colour_first": round(right / total, 3) if total else None, "colour_first_n": total}
+    return {f"{attribute}_first": round(right / total, 3) if total else None, f"{attribute}_first_n": total}
 
 
 def _count(prompt):
@@ -348,9 +373,13 @@ def main(argv=None):
     b.add_argument("--ae", required=True, help="AE checkpoint or bundle folder")
     b.add_argument("--out", required=True)
     b.add_argument("--n", type=int, default=1024)
+    b.add_argument("--latent-group", type=int, default=1, help="for generators trained with --latent-group G")
     args = p.parse_args(argv)
     from .encode_latents import load_ae
+    from .evaluate import with_latent_group
     ae, cfg = load_ae(args.ae)
+    ae = with_latent_group(ae, args.latent_group)
+    cfg.ae = ae.c
     ps = build_probe_set(ae, cfg, args.n)
     w, bias, acc = fit_object_classifier(ps["z"], ps["coverage"])
     ps["classifier"] = (w, bias)
