@@ -260,8 +260,10 @@ def infer_config(m: dict, graphs: Dict[str, Graph]):
     dec = graphs["vgtae_decode"]
     decoder = _decoder_config(dec, _named(dec, "vgt_ae"))
     encoder = a.get("aeEncoder", "internvit" if "vgtae_encode" in graphs else "none")
-    ae_kw = dict(encoder=encoder, d_z=a["dZ"], decoder=decoder, image_size=img["size"], grid=img["grid"][0],
-                 latent_ln_eps=float(a["latentLnEps"]), scale_embedding=_scale_embedding(dec))
+    group = int(a.get("aeLatentGroup", 1))  # BUNDLE.md: a token is group x group AE cells
+    ae_kw = dict(encoder=encoder, d_z=a["dZ"] // group ** 2, decoder=decoder, image_size=img["size"],
+                 grid=img["grid"][0] * group, latent_group=group, latent_ln_eps=float(a["latentLnEps"]),
+                 scale_embedding=_scale_embedding(dec))
     if encoder == "internvit":
         if "vgtae_encode" not in graphs:
             raise RebuildError(["architecture.aeEncoder is internvit but the bundle has no vgtae_encode graph"])

@@ -256,7 +256,7 @@ def latent_preview_factors(model: VGT, n: int = 64, seed: int = 5) -> Optional[d
     x = torch.from_numpy(images).permute(0, 3, 1, 2).float() / 127.5 - 1.0
     with torch.no_grad():
         z = ae.encode(x)
-        cells = F.avg_pool2d(ae.decode(z), c.ae.stride)
+        cells = F.avg_pool2d(ae.decode(z), c.ae.token_stride)
     dz = z.shape[1]
     X = torch.cat([z.permute(0, 2, 3, 1).reshape(-1, dz), torch.ones(z.shape[0] * z.shape[2] * z.shape[3], 1)], 1)
     Y = cells.permute(0, 2, 3, 1).reshape(-1, 3)
@@ -343,8 +343,10 @@ def export_bundle(model: VGT, out_dir: str, *, name: str, bundle_id: str, tokeni
             "latentLnEps": c.ae.latent_ln_eps, "aeEncoder": c.ae.encoder,
             # a local-window encoder's mask is a constant of vgtae_encode; the field lets a rebuild reproduce it
             **({"aeLocalWindow": c.ae.vit.local_window} if c.ae.vit.local_window else {}),
+            # tokens of G x G AE cells: the graphs group and ungroup inside; the field lets a rebuild split dZ and grid
+            **({"aeLatentGroup": c.ae.latent_group} if c.ae.latent_group > 1 else {}),
         },
-        "image": {"size": c.ae.image_size, "grid": list(grid), "stride": c.ae.stride,
+        "image": {"size": c.ae.image_size, "grid": list(grid), "stride": c.ae.token_stride,
                   "grids": [list(x) for x in grids], "positions": c.image_positions},  # BUNDLE.md "Image positions"
         "prompt": {"template": PROMPT_TEMPLATE, "unconditional": UNCOND_PROMPT, "imgToken": IMG_TOKEN,
                    "imgTokenIds": img_ids, "padTokenId": pad_id, "specialTokens": specials,
