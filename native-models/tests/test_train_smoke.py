@@ -74,6 +74,12 @@ def test_recipe_end_to_end(tmp_path, capsys):
                                   "shape_first", "shape_clf_acc"} <= set(pr[0])
     assert torch.load(ps)["cell_colour"].shape == torch.load(ps)["cell_shape"].shape == (8, 64)
     assert torch.load(os.path.join(argrid, "ckpt.pt"))["config"]["image_positions"] == "grid"
+    # object tokens weighted by the probe set's classifier (and refused without one)
+    with pytest.raises(SystemExit):
+        ar.main(COMMON + ["--latents", lat, "--steps", "1", "--out", os.path.join(d, "ar-ow0"), "--object-weight", "4"])
+    ar.main(COMMON + ["--latents", lat, "--steps", "1", "--out", os.path.join(d, "ar-ow"), "--object-weight", "4",
+                      "--probe-set", ps, "--probe-every", "100"])
+    assert _log(os.path.join(d, "ar-ow"))[-2]["step"] == 1
     assert evaluate.load_generator(os.path.join(argrid, "ckpt.pt")).c.image_positions == "grid"
     assert evaluate.load_generator(os.path.join(argrid, "ckpt.pt")).c.sampling.order == "coarse"
 

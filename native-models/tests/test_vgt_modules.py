@@ -311,3 +311,29 @@ def test_latent_groups_round_trip_and_decode_like_cells():
         assert zt.shape == (1, 4 * c.d_z, c.grid // 2, c.grid // 2) and torch.equal(ungroup_latents(zt, 2), zc)
         assert (aeg.decode(zt) - ae.decode(zc)).abs().max() < 1e-4  # only the LayerNorm again, its eps
     assert (aeg.c.latent_dim, aeg.c.latent_grid, aeg.c.token_stride) == (4 * c.d_z, c.grid // 2, 2 * c.stride)
+
+
+def test_ar_loss_token_weight():
+    """Uniform token weights give the plain loss; weight on one token moves the loss toward that token's own."""
+    from vgt.config import get_config
+    from vgt.queryar import VGT, prepare_text_batch, randomize_
+    from vgt.tokenizer import default_tokenizer
+    c = get_config("tiny")
+    m = randomize_(VGT(c), 3).generator
+    tok = default_tokenizer()
+    ids, mask = prepare_text_batch(tok, ["a red circle", "two blue squares"])
+    z = latent_layer_norm(torch.randn(2, c.d_z, *c.grid, generator=torch.Generator().manual_seed(1)), dim=1)
+
+    def loss(weight):
+        g = torch.Generator().manual_seed(0)
+        return m.ar_loss(ids, mask, z, tok.img_token_ids(), generator=g, diffusion_batch_mul=2, token_weight=weight)
+
+    plain = loss(None)
+    assert torch.allclose(loss(torch.full((2, *c.grid), 3.0)), plain, atol=1e-6)
+    one = torch.zeros(2, *c.grid)
+    one[1, 2, 3] = 1.0
+    other = torch.ones(2, *c.grid)
+    other[1, 2, 3] = 0.0
+    # the weighted mean over all tokens = the mix of the one token's loss and the rest's
+    n = one.numel()
+    assert torch.allclose(plain, (loss(one) + (n - 1) * loss(other)) / n, atol=1e-5)

@@ -120,7 +120,7 @@ class QueryAR(nn.Module):
     def ar_loss(self, input_ids: torch.Tensor, text_mask: torch.Tensor, z: torch.Tensor, img_token_ids: Sequence[int],
                 generator: Optional[torch.Generator] = None, time_shift_fn: Optional[Callable] = None,
                 t_sampler: str = "logit_normal", diffusion_batch_mul: int = 1, order: Optional[torch.Tensor] = None,
-                ctx_noise: float = 0.0):
+                ctx_noise: float = 0.0, token_weight: Optional[torch.Tensor] = None):
         """Flow-matching loss on a random-order sequence.
 
         input_ids [B,T] right-padded text ids (captions already dropped to the unconditional prompt where
@@ -130,6 +130,7 @@ class QueryAR(nn.Module):
         ctx_noise > 0 (our experiment, not the paper's): the latents fed back as context get Gaussian noise of a
         per-sequence level drawn from U[0, ctx_noise], then the per-token LayerNorm the sampler applies; the targets
         stay clean. It trains the LM on imperfect context, as sampling gives it.
+        token_weight [B,h,w] (our experiment): the loss is the weighted mean over tokens instead of the plain mean.
         """
         B, dz, h, w = z.shape
         N = h * w
@@ -154,7 +155,10 @@ class QueryAR(nn.Module):
         noise = torch.randn(M, dz, generator=generator).to(dev)
         xt = t.unsqueeze(1) * target_x + (1 - t.unsqueeze(1)) * noise
         v = self.head_velocity(xt, t, cond)
-        return F.mse_loss(v, target_x - noise)
+        if token_weight is None:
+            return F.mse_loss(v, target_x - noise)
+        wt = token_weight.to(dev).flatten(1)[:, order.to(dev)].reshape(B * N).repeat(diffusion_batch_mul)
+        return (((v - (target_x - noise)) ** 2).mean(1) * wt).sum() / wt.sum()
 
 
 def image_position_ids(n_before: torch.Tensor, cells: torch.Tensor, index: torch.Tensor, scheme: str) -> torch.Tensor:
