@@ -134,6 +134,15 @@ def test_recipe_end_to_end(tmp_path, capsys):
     out = assemble.assemble(os.path.join(a2, "ckpt.pt"), os.path.join(arr, "ckpt.pt"), os.path.join(d, "vgt.pt"))
     model, meta = load_checkpoint(out)
     assert meta["config"]["name"] == "tiny" and meta["tokenizer"] is not None
+    # the AE brings its own encoder window, the generator its token grouping
+    out = assemble.assemble(os.path.join(aft, "ckpt.pt"), os.path.join(arg, "ckpt.pt"), os.path.join(d, "vgt-g.pt"))
+    model, _ = load_checkpoint(out)
+    assert model.c.ae.vit.local_window == 1 and model.c.ae.latent_group == 2 and model.c.grid == (4, 4)
+    bad = dict(torch.load(os.path.join(arr, "ckpt.pt")))
+    bad["config"] = {**bad["config"], "ae": {**bad["config"]["ae"], "d_z": 4}}
+    torch.save(bad, os.path.join(d, "bad.pt"))
+    with pytest.raises(ValueError, match="d_z"):
+        assemble.assemble(os.path.join(a2, "ckpt.pt"), os.path.join(d, "bad.pt"), os.path.join(d, "vgt-bad.pt"))
 
 
 def test_dimension_adaptive_shift():

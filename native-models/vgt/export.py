@@ -452,6 +452,9 @@ def main(argv: Optional[List[str]] = None) -> int:
     ap.add_argument("--edit-context", choices=list(B.EDIT_CONTEXTS), default=None,
                     help="sampling.editContext: what an edit's LM sees besides the prompt by default, every kept "
                          "token (all) or the prompt alone (none); left out, the manifest has none and readers use all")
+    ap.add_argument("--order", choices=("random", "raster"), default=None,
+                    help="sampling.order of the bundle instead of the checkpoint's (a generator trained in the "
+                         "coarse-first order, which bundles do not name, samples in random order)")
     ap.add_argument("--no-check", action="store_true", help="skip the ONNX Runtime vs PyTorch comparison")
     ap.add_argument("--tol", type=float, default=None, help="fail if any graph's max abs error exceeds this "
                                                                 "(default 1e-4)")
@@ -471,6 +474,8 @@ def main(argv: Optional[List[str]] = None) -> int:
     if tok_json is None:
         tok_json = default_tokenizer().to_hf_json()
     c = model.c
+    if args.order:
+        c.sampling.order = args.order
     if os.path.isdir(args.out):
         for f in os.listdir(args.out):  # stale graphs would otherwise survive next to the new manifest
             p = os.path.join(args.out, f)

@@ -41,12 +41,21 @@ def _close(a, b):
     return a == b
 
 
+# what a generator learned of its AE: the shape of the latents it was trained on (and the LayerNorm on them)
+LATENT_FIELDS = ("d_z", "grid", "image_size", "latent_ln_eps")
+
+
 def assemble(ae_path, ar_path, out, use_ema=True):
+    """The AE's own architecture (encoder window, decoder) comes from the AE; the generator needs only latents of the
+    shape it was trained on, and brings its token grouping (ae.latent_group)."""
     ae_sd, ae_cfg, ae_step = load_ae_weights(ae_path, use_ema)
     gen_sd, gen_ck = load_weights(ar_path, "gen", use_ema)
     cfg = VGTConfig.from_dict(gen_ck["config"])
-    if not _close(dataclasses.asdict(ae_cfg), dataclasses.asdict(cfg.ae)):
-        raise ValueError("the AE and the generator were trained with different AE configs")
+    ours, theirs = dataclasses.asdict(ae_cfg), dataclasses.asdict(cfg.ae)
+    if not all(_close(ours[k], theirs[k]) for k in LATENT_FIELDS):
+        raise ValueError("the generator was trained on latents of another shape than this AE's: "
+                         + ", ".join(f"{k} {theirs[k]} vs {ours[k]}" for k in LATENT_FIELDS if ours[k] != theirs[k]))
+    cfg.ae = dataclasses.replace(ae_cfg, latent_group=cfg.ae.latent_group)
     model = VGT(cfg)
     model.generator.load_state_dict(gen_sd)
     model.vgt_ae.load_state_dict(ae_sd)
