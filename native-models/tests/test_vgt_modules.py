@@ -184,8 +184,9 @@ def test_fused_head_velocity_equals_velocity():
     assert torch.allclose(head.velocity_fused(x, t, cond), head.velocity(x, t, cond), atol=1e-5)
 
 
-def test_ctx_noise_changes_only_the_context():
-    # The LM's context latents are noised and LayerNormed again; without the option they are the clean ones.
+def _loss_case():
+    """A tiny generator with non-degenerate weights, two prompts and LayerNormed latents: (config, generator,
+    tokenizer, ids, mask, z)."""
     from vgt.queryar import prepare_text_batch
     from vgt.tokenizer import default_tokenizer
     c = get_config("tiny")
@@ -193,6 +194,12 @@ def test_ctx_noise_changes_only_the_context():
     tok = default_tokenizer()
     ids, mask = prepare_text_batch(tok, ["a red circle", "two blue squares"])
     z = latent_layer_norm(torch.randn(2, c.d_z, *c.grid, generator=torch.Generator().manual_seed(1)), dim=1)
+    return c, m, tok, ids, mask, z
+
+
+def test_ctx_noise_changes_only_the_context():
+    # The LM's context latents are noised and LayerNormed again; without the option they are the clean ones.
+    c, m, tok, ids, mask, z = _loss_case()
     seen = {}
     real = m.build_sequence
 
@@ -315,14 +322,7 @@ def test_latent_groups_round_trip_and_decode_like_cells():
 
 def test_ar_loss_token_weight():
     """Uniform token weights give the plain loss; weight on one token moves the loss toward that token's own."""
-    from vgt.config import get_config
-    from vgt.queryar import VGT, prepare_text_batch, randomize_
-    from vgt.tokenizer import default_tokenizer
-    c = get_config("tiny")
-    m = randomize_(VGT(c), 3).generator
-    tok = default_tokenizer()
-    ids, mask = prepare_text_batch(tok, ["a red circle", "two blue squares"])
-    z = latent_layer_norm(torch.randn(2, c.d_z, *c.grid, generator=torch.Generator().manual_seed(1)), dim=1)
+    c, m, tok, ids, mask, z = _loss_case()
 
     def loss(weight):
         g = torch.Generator().manual_seed(0)
