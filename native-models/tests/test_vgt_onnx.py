@@ -105,6 +105,16 @@ def test_export_cli_prints_per_graph_errors(tmp_path, capsys):
     validate_bundle(str(tmp_path / "cli"))
 
 
+def test_export_cli_sampling_defaults(tmp_path):
+    """--order, --cfg and --tokens-per-step set the bundle's sampling defaults (chosen after training)."""
+    need_ort()
+    d = str(tmp_path / "s")
+    assert E.main(["--config", "tiny", "--out", d, "--no-check", "--order", "raster", "--cfg", "4.5",
+                   "--tokens-per-step", "1", "--edit-context", "all"]) == 0
+    s = validate_bundle(d)["sampling"]
+    assert (s["order"], s["cfg"], s["tokensPerStep"], s["editContext"]) == ("raster", 4.5, 1, "all")
+
+
 def test_generate_cli(tmp_path, capsys):
     from vgt.generate import main
     png = tmp_path / "a.png"

@@ -455,6 +455,9 @@ def main(argv: Optional[List[str]] = None) -> int:
     ap.add_argument("--order", choices=("random", "raster"), default=None,
                     help="sampling.order of the bundle instead of the checkpoint's (a generator trained in the "
                          "coarse-first order, which bundles do not name, samples in random order)")
+    ap.add_argument("--cfg", type=float, default=None, help="sampling.cfg of the bundle instead of the checkpoint's")
+    ap.add_argument("--tokens-per-step", type=int, default=None,
+                    help="sampling.tokensPerStep of the bundle instead of the checkpoint's")
     ap.add_argument("--no-check", action="store_true", help="skip the ONNX Runtime vs PyTorch comparison")
     ap.add_argument("--tol", type=float, default=None, help="fail if any graph's max abs error exceeds this "
                                                                 "(default 1e-4)")
@@ -474,8 +477,13 @@ def main(argv: Optional[List[str]] = None) -> int:
     if tok_json is None:
         tok_json = default_tokenizer().to_hf_json()
     c = model.c
+    # sampling defaults chosen after training (validation ShapesEval), not baked into the checkpoint
     if args.order:
         c.sampling.order = args.order
+    if args.cfg is not None:
+        c.sampling.cfg = args.cfg
+    if args.tokens_per_step is not None:
+        c.sampling.tokens_per_step = args.tokens_per_step
     if os.path.isdir(args.out):
         for f in os.listdir(args.out):  # stale graphs would otherwise survive next to the new manifest
             p = os.path.join(args.out, f)

@@ -126,9 +126,9 @@ describe('bundle validation', () => {
     expect(problems).toEqual([expect.stringMatching(/^sampling\.editContext: .*"all".*"none"/)]);
   });
 
-  it('the shipped Shapes World bundle feeds an edit the prompt alone', async () => {
+  it('the shipped Shapes World bundle feeds an edit every kept token (its local latents carry no scene code)', async () => {
     const shipped = await readManifest(path.resolve('native-models/bundles/vgt-shapes'));
-    expect(shipped.sampling.editContext).toBe('none');
+    expect(shipped.sampling.editContext).toBe('all');
   });
 
   it('reads the pad mask: absent means always (older bundles), prefill for the reference', async () => {
