@@ -10,7 +10,8 @@
 #   3. LIMIT distractor-free training scenes encoded by AE B (B2 and B3 share its encoder and projector)
 #   4. the probe set of that AE (per-cell colour and shape), grouped like the generator's tokens
 #   5. QueryAR, the P4 recipe (grid positions, coarse-first order, noisy context) for STEPS steps; GROUP=2 trains on
-#      2x2-cell tokens (--latent-group 2). INIT seeds it from another run's checkpoint (e.g. a shorter arm), once.
+#      2x2-cell tokens (--latent-group 2), OBJECT_WEIGHT=4 weighs object tokens 5x (the shipped generator). INIT
+#      seeds it from another run's checkpoint (e.g. the 3,000-step P4 arm), once.
 #   6. the validation eval, decoded by AE B3
 # Both cores: the AE stages run one after another with two threads; QueryAR runs on one (two threads are only ~10 %
 # faster), leaving the other core for evaluations.
@@ -22,6 +23,7 @@ STEPS=${STEPS:-9000}
 LIMIT=${LIMIT:-40000}
 GROUP=${GROUP:-1}
 INIT=${INIT:-}
+OBJECT_WEIGHT=${OBJECT_WEIGHT:-0}   # the shipped generator: ARM=p4-ow OBJECT_WEIGHT=4 STEPS=7000 INIT=runs/p4-aeB/ckpt.pt
 AE_STEPS=${AE_STEPS:-2000}
 say() { echo "[long_run $(date +%H:%M:%S)] $*"; }
 export OPENBLAS_NUM_THREADS=1
@@ -48,7 +50,7 @@ fi
 say "QueryAR $ARM to step $STEPS"
 $PY -m vgt.train.ar --config shapes8 --latents runs/latents-aeB --limit "$LIMIT" --steps "$STEPS" \
   --batch 32 --lr 1e-3 --warmup 100 --ema 0.998 --bf16 --threads 1 --diffusion-batch-mul 4 --positions grid \
-  --order coarse --ctx-noise 0.3 --latent-group "$GROUP" --probe-set "$PROBE_SET" --probe-every 300 \
+  --order coarse --ctx-noise 0.3 --latent-group "$GROUP" --object-weight "$OBJECT_WEIGHT" --probe-set "$PROBE_SET" --probe-every 300 \
   --save-every 100 --log-every 20 --out "runs/$ARM"
 
 say "validation eval"
