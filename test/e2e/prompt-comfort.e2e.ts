@@ -153,7 +153,7 @@ describe('prompt comfort', () => {
 
     await viewer().getByRole('button', { name: 'Timeline' }).click();
     const panel = viewer().getByTestId('timeline');
-    await expect.poll(() => panel.getByTestId('timeline-group').textContent()).toBe('16');
+    await expect.poll(() => panel.getByTestId('timeline-group').textContent()).toBe('64');
     await panel.getByTestId('timeline-scrubber').fill('5');
     await expect.poll(() => panel.getByTestId('timeline-group').textContent()).toBe('5');
     await expect.poll(() => panel.getByTestId('timeline-frame').getAttribute('src')).toMatch(/^data:image\/png/);

@@ -34,7 +34,8 @@ describe('timeline and fork', () => {
     await expect.poll(() => images().count()).toBe(1);
     await images().nth(0).locator('button').click();
     const panel = details().getByTestId('timeline');
-    await expect.poll(() => panel.getByTestId('timeline-group').textContent()).toBe('16');
+    // one group per token: the shipped model decodes one token per step by default
+    await expect.poll(() => panel.getByTestId('timeline-group').textContent()).toBe('64');
     const finalSrc = await panel.getByTestId('timeline-frame').getAttribute('src');
 
     await panel.getByTestId('timeline-scrubber').fill('5');
@@ -58,7 +59,7 @@ describe('timeline and fork', () => {
     await expect.poll(() => details().getByTestId('gallery-detail').getAttribute('data-id')).toBe(String(forkId));
     await expect
       .poll(() => details().getByTestId('lineage').textContent())
-      .toBe(`forked from #${parentId} at group 5 of 16`);
+      .toBe(`forked from #${parentId} at group 5 of 64`);
     // The fork's first five groups are its parent's: the same frame.
     await details().getByTestId('timeline-scrubber').fill('5');
     await expect.poll(() => details().getByTestId('timeline-frame').getAttribute('src')).toMatch(/^data:image\/png/);
