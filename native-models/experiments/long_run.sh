@@ -50,8 +50,8 @@ fi
 say "QueryAR $ARM to step $STEPS"
 $PY -m vgt.train.ar --config shapes8 --latents runs/latents-aeB --limit "$LIMIT" --steps "$STEPS" \
   --batch 32 --lr 1e-3 --warmup 100 --ema 0.998 --bf16 --threads 1 --diffusion-batch-mul 4 --positions grid \
-  --order coarse --ctx-noise 0.3 --latent-group "$GROUP" --object-weight "$OBJECT_WEIGHT" --probe-set "$PROBE_SET" --probe-every 300 \
-  --save-every 100 --log-every 20 --out "runs/$ARM"
+  --order coarse --ctx-noise 0.3 --latent-group "$GROUP" --object-weight "$OBJECT_WEIGHT" \
+  --probe-set "$PROBE_SET" --probe-every 300 --save-every 100 --log-every 20 --out "runs/$ARM"
 
 say "validation eval"
 $PY -m vgt.train.evaluate gen --ar "runs/$ARM/ckpt.pt" --ae runs/ae-B3/ckpt.pt --k 1 4 \

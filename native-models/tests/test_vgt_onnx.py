@@ -113,6 +113,11 @@ def test_export_cli_sampling_defaults(tmp_path):
                    "--tokens-per-step", "1", "--edit-context", "all"]) == 0
     s = validate_bundle(d)["sampling"]
     assert (s["order"], s["cfg"], s["tokensPerStep"], s["editContext"]) == ("raster", 4.5, 1, "all")
+    # out-of-range defaults are refused before the folder is touched (the bundle just written stays)
+    for bad in (["--tokens-per-step", "0"], ["--tokens-per-step", "65"], ["--cfg", "-1"]):
+        with pytest.raises(SystemExit):
+            E.main(["--config", "tiny", "--out", d, "--no-check", *bad])
+        assert validate_bundle(d)["sampling"]["cfg"] == 4.5
 
 
 def test_generate_cli(tmp_path, capsys):

@@ -477,7 +477,13 @@ def main(argv: Optional[List[str]] = None) -> int:
     if tok_json is None:
         tok_json = default_tokenizer().to_hf_json()
     c = model.c
-    # sampling defaults chosen after training (validation ShapesEval), not baked into the checkpoint
+    # sampling defaults chosen after training (validation ShapesEval), not baked into the checkpoint; refused before
+    # the output folder is touched, in the ranges the studio accepts
+    cells = c.grid[0] * c.grid[1]
+    if args.cfg is not None and not 0 <= args.cfg <= 100:
+        ap.error(f"--cfg must be from 0 to 100, got {args.cfg}")
+    if args.tokens_per_step is not None and not 1 <= args.tokens_per_step <= cells:
+        ap.error(f"--tokens-per-step must be from 1 to the {cells} tokens of an image, got {args.tokens_per_step}")
     if args.order:
         c.sampling.order = args.order
     if args.cfg is not None:
