@@ -80,6 +80,20 @@ def test_recipe_end_to_end(tmp_path, capsys):
     ar.main(COMMON + ["--latents", lat, "--steps", "1", "--out", os.path.join(d, "ar-ow"), "--object-weight", "4",
                       "--probe-set", ps, "--probe-every", "100"])
     assert _log(os.path.join(d, "ar-ow"))[-2]["step"] == 1
+    # started from another run's (EMA) weights: at LR 0 they are what it saves; a config that means other
+    # positions is refused; batches in the layout of 4 tokens per step train
+    init = evaluate.load_generator(os.path.join(argrid, "ckpt.pt")).state_dict()
+    apar = os.path.join(d, "ar-par")
+    ar.main(COMMON + ["--latents", lat, "--steps", "1", "--out", apar, "--positions", "grid", "--lr", "0",
+                      "--init", os.path.join(argrid, "ckpt.pt")])
+    assert all(torch.equal(v, init[k]) for k, v in torch.load(os.path.join(apar, "ckpt.pt"))["modules"]["gen"].items())
+    with pytest.raises(SystemExit):
+        ar.main(COMMON + ["--latents", lat, "--steps", "1", "--out", os.path.join(d, "ar-bad"),
+                          "--init", os.path.join(argrid, "ckpt.pt")])
+    ar.main(COMMON + ["--latents", lat, "--steps", "3", "--out", apar, "--positions", "grid", "--parallel-p", "1",
+                      "--parallel-k", "4", "--init", os.path.join(argrid, "ckpt.pt")])
+    losses = [r["loss"] for r in _log(apar) if "loss" in r]
+    assert len(losses) == 3 and all(0 < v < float("inf") for v in losses)
     assert evaluate.load_generator(os.path.join(argrid, "ckpt.pt")).c.image_positions == "grid"
     assert evaluate.load_generator(os.path.join(argrid, "ckpt.pt")).c.sampling.order == "coarse"
 

@@ -160,12 +160,33 @@ def test_k1_sampling_equals_teacher_forced_training_layout(tiny, tok, positions)
                        trace=lambda kind, d: trace.append((kind, d)))
     setup, groups = trace[0][1], [d for kind, d in trace[1:]]
     with torch.no_grad():
-        x, mask, pos, T = tiny.generator.build_sequence(setup["ids"], setup["text_mask"], z, tok.img_token_ids(),
-                                                        setup["order"])
+        x, mask, pos, read = tiny.generator.build_sequence(setup["ids"], setup["text_mask"], z,
+                                                           tok.img_token_ids(), setup["order"])
         hidden, _ = tiny.generator.lm(x, mask, pos)
-    hq = hidden[0, T::2]
+    assert torch.equal(read - read[0], torch.arange(0, 2 * len(read), 2))
+    hq = hidden[0, read]
     got = torch.stack([g["hidden"][0, 0] for g in groups])
     assert torch.allclose(got, hq, atol=1e-4)
+
+
+@pytest.mark.parametrize("k", [2, 4, 5])
+def test_parallel_training_layout_equals_sampling_at_k(tiny, tok, positions, k):
+    """build_sequence(group=k) is the sequence the cached sampler builds at k tokens per step (the probe queries of
+    every group stay in the context): one full forward gives the hidden state at every query the sampler read,
+    whether k divides the grid's 64 cells or not (k = 5: groups of 6 and 5)."""
+    trace = []
+    settings = SampleSettings(steps=2, cfg=1.0, tokens_per_step=k)
+    z = sample_latents(tiny.generator, tok, ["two green triangles"], settings, seed=1, order_seed=2,
+                       trace=lambda kind, d: trace.append((kind, d)))
+    setup, groups = trace[0][1], [d for kind, d in trace[1:]]
+    with torch.no_grad():
+        x, mask, pos, read = tiny.generator.build_sequence(setup["ids"], setup["text_mask"], z,
+                                                           tok.img_token_ids(), setup["order"], group=k)
+        hidden, _ = tiny.generator.lm(x, mask, pos)
+    N = z.shape[2] * z.shape[3]
+    assert len(read) == N and x.shape[1] - read[0] == 3 * N - 2 * len(groups[-1]["tokens"])
+    got = torch.cat([g["hidden"][0] for g in groups])
+    assert torch.allclose(got, hidden[0, read], atol=1e-4)
 
 
 @pytest.mark.parametrize("k", [1, 4])

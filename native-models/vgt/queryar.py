@@ -89,9 +89,14 @@ class QueryAR(nn.Module):
         return self.head.velocity(x, t, cond)
 
     # --- training
-    def build_sequence(self, input_ids, text_mask, z, img_token_ids, order):
-        """Teacher-forced sequence [text | <img> | q_o1, z_o1, q_o2, z_o2, ...] -> (embeds, mask, position_ids,
-        index of the first query)."""
+    def build_sequence(self, input_ids, text_mask, z, img_token_ids, order, group: int = 1):
+        """Teacher-forced sequence -> (embeds, mask, position_ids, index of each position query whose hidden state
+        conditions the head, in generation order [N]).
+        group 1: [text | <img> | q_o1, z_o1, q_o2, z_o2, ...], as the reference trains.
+        group k > 1: the layout of partial-parallel sampling with k tokens per step (the sampler's groups): the k
+        queries of a group, then, before the next group's queries, the same k queries again interleaved with their
+        latents. The first k queries are the ones read; their copies and the earlier groups' stay in the context,
+        as in the sampler's KV cache, so the model learns the context it meets at k > 1."""
         B, dz, h, w = z.shape
         N, H, dev = h * w, self.c.lm.hidden, z.device
         order = order.to(dev)
@@ -102,25 +107,44 @@ class QueryAR(nn.Module):
         q = self.adaptive_metaquery.queries(h, w)[order]
         pos = self.adaptive_metaquery.pos(h, w)[order]
         zin = self.latent_in(zt, pos)
-        img = torch.stack([q.unsqueeze(0).expand(B, -1, -1), zin], dim=2).reshape(B, 2 * N, H)
+        if group <= 1:
+            img = torch.stack([q.unsqueeze(0).expand(B, -1, -1), zin], dim=2).reshape(B, 2 * N, H)
+            slot = torch.arange(N, device=dev).repeat_interleave(2)  # item -> place in the order
+            read = torch.arange(0, 2 * N, 2, device=dev)
+        else:
+            slots, is_z, read, start = [], [], [], 0
+            for g, size in enumerate(group_sizes(N, group)):
+                if g:  # the previous group again, query then latent per token
+                    for j in range(start - prev, start):
+                        slots += [j, j]
+                        is_z += [False, True]
+                read += range(len(slots), len(slots) + size)
+                slots += range(start, start + size)
+                is_z += [False] * size
+                prev, start = size, start + size
+            slot = torch.tensor(slots, device=dev)
+            read = torch.tensor(read, device=dev)
+            is_z = torch.tensor(is_z, device=dev).view(1, -1, 1)
+            img = torch.where(is_z, zin[:, slot], q[slot].unsqueeze(0).expand(B, -1, -1))
+        n_img = img.shape[1]
         x = torch.cat([text, img], dim=1)
-        mask = torch.cat([mask_text, torch.ones(B, 2 * N, dtype=torch.long, device=dev)], dim=1)
+        mask = torch.cat([mask_text, torch.ones(B, n_img, dtype=torch.long, device=dev)], dim=1)
         text_pos = (mask_text.cumsum(1) - 1).clamp(min=0)
-        cells = torch.stack([order, order], dim=1).reshape(2 * N)  # the cell of each image item (q, z pairs)
-        img_pos = image_position_ids(mask_text.sum(1), cells, torch.arange(2 * N, device=dev), self.c.image_positions)
-        return x, mask, torch.cat([text_pos, img_pos], dim=1), text.shape[1]
+        img_pos = image_position_ids(mask_text.sum(1), order[slot], torch.arange(n_img, device=dev),
+                                     self.c.image_positions)
+        return x, mask, torch.cat([text_pos, img_pos], dim=1), text.shape[1] + read
 
-    def query_cond(self, input_ids, text_mask, z_ctx, img_token_ids, order):
+    def query_cond(self, input_ids, text_mask, z_ctx, img_token_ids, order, group: int = 1):
         """Teacher-forced pass with z_ctx as the fed-back latents: the flow head's condition at each position query,
-        [B, N, C] in generation order (training and `evaluate context` share it)."""
-        x, mask, pos_ids, T = self.build_sequence(input_ids, text_mask, z_ctx, img_token_ids, order)
+        [B, N, C] in generation order (training and `evaluate context` share it); `group` as build_sequence."""
+        x, mask, pos_ids, read = self.build_sequence(input_ids, text_mask, z_ctx, img_token_ids, order, group)
         hidden, _ = self.lm(x, mask, pos_ids)
-        return self.head_cond(hidden[:, T::2])  # hidden at each query
+        return self.head_cond(hidden[:, read])
 
     def ar_loss(self, input_ids: torch.Tensor, text_mask: torch.Tensor, z: torch.Tensor, img_token_ids: Sequence[int],
                 generator: Optional[torch.Generator] = None, time_shift_fn: Optional[Callable] = None,
                 t_sampler: str = "logit_normal", diffusion_batch_mul: int = 1, order: Optional[torch.Tensor] = None,
-                ctx_noise: float = 0.0, token_weight: Optional[torch.Tensor] = None):
+                ctx_noise: float = 0.0, token_weight: Optional[torch.Tensor] = None, group: int = 1):
         """Flow-matching loss on a random-order sequence.
 
         input_ids [B,T] right-padded text ids (captions already dropped to the unconditional prompt where
@@ -131,6 +155,7 @@ class QueryAR(nn.Module):
         per-sequence level drawn from U[0, ctx_noise], then the per-token LayerNorm the sampler applies; the targets
         stay clean. It trains the LM on imperfect context, as sampling gives it.
         token_weight [B,h,w] (our experiment): the loss is the weighted mean over tokens instead of the plain mean.
+        group k > 1 (our experiment): the sequence has the layout of sampling k tokens per step (build_sequence).
         """
         B, dz, h, w = z.shape
         N = h * w
@@ -141,7 +166,7 @@ class QueryAR(nn.Module):
             level = ctx_noise * torch.rand(B, 1, 1, 1, generator=generator).to(z.device)
             z_ctx = noised_context(z, level, torch.randn(z.shape, generator=generator).to(z.device))
         zt = z.flatten(2).transpose(1, 2)[:, order.to(z.device)]
-        cond = self.query_cond(input_ids, text_mask, z_ctx, img_token_ids, order).reshape(B * N, -1)
+        cond = self.query_cond(input_ids, text_mask, z_ctx, img_token_ids, order, group).reshape(B * N, -1)
         target_x = zt.reshape(B * N, dz)
         if diffusion_batch_mul > 1:
             cond = cond.repeat(diffusion_batch_mul, 1)
@@ -159,6 +184,13 @@ class QueryAR(nn.Module):
             return F.mse_loss(v, target_x - noise)
         wt = token_weight.to(dev).flatten(1)[:, order.to(dev)].reshape(B * N).repeat(diffusion_batch_mul)
         return (((v - (target_x - noise)) ** 2).mean(1) * wt).sum() / wt.sum()
+
+
+def group_sizes(n: int, k: int) -> List[int]:
+    """n tokens in groups of k (the reference's schedule): n // k groups, the remainder spread over the first."""
+    G = max(1, n // max(1, k))
+    base, rem = divmod(n, G)
+    return [base + (1 if g < rem else 0) for g in range(G)]
 
 
 def image_position_ids(n_before: torch.Tensor, cells: torch.Tensor, index: torch.Tensor, scheme: str) -> torch.Tensor:

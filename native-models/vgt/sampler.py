@@ -22,7 +22,7 @@ from typing import Callable, Dict, List, Optional, Sequence
 
 import torch
 
-from .queryar import QueryAR, image_position_ids, pad_rows
+from .queryar import QueryAR, group_sizes, image_position_ids, pad_rows
 from .vgtae import latent_layer_norm
 
 LAST_STEP = 0.04
@@ -38,12 +38,6 @@ class SampleSettings:
     order: str = "random"
     latent_ln: bool = True  # False only for generators trained on raw stage-1 latents (Table-5 arm)
     pad_mask: Optional[str] = None  # "always" or "prefill"; None: the model config's (BUNDLE.md "Padding")
-
-
-def group_sizes(n: int, k: int) -> List[int]:
-    G = max(1, n // max(1, k))
-    base, rem = divmod(n, G)
-    return [base + (1 if g < rem else 0) for g in range(G)]
 
 
 ORDERS = ("random", "raster", "coarse")

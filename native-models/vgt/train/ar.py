@@ -23,6 +23,7 @@ from ..sampler import make_order
 from ..tokenizer import default_tokenizer
 from ..vgtae import group_latents
 from .common import EMA, RUNS, Logger, autocast, base_parser, float_layer_norms, load_ckpt, make_optimizer, save_ckpt, set_lr, setup, step_rng
+from .assemble import LATENT_FIELDS
 from .encode_latents import load_latents
 
 REF_DIM = 4096
@@ -96,6 +97,13 @@ def main(argv=None):
     p.add_argument("--probe-every", type=int, default=500)
     p.add_argument("--object-weight", type=float, default=0.0,
                    help="object tokens (by the probe set's object classifier) weigh 1 + this in the flow loss; 0: off")
+    p.add_argument("--parallel-p", type=float, default=0.0,
+                   help="share of batches laid out as partial-parallel sampling (QueryAR.build_sequence group > 1)")
+    p.add_argument("--parallel-k", type=int, nargs="+", default=[2, 4, 8],
+                   help="tokens per step of those batches, one drawn per batch")
+    p.add_argument("--init", default=None,
+                   help="start from these generator weights (a QueryAR checkpoint's EMA, or an assembled or rebuilt "
+                        "vgt-checkpoint) with a fresh optimizer, warmup and schedule; ignored when resuming")
     p.add_argument("--max-minutes", type=float, default=None,
                    help="wall-clock budget of this invocation: once spent, save the checkpoint and stop (resumable)")
     args = p.parse_args(argv)
@@ -116,6 +124,16 @@ def main(argv=None):
     opt = make_optimizer(list(model.parameters()), args)
     if args.bf16:
         float_layer_norms(model)
+    if args.init and not os.path.exists(os.path.join(args.out, "ckpt.pt")):
+        from .evaluate import load_generator  # evaluate imports this module's neighbours, not this module
+        init = load_generator(args.init)
+        ours, theirs = cfg.to_dict(), init.c.to_dict()
+        # what the weights mean beyond their shapes (load_state_dict checks those): positions and latents
+        diff = [k for k in ("image_positions", "lm", "head") if ours[k] != theirs[k]]
+        diff += [f"ae.{k}" for k in ("latent_group",) + LATENT_FIELDS if ours["ae"][k] != theirs["ae"][k]]
+        if diff:
+            p.error(f"--init {args.init}: its generator differs from this run's config in {', '.join(diff)}")
+        model.load_state_dict(init.state_dict())
     ema = EMA(model, args.ema)
     modules = {"gen": model}
     step = 0 if args.fresh else load_ckpt(args.out, modules, opt, ema)
@@ -144,10 +162,12 @@ def main(argv=None):
             order = make_order(n_cells, "coarse", args.seed * 1000003 + step, cfg.grid[1])
         else:
             order = None
+        prng = step_rng(args.seed, step, stream=11)
+        group = int(prng.choice(args.parallel_k)) if args.parallel_p > 0 and prng.random() < args.parallel_p else 1
         with autocast(args, dev):
             loss = model.ar_loss(ids, mask, z, img_ids, generator=g, time_shift_fn=shift_fn, order=order,
                                  diffusion_batch_mul=args.diffusion_batch_mul, ctx_noise=args.ctx_noise,
-                                 token_weight=object_weight(z, probe_set, args.object_weight)).float()
+                                 token_weight=object_weight(z, probe_set, args.object_weight), group=group).float()
         opt.zero_grad(set_to_none=True)
         loss.backward()
         gn = torch.nn.utils.clip_grad_norm_(model.parameters(), args.grad_clip)

@@ -29,7 +29,7 @@ from PIL import Image
 
 from ..config import VGTConfig
 from ..queryar import QueryAR, noised_context, prepare_text_batch
-from ..sampler import SampleSettings, TorchFns, sample_latents
+from ..sampler import ORDERS, SampleSettings, TorchFns, sample_latents
 from ..shapes.prompts import DEFAULT_OUT as EVAL_PROMPTS
 from ..shapes.prompts import load as load_prompts
 from ..shapes.score import detect, check, parse_prompt, summarize
@@ -291,7 +291,7 @@ def main(argv=None):
     g.add_argument("--batch", type=int, default=16, help="prompts sampled together (the noise seeds depend on it)")
     g.add_argument("--device", default="cpu", help="cpu or cuda: where the generator and the AE run")
     g.add_argument("--raw", action="store_true", help="use raw instead of EMA generator weights")
-    g.add_argument("--order", choices=("random", "raster", "coarse"), default=None,
+    g.add_argument("--order", choices=ORDERS, default=None,
                    help="generation order (default: the model's own, its config's sampling.order)")
     g.add_argument("--no-latent-ln", action="store_true",
                    help="the generator was trained on raw stage-1 latents (Table-5 arm): no per-token LayerNorm")
