@@ -25,6 +25,7 @@ from ..vgtae import group_latents
 from .common import EMA, RUNS, Logger, autocast, base_parser, float_layer_norms, load_ckpt, make_optimizer, save_ckpt, set_lr, setup, step_rng
 from .assemble import LATENT_FIELDS
 from .encode_latents import load_latents
+from .evaluate import load_generator
 
 REF_DIM = 4096
 
@@ -125,7 +126,6 @@ def main(argv=None):
     if args.bf16:
         float_layer_norms(model)
     if args.init and not os.path.exists(os.path.join(args.out, "ckpt.pt")):
-        from .evaluate import load_generator  # evaluate imports this module's neighbours, not this module
         init = load_generator(args.init)
         ours, theirs = cfg.to_dict(), init.c.to_dict()
         # what the weights mean beyond their shapes (load_state_dict checks those): positions and latents
