@@ -203,9 +203,9 @@ def test_ctx_noise_changes_only_the_context():
     seen = {}
     real = m.build_sequence
 
-    def spy(input_ids, text_mask, zz, img, order):
+    def spy(input_ids, text_mask, zz, img, order, group=1):
         seen["z"] = zz
-        return real(input_ids, text_mask, zz, img, order)
+        return real(input_ids, text_mask, zz, img, order, group)
 
     m.build_sequence = spy
     for noise in (0.0, 0.5):

@@ -109,7 +109,7 @@ class QueryAR(nn.Module):
         zin = self.latent_in(zt, pos)
         if group <= 1:
             img = torch.stack([q.unsqueeze(0).expand(B, -1, -1), zin], dim=2).reshape(B, 2 * N, H)
-            slot = torch.arange(N, device=dev).repeat_interleave(2)  # item -> place in the order
+            slot = torch.arange(N, device=dev).unsqueeze(1).expand(N, 2).reshape(2 * N)  # item -> place in order
             read = torch.arange(0, 2 * N, 2, device=dev)
         else:
             slots, is_z, read, start = [], [], [], 0
