@@ -4,7 +4,8 @@
 #
 #   rebuild  the PyTorch VGT (AE included) from bundles/vgt-shapes     -> $RUN/rebuilt.pt
 #   encode   N_SCENES distractor-free scenes (CPU render workers, AE on the GPU) -> $RUN/latents
-#   train    QueryAR --config shapes8_l --positions grid, bf16, ~1.5 M sequences, stopped by the time budget -> $RUN/ar
+#   train    QueryAR --config shapes8_l --positions grid + the shipped recipe's coarse order, noisy context and
+#            partial-parallel layout (AR_RECIPE), bf16, ~1.5 M sequences, stopped by the time budget -> $RUN/ar
 #   assemble the rebuilt AE + the new generator                        -> $RUN/vgt-gpu.pt
 #   export   a float16 bundle, then validated (vgt.bundle --deep)      -> $RUN/bundle
 #   eval     ShapesEval of generations at k = 1, 4 on the eval prompts  -> $RUN/eval-gen.json
@@ -44,6 +45,8 @@ RUN=${GPU_RUNS:-runs/gpu}
 SEED=${SEED:-3}
 AR_LR=${AR_LR:-1e-3}
 AR_EMA=${AR_EMA:-0.998}
+# the shipped generator's recipe (TRAINING.md, "Experiments"), less its object weight (that needs a probe set first)
+AR_RECIPE=${AR_RECIPE:---order coarse --ctx-noise 0.3 --parallel-p 0.5}
 AR_EXTRA=${AR_EXTRA:-}          # more vgt.train.ar flags, e.g. "--time-shift 1.0"
 PROBES=${PROBES:-1}
 AR_STEPS=$(( (AR_SEQS + AR_BATCH - 1) / AR_BATCH ))
@@ -90,11 +93,12 @@ train() {  # what is left of the budget after the tail's reserve, at least one m
   minutes=$(awk -v b="$BUDGET_MIN" -v t="$TAIL_MIN" -v s="$(secs "$T0" "$(now)")" \
     'BEGIN { m = b - t - s / 60; printf "%.2f", (m < 1 ? 1 : m) }')
   echo "[gpu_run] train: --max-minutes $minutes"
-  # shellcheck disable=SC2086  # AR_EXTRA is a list of flags
+  # shellcheck disable=SC2086  # AR_RECIPE and AR_EXTRA are lists of flags
   $PY -m vgt.train.ar --config "$CONFIG" --latents "$RUN/latents" --steps "$AR_STEPS" --batch "$AR_BATCH" \
     --lr "$AR_LR" --warmup "$AR_WARMUP" --ema "$AR_EMA" --diffusion-batch-mul 4 --positions grid \
     --device "$DEVICE" $([ "$BF16" = 1 ] && echo --bf16) --threads "$AR_THREADS" --seed "$SEED" \
-    --save-every "$SAVE_EVERY" --log-every "$LOG_EVERY" --max-minutes "$minutes" $AR_EXTRA --out "$RUN/ar"
+    --save-every "$SAVE_EVERY" --log-every "$LOG_EVERY" --max-minutes "$minutes" $AR_RECIPE $AR_EXTRA \
+    --out "$RUN/ar"
   grep -q '"event": "done"' "$RUN/ar/log.jsonl"
   touch "$RUN/ar/.done"
 }
@@ -120,7 +124,7 @@ export_bundle() {  # ONNX Runtime parity needs node + onnxruntime-node; without 
   $PY -c "from vgt.ortnode import ort_unavailable_reason as r; import sys; sys.exit(1 if r() else 0)" ||
     { check=(--no-check); echo "[gpu_run] export: no onnxruntime-node here, ORT parity skipped"; }
   $PY -m vgt.export --checkpoint "$RUN/vgt-gpu.pt" --out "$RUN/bundle" --dtype float16 --name "Shapes World (GPU)" \
-    --id vgt-shapes-gpu "${check[@]}"
+    --id vgt-shapes-gpu --order random --cfg 4.5 "${check[@]}"  # trained coarse-first, sampled in random order
   $PY -m vgt.bundle "$RUN/bundle" --deep
   touch "$RUN/bundle/.done"
 }
@@ -129,7 +133,7 @@ gen_eval() {
   local limit=()
   [ "$EVAL_LIMIT" = 0 ] || limit=(--limit "$EVAL_LIMIT")
   $PY -m vgt.train.evaluate gen --ar "$RUN/ar/ckpt.pt" --ae "$RUN/rebuilt.pt" --k 1 4 --steps "$EVAL_STEPS" \
-    --batch "$EVAL_BATCH" --device "$EVAL_DEVICE" --threads "$NCPU" "${limit[@]}" --out "$RUN/eval-gen.json" |
+    --order random --cfg 4.5 --batch "$EVAL_BATCH" --device "$EVAL_DEVICE" --threads "$NCPU" "${limit[@]}" --out "$RUN/eval-gen.json" |
     grep -v '^ \|^[{}]$' || true  # the JSON is in the file; keep the log to time lines
   [ -s "$RUN/eval-gen.json" ]
 }
