@@ -19,7 +19,8 @@ export OPENBLAS_NUM_THREADS=1
 [ -f "$RUN/eval-val6.json" ] || $PY -m vgt.train.evaluate gen --ar "$RUN/ckpt.pt" --ae bundles/vgt-shapes --k 1 4 \
   --prompts data/shapes-val-prompts.jsonl --seeds 6 --order random --cfg "$CFG" --out "$RUN/eval-val6.json"
 export VGT_STUDIO_HOME=$PWD/$RUN/studio-home
-npx vgt models import "$RUN/bundle" > /dev/null
+# once: a second import of the same id is refused (the run stays resumable)
+[ -f "$VGT_STUDIO_HOME/.imported" ] || { npx vgt models import "$RUN/bundle" > /dev/null && touch "$VGT_STUDIO_HOME/.imported"; }
 for k in 1 4; do
   [ -s "$RUN/engine-k$k.json" ] || npx vgt eval shapes --model "vgt-shapes-$ARM" --tokens-per-step $k --json \
     > "$RUN/engine-k$k.json"

@@ -133,7 +133,8 @@ gen_eval() {
   local limit=()
   [ "$EVAL_LIMIT" = 0 ] || limit=(--limit "$EVAL_LIMIT")
   $PY -m vgt.train.evaluate gen --ar "$RUN/ar/ckpt.pt" --ae "$RUN/rebuilt.pt" --k 1 4 --steps "$EVAL_STEPS" \
-    --order random --cfg 4.5 --batch "$EVAL_BATCH" --device "$EVAL_DEVICE" --threads "$NCPU" "${limit[@]}" --out "$RUN/eval-gen.json" |
+    --order random --cfg 4.5 --batch "$EVAL_BATCH" --device "$EVAL_DEVICE" --threads "$NCPU" "${limit[@]}" \
+    --out "$RUN/eval-gen.json" |
     grep -v '^ \|^[{}]$' || true  # the JSON is in the file; keep the log to time lines
   [ -s "$RUN/eval-gen.json" ]
 }
