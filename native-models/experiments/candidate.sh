@@ -11,9 +11,11 @@ PY=${PY:-/usr/bin/python3}
 ARM=${ARM:?name the run, e.g. ARM=ow-par}
 CFG=${CFG:-4.5}
 RUN=runs/$ARM
+# the bundle records this file's name as its provenance, so it names the run
+CKPT=$RUN/vgt-shapes-$ARM.pt
 export OPENBLAS_NUM_THREADS=1
-[ -f "$RUN/vgt.pt" ] || $PY -m vgt.train.assemble --ae bundles/vgt-shapes --ar "$RUN/ckpt.pt" --out "$RUN/vgt.pt"
-[ -f "$RUN/bundle/vgt-bundle.json" ] || $PY -m vgt.export --checkpoint "$RUN/vgt.pt" --out "$RUN/bundle" \
+[ -f "$CKPT" ] || $PY -m vgt.train.assemble --ae bundles/vgt-shapes --ar "$RUN/ckpt.pt" --out "$CKPT"
+[ -f "$RUN/bundle/vgt-bundle.json" ] || $PY -m vgt.export --checkpoint "$CKPT" --out "$RUN/bundle" \
   --dtype float16 --id "vgt-shapes-$ARM" --name "Shapes World ($ARM)" --order random --cfg "$CFG" \
   --tokens-per-step 1 --edit-context all
 [ -f "$RUN/eval-val6.json" ] || $PY -m vgt.train.evaluate gen --ar "$RUN/ckpt.pt" --ae bundles/vgt-shapes --k 1 4 \

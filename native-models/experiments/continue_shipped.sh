@@ -14,6 +14,7 @@ STEPS=${STEPS:-3000}
 LR=${LR:-5e-4}
 LIMIT=${LIMIT:-40000}
 SEED=${SEED:-2}
+INIT=${INIT:-runs/rebuilt.pt}  # or a run's ckpt.pt (its EMA), e.g. INIT=runs/ow-par/ckpt.pt to continue the shipped run
 EXTRA=${EXTRA:-}   # more QueryAR flags, e.g. the parallel-layout arm: ARM=ow-par EXTRA="--parallel-p 0.5"
 LATENTS=runs/latents-ship-s$SEED
 say() { echo "[continue $(date +%H:%M:%S)] $*"; }
@@ -29,7 +30,7 @@ wait
 [ -f runs/probe-set-ship.pt ] || $PY -m vgt.train.probes build --ae runs/rebuilt.pt --out runs/probe-set-ship.pt
 
 say "QueryAR $ARM to step $STEPS"
-$PY -m vgt.train.ar --config shapes8 --latents "$LATENTS" --limit "$LIMIT" --steps "$STEPS" --init runs/rebuilt.pt \
+$PY -m vgt.train.ar --config shapes8 --latents "$LATENTS" --limit "$LIMIT" --steps "$STEPS" --init "$INIT" \
   --batch 32 --lr "$LR" --warmup 100 --ema 0.998 --bf16 --threads 1 --diffusion-batch-mul 4 --positions grid \
   --order coarse --ctx-noise 0.3 --object-weight 4 --probe-set runs/probe-set-ship.pt --probe-every 300 \
   --save-every 100 --log-every 20 --out "runs/$ARM" $EXTRA

@@ -106,15 +106,17 @@ def test_export_cli_prints_per_graph_errors(tmp_path, capsys):
 
 
 def test_export_cli_sampling_defaults(tmp_path):
-    """--order, --cfg and --tokens-per-step set the bundle's sampling defaults (chosen after training)."""
+    """--order, --cfg, --cfg-schedule and --tokens-per-step set the bundle's sampling defaults (chosen after
+    training)."""
     need_ort()
     d = str(tmp_path / "s")
     assert E.main(["--config", "tiny", "--out", d, "--no-check", "--order", "raster", "--cfg", "4.5",
-                   "--tokens-per-step", "1", "--edit-context", "all"]) == 0
+                   "--cfg-schedule", "constant", "--tokens-per-step", "1", "--edit-context", "all"]) == 0
     s = validate_bundle(d)["sampling"]
-    assert (s["order"], s["cfg"], s["tokensPerStep"], s["editContext"]) == ("raster", 4.5, 1, "all")
+    assert (s["order"], s["cfg"], s["cfgSchedule"], s["tokensPerStep"], s["editContext"]) == \
+        ("raster", 4.5, "constant", 1, "all")
     # out-of-range defaults are refused before the folder is touched (the bundle just written stays)
-    for bad in (["--tokens-per-step", "0"], ["--tokens-per-step", "65"], ["--cfg", "-1"]):
+    for bad in (["--tokens-per-step", "0"], ["--tokens-per-step", "65"], ["--cfg", "-1"], ["--cfg-schedule", "cosine"]):
         with pytest.raises(SystemExit):
             E.main(["--config", "tiny", "--out", d, "--no-check", *bad])
         assert validate_bundle(d)["sampling"]["cfg"] == 4.5

@@ -27,7 +27,7 @@ import torch.nn.functional as F
 from . import bundle as B
 from .config import IMG_TOKEN, PROMPT_TEMPLATE, UNCOND_PROMPT
 from .queryar import VGT
-from .sampler import LAST_STEP
+from .sampler import CFG_SCHEDULES, LAST_STEP
 from .tokenizer import WordPieceTokenizer, default_tokenizer
 
 OPSET = 17
@@ -456,6 +456,8 @@ def main(argv: Optional[List[str]] = None) -> int:
                     help="sampling.order of the bundle instead of the checkpoint's (a generator trained in the "
                          "coarse-first order, which bundles do not name, samples in random order)")
     ap.add_argument("--cfg", type=float, default=None, help="sampling.cfg of the bundle instead of the checkpoint's")
+    ap.add_argument("--cfg-schedule", choices=CFG_SCHEDULES, default=None,
+                    help="sampling.cfgSchedule of the bundle instead of the checkpoint's")
     ap.add_argument("--tokens-per-step", type=int, default=None,
                     help="sampling.tokensPerStep of the bundle instead of the checkpoint's")
     ap.add_argument("--no-check", action="store_true", help="skip the ONNX Runtime vs PyTorch comparison")
@@ -488,6 +490,8 @@ def main(argv: Optional[List[str]] = None) -> int:
         c.sampling.order = args.order
     if args.cfg is not None:
         c.sampling.cfg = args.cfg
+    if args.cfg_schedule:
+        c.sampling.cfg_schedule = args.cfg_schedule
     if args.tokens_per_step is not None:
         c.sampling.tokens_per_step = args.tokens_per_step
     if os.path.isdir(args.out):

@@ -41,6 +41,7 @@ class SampleSettings:
 
 
 ORDERS = ("random", "raster", "coarse")
+CFG_SCHEDULES = ("linear", "constant")
 
 
 def make_order(n: int, order: str, order_seed: int, width: Optional[int] = None) -> torch.Tensor:
@@ -66,7 +67,7 @@ def cfg_for_group(cfg: float, schedule: str, g: int, G: int) -> float:
         return float(cfg)
     if schedule == "linear":
         return 1.0 + (cfg - 1.0) * (G - g) / G
-    raise ValueError(f"unknown cfg schedule {schedule!r}")
+    raise ValueError(f"unknown cfg schedule {schedule!r}; one of {CFG_SCHEDULES}")
 
 
 def sde_timesteps(steps: int) -> torch.Tensor:

@@ -29,7 +29,7 @@ from PIL import Image
 
 from ..config import VGTConfig
 from ..queryar import QueryAR, noised_context, prepare_text_batch
-from ..sampler import ORDERS, SampleSettings, TorchFns, sample_latents
+from ..sampler import CFG_SCHEDULES, ORDERS, SampleSettings, TorchFns, sample_latents
 from ..shapes.prompts import DEFAULT_OUT as EVAL_PROMPTS
 from ..shapes.prompts import load as load_prompts
 from ..shapes.score import detect, check, parse_prompt, summarize
@@ -189,7 +189,8 @@ def drawn_stats(items):
 
 @torch.no_grad()
 def generation_eval(model, ae, ks=(1, 4, 16), prompts_path=EVAL_PROMPTS, limit=None, steps=20, cfg_scale=3.0,
-                    seeds=1, batch=16, grid_path=None, latent_ln=True, device="cpu", order=None):
+                    seeds=1, batch=16, grid_path=None, latent_ln=True, device="cpu", order=None,
+                    cfg_schedule="linear"):
     """ShapesEval of generations for each tokens-per-step k: {k: {overall, categories, n, seen, heldOut, drawn,
     colour_named, shape_of_colour, seconds}} (drawn_stats).
     device: where the generator and a PyTorch AE run (they are moved there); the sampler's loop stays on the CPU."""
@@ -207,7 +208,7 @@ def generation_eval(model, ae, ks=(1, 4, 16), prompts_path=EVAL_PROMPTS, limit=N
         rows = [rows[int(i * len(rows) / limit)] for i in range(limit)]
     out = {}
     for k in ks:
-        settings = SampleSettings(steps=steps, cfg=cfg_scale, cfg_schedule="linear", tokens_per_step=k,
+        settings = SampleSettings(steps=steps, cfg=cfg_scale, cfg_schedule=cfg_schedule, tokens_per_step=k,
                                   latent_ln=latent_ln, order=order or model.c.sampling.order)
         t0 = time.time()
         results, shown, seen_objs = [], [], []
@@ -287,6 +288,8 @@ def main(argv=None):
     g.add_argument("--limit", type=int, default=None, help="evaluate an even subset of the prompts")
     g.add_argument("--steps", type=int, default=20, help="flow-head SDE steps")
     g.add_argument("--cfg", type=float, default=3.0)
+    g.add_argument("--cfg-schedule", choices=CFG_SCHEDULES, default="linear",
+                   help="linear: the full CFG for the first group, falling to 1 for the last; constant: every group")
     g.add_argument("--seeds", type=int, default=1)
     g.add_argument("--batch", type=int, default=16, help="prompts sampled together (the noise seeds depend on it)")
     g.add_argument("--device", default="cpu", help="cpu or cuda: where the generator and the AE run")
@@ -323,7 +326,7 @@ def main(argv=None):
         res = generation_eval(load_generator(args.ar, not args.raw), args.ae, args.k, args.prompts, args.limit,
                               args.steps, args.cfg, args.seeds, grid_path=out.replace(".json", ".png"),
                               latent_ln=not args.no_latent_ln, batch=args.batch, device=args.device,
-                              order=args.order)
+                              order=args.order, cfg_schedule=args.cfg_schedule)
         res = {f"k{k}": v for k, v in res.items()}
     res["wall_seconds"] = time.time() - t0
     with open(out, "w") as f:
