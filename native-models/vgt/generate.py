@@ -26,7 +26,7 @@ import torch
 
 from .bundle import sha256_file
 from .checkpoint import load_checkpoint, seeded_model
-from .sampler import ORDERS, SampleSettings, sample_latents, to_uint8
+from .sampler import CFG_SCHEDULES, ORDERS, SampleSettings, sample_latents, to_uint8
 from .tokenizer import tokenizer_from_json
 
 
@@ -136,7 +136,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     ap.add_argument("--order-seed", type=int, default=None, help="default: the seed")
     ap.add_argument("--steps", type=int)
     ap.add_argument("--cfg", type=float)
-    ap.add_argument("--cfg-schedule", choices=["linear", "constant"])
+    ap.add_argument("--cfg-schedule", choices=CFG_SCHEDULES)
     ap.add_argument("--tokens-per-step", type=int)
     ap.add_argument("--order", choices=list(ORDERS))
     ap.add_argument("--count", type=int, default=1, help="images, generated one after another (seed, seed+1, ...)")
