@@ -185,7 +185,10 @@ def test_drawn_stats_on_ground_truth_renders():
         img, _ = render_prompt(prompt, rng)
         items.append((detect(img), parse_prompt(prompt)))
     s = evaluate.drawn_stats(items)
-    assert s == {"drawn": {"1": 1.0, "2": 2.0, "3": 3.0}, "colour_named": 1.0, "shape_of_colour": 1.0}
-    extra = dict(items[0][0][0], shape="triangle")
+    assert {k: s[k] for k in ("drawn", "colour_named", "shape_of_colour", "shape_confusion")} == {
+        "drawn": {"1": 1.0, "2": 2.0, "3": 3.0}, "colour_named": 1.0, "shape_of_colour": 1.0,
+        "shape_confusion": {"circle": {"circle": 1}, "square": {"square": 1}, "triangle": {"triangle": 1}}}
+    extra = dict(items[0][0][0], shape="triangle", area=7)
     s = evaluate.drawn_stats([(items[0][0] + [extra], items[0][1])])
-    assert s == {"drawn": {"1": 2.0}, "colour_named": 1.0, "shape_of_colour": 0.5}
+    assert s["drawn"] == {"1": 2.0} and s["colour_named"] == 1.0 and s["shape_of_colour"] == 0.5
+    assert s["shape_confusion"] == {"circle": {"circle": 1, "triangle": 1}} and s["area_by_shape"]["triangle"] == 7

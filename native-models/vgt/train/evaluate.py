@@ -172,8 +172,11 @@ def drawn_stats(items):
     """What the samples draw, from (detected objects, parsed prompt) pairs: `drawn` is the mean number of detected
     objects per number of objects the prompt asks for (over-drawing shows as drawn > asked); of the detected objects
     whose colour the prompt names, `colour_named` is their share of all detected objects and `shape_of_colour` the
-    share with that colour's shape in the prompt (single- and two-object prompts, where a colour names one shape)."""
+    share with that colour's shape in the prompt (single- and two-object prompts, where a colour names one shape).
+    `shape_confusion[asked][detected]` counts those objects by the shape asked and the shape the scorer read, and
+    `area_by_shape[detected]` is their mean area in pixels (a shape miss from a too-small object shows there)."""
     drawn, named, total, shape_ok = {}, 0, 0, []
+    confusion, areas = {}, {}
     for objs, parsed in items:
         asked = parsed["count"] or len(parsed["objects"])
         drawn.setdefault(asked, []).append(len(objs))
@@ -182,9 +185,15 @@ def drawn_stats(items):
         named, total = named + len(hits), total + len(objs)
         if parsed["kind"] in ("object", "and") and len(shapes) == len(parsed["objects"]):
             shape_ok += [o["shape"] == shapes[o["color"]] for o in hits]
+            for o in hits:
+                row = confusion.setdefault(shapes[o["color"]], {})
+                row[o["shape"]] = row.get(o["shape"], 0) + 1
+                areas.setdefault(o["shape"], []).append(o["area"])
     return {"drawn": {str(a): round(float(np.mean(v)), 2) for a, v in sorted(drawn.items())},
             "colour_named": round(named / max(total, 1), 3),
-            "shape_of_colour": round(float(np.mean(shape_ok)), 3) if shape_ok else None}
+            "shape_of_colour": round(float(np.mean(shape_ok)), 3) if shape_ok else None,
+            "shape_confusion": {a: dict(sorted(r.items())) for a, r in sorted(confusion.items())},
+            "area_by_shape": {k: round(float(np.mean(v)), 1) for k, v in sorted(areas.items())}}
 
 
 @torch.no_grad()
