@@ -48,6 +48,12 @@ def test_recipe_end_to_end(tmp_path, capsys):
     assert z.shape == (10, 8, 8, 8) and len(caps) == 10
     # per-token LayerNormed latents
     assert torch.allclose(z.float().mean(1), torch.zeros(10, 8, 8), atol=1e-2)
+    # a category mix: only the named categories' captions
+    lat2 = os.path.join(d, "latents-two")
+    encode_latents.main(["--ae", os.path.join(a2, "ckpt.pt"), "--out", lat2, "--n", "6", "--shard", "3",
+                         "--categories", "two_object", "position"])
+    _, caps2, cats2 = encode_latents.load_latents(lat2)
+    assert set(cats2) <= {"two_object", "position"} and len(caps2) == 6
 
     ar.main(COMMON + ["--latents", lat, "--steps", "2", "--out", arr, "--ae", os.path.join(a2, "ckpt.pt"),
                       "--eval-every", "2", "--eval-prompts", "2"])

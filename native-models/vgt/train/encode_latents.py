@@ -17,6 +17,7 @@ import torch
 
 from ..config import VGTConfig
 from ..shapes import world
+from ..shapes.grammar import CATEGORIES
 from ..vgtae import VGTAE
 from .common import RUNS, load_weights, to_tensor
 
@@ -56,6 +57,9 @@ def main(argv=None):
     p.add_argument("--device", default="cpu", help="where the AE encodes (cuda: use a large --batch); scenes render "
                    "on the CPU, so run several --worker processes side by side")
     p.add_argument("--raw", action="store_true", help="stage-1 latents: no per-token LayerNorm (Table-5 arm)")
+    p.add_argument("--categories", nargs="+", choices=CATEGORIES, default=None,
+                   help="draw captions from these prompt categories only (uniformly); default: all six, as the "
+                        "training sampler does")
     args = p.parse_args(argv)
     torch.set_num_threads(args.threads)
     ae, cfg = load_ae(args.ae)
@@ -74,7 +78,8 @@ def main(argv=None):
             continue
         rng = np.random.default_rng([args.seed, 7, i])
         n = min(args.shard, args.n - i * args.shard)
-        items = [world.sample(rng, S, distractor_p=args.distractor_p) for _ in range(n)]
+        items = [world.sample(rng, S, distractor_p=args.distractor_p, category=pick_category(rng, args.categories))
+                 for _ in range(n)]
         zs = []
         with torch.no_grad():
             for b in range(0, n, args.batch):
@@ -84,6 +89,12 @@ def main(argv=None):
                     "ae": os.path.abspath(args.ae), "seed": args.seed, "shard": i}, path + ".tmp")
         os.replace(path + ".tmp", path)
         print(f"shard {i + 1}/{n_shards}: {n} scenes, {time.time() - t0:.0f}s", flush=True)
+
+
+def pick_category(rng, categories):
+    """None (the sampler's own uniform draw over all categories, so default shards stay as they were) or one of
+    `categories`, drawn uniformly."""
+    return None if not categories else categories[int(rng.integers(len(categories)))]
 
 
 def load_latents(path, limit=None):
