@@ -174,3 +174,16 @@ def test_validation_prompts_avoid_the_eval_set():
         if r["category"] not in ("single_object", "colors"):
             assert r["prompt"] not in eval_prompts
     assert set(cats.values()) == {15} and len(cats) == 6
+
+
+@pytest.mark.parametrize("prompt, swapped", [
+    ("a red square and a blue circle", "a red circle and a blue square"),
+    ("an orange triangle above a red circle on a black background",
+     "an orange circle above a red triangle on a black background"),
+    ("a red square and a blue square", None),
+    ("three red circles", None),
+    ("a red circle", None),
+    ("a cat", None),
+])
+def test_swap_shapes(prompt, swapped):
+    assert grammar.swap_shapes(prompt) == swapped

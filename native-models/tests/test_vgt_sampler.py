@@ -231,3 +231,28 @@ def test_sampler_is_deterministic_and_batch_invariant(tiny, tok):
 def test_pad_rows():
     ids, mask = pad_rows([[5, 6, 7], [8]], 3)
     assert ids.tolist() == [[5, 6, 7], [8, 3, 3]] and mask.tolist() == [[1, 1, 1], [1, 0, 0]]
+
+
+def test_negative_prompt_replaces_the_unconditional_row(tiny, tok):
+    # None or blank: the unconditional prompt, as without negatives; a prompt: that prompt in the template, exactly as
+    # if the model's unconditional prompt were it
+    s = SampleSettings(steps=3, cfg=3.0, tokens_per_step=2)
+    prompts = ["a red circle and a blue square", "a red circle"]
+    base = sample_latents(tiny.generator, tok, prompts, s, seed=5, order_seed=6)
+    same = sample_latents(tiny.generator, tok, prompts, s, seed=5, order_seed=6, negatives=[None, " "])
+    assert torch.equal(base, same)
+    neg = sample_latents(tiny.generator, tok, prompts, s, seed=5, order_seed=6,
+                         negatives=["a red square and a blue circle", None])
+    assert not torch.allclose(neg[0], base[0]) and torch.allclose(neg[1], base[1], atol=1e-5)
+
+    class Swapped:  # the tokenizer whose unconditional prompt is the negative one
+        def __getattr__(self, name):
+            return getattr(tok, name)
+
+        def encode_uncond(self):
+            return tok.encode_prompt("a red square and a blue circle")
+
+    one = sample_latents(tiny.generator, tok, prompts[:1], s, seed=5, order_seed=6,
+                         negatives=["a red square and a blue circle"])
+    alt = sample_latents(tiny.generator, Swapped(), prompts[:1], s, seed=5, order_seed=6)
+    assert torch.equal(alt, one)

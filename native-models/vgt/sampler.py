@@ -116,9 +116,11 @@ class TorchFns:
 def sample_latents(model: QueryAR, tokenizer, prompts: Sequence[str], settings: SampleSettings, seed: int = 0,
                    order_seed: int = 0, noise=None, order: Optional[torch.Tensor] = None,
                    trace: Optional[Callable[[str, Dict], None]] = None, fns=None,
-                   on_group: Optional[Callable[[int, int], None]] = None) -> torch.Tensor:
+                   on_group: Optional[Callable[[int, int], None]] = None,
+                   negatives: Optional[Sequence[Optional[str]]] = None) -> torch.Tensor:
     """Returns latents [B, d_z, h, w] (per-token LayerNormed). `trace(kind, data)` receives every
-    intermediate (for the goldens)."""
+    intermediate (for the goldens). `negatives[i]` (None: the unconditional prompt) replaces prompt i's
+    unconditional CFG row with that prompt in the template, as the engine's negative prompt does."""
     c = model.c
     fns = fns or TorchFns(model)
     noise = noise or TorchNoise(seed)
@@ -131,7 +133,8 @@ def sample_latents(model: QueryAR, tokenizer, prompts: Sequence[str], settings: 
         raise ValueError(f"unknown pad_mask {pad_mask!r} ({' or '.join(PAD_MASKS)})")
     rows = [tokenizer.encode_prompt(p) for p in prompts]
     if use_cfg:
-        rows += [tokenizer.encode_uncond()] * B
+        negatives = negatives or [None] * B
+        rows += [tokenizer.encode_prompt(n) if n and n.strip() else tokenizer.encode_uncond() for n in negatives]
     R = len(rows)
     ids, text_mask = pad_rows(rows, tokenizer.pad_id)
     img_ids = torch.tensor(tokenizer.img_token_ids(), dtype=torch.long).unsqueeze(0).expand(R, -1)

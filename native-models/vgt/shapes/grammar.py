@@ -59,6 +59,19 @@ def format_prompt(kind, objects, relation=None, count=None, background=None):
     return text
 
 
+def swap_shapes(prompt):
+    """The prompt with its two objects' shapes exchanged ("a red square and a blue circle" -> "a red circle and a
+    blue square"), or None where that says the same (one object, a count, equal shapes). As a negative prompt it
+    guides towards the prompt's colour-shape binding and away from the swapped one."""
+    parsed = parse_prompt(prompt)
+    if parsed is None or parsed["kind"] not in ("and", "position"):
+        return None
+    (c1, s1), (c2, s2) = parsed["objects"]
+    if s1 == s2:
+        return None
+    return format_prompt(parsed["kind"], [(c1, s2), (c2, s1)], parsed["relation"], None, parsed["background"])
+
+
 def parse_prompt(prompt):
     """Parse a prompt of the grammar into a dict, or return None when it is not one.
 

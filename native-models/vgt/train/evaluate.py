@@ -32,6 +32,7 @@ from ..queryar import QueryAR, noised_context, prepare_text_batch
 from ..sampler import CFG_SCHEDULES, ORDERS, SampleSettings, TorchFns, sample_latents
 from ..shapes.prompts import DEFAULT_OUT as EVAL_PROMPTS
 from ..shapes.prompts import load as load_prompts
+from ..shapes.grammar import swap_shapes
 from ..shapes.score import detect, check, parse_prompt, summarize
 from ..tokenizer import default_tokenizer
 from .common import load_weights, shapes_batch, to_uint8
@@ -199,9 +200,11 @@ def drawn_stats(items):
 @torch.no_grad()
 def generation_eval(model, ae, ks=(1, 4, 16), prompts_path=EVAL_PROMPTS, limit=None, steps=20, cfg_scale=3.0,
                     seeds=1, batch=16, grid_path=None, latent_ln=True, device="cpu", order=None,
-                    cfg_schedule="linear"):
+                    cfg_schedule="linear", negative="uncond"):
     """ShapesEval of generations for each tokens-per-step k: {k: {overall, categories, n, seen, heldOut, drawn,
     colour_named, shape_of_colour, seconds}} (drawn_stats).
+    negative: the CFG row's prompt, "uncond" (the model's unconditional prompt) or "swap" (the prompt with its two
+    objects' shapes exchanged, `grammar.swap_shapes`; other prompts keep the unconditional one).
     device: where the generator and a PyTorch AE run (they are moved there); the sampler's loop stays on the CPU."""
     if isinstance(ae, str):
         ae, _ = load_ae(ae)
@@ -224,8 +227,9 @@ def generation_eval(model, ae, ks=(1, 4, 16), prompts_path=EVAL_PROMPTS, limit=N
         for seed in range(seeds):
             for b in range(0, len(rows), batch):
                 chunk = rows[b:b + batch]
+                negs = [swap_shapes(r["prompt"]) for r in chunk] if negative == "swap" else None
                 z = sample_latents(model, tok, [r["prompt"] for r in chunk], settings, seed=seed * 7919 + b,
-                                   order_seed=seed * 104729 + b, fns=fns)
+                                   order_seed=seed * 104729 + b, fns=fns, negatives=negs)
                 imgs = to_uint8(ae.decode(z.to(dev) if fns else z))
                 for im, r in zip(imgs, chunk):
                     objs, parsed = detect(im), parse_prompt(r["prompt"])
@@ -305,6 +309,9 @@ def main(argv=None):
     g.add_argument("--raw", action="store_true", help="use raw instead of EMA generator weights")
     g.add_argument("--order", choices=ORDERS, default=None,
                    help="generation order (default: the model's own, its config's sampling.order)")
+    g.add_argument("--negative", choices=("uncond", "swap"), default="uncond",
+                   help="the CFG row: the unconditional prompt, or (swap) the prompt with its two objects' shapes "
+                        "exchanged, guiding towards the prompt's colour-shape binding")
     g.add_argument("--no-latent-ln", action="store_true",
                    help="the generator was trained on raw stage-1 latents (Table-5 arm): no per-token LayerNorm")
     c = sub.add_parser("context", help="QueryAR: teacher-forced loss with clean, swapped and noised context")
@@ -335,7 +342,7 @@ def main(argv=None):
         res = generation_eval(load_generator(args.ar, not args.raw), args.ae, args.k, args.prompts, args.limit,
                               args.steps, args.cfg, args.seeds, grid_path=out.replace(".json", ".png"),
                               latent_ln=not args.no_latent_ln, batch=args.batch, device=args.device,
-                              order=args.order, cfg_schedule=args.cfg_schedule)
+                              order=args.order, cfg_schedule=args.cfg_schedule, negative=args.negative)
         res = {f"k{k}": v for k, v in res.items()}
     res["wall_seconds"] = time.time() - t0
     with open(out, "w") as f:
