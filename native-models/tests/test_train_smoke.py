@@ -77,7 +77,7 @@ def test_recipe_end_to_end(tmp_path, capsys):
                       "--order", "coarse", "--probe-set", ps, "--probe-every", "2"])
     pr = [r["probes"] for r in _log(argrid) if "probes" in r]
     assert len(pr) == 1 and {"attn_ratio", "obj_loss_by_seen", "cell_corr", "count_model", "colour_first",
-                                  "shape_first", "shape_clf_acc"} <= set(pr[0])
+                                  "shape_first", "shape_clf_acc", "binding_first", "binding_all"} <= set(pr[0])
     assert torch.load(ps)["cell_colour"].shape == torch.load(ps)["cell_shape"].shape == (8, 64)
     assert torch.load(os.path.join(argrid, "ckpt.pt"))["config"]["image_positions"] == "grid"
     # object tokens weighted by the probe set's classifier (and refused without one)
@@ -101,6 +101,11 @@ def test_recipe_end_to_end(tmp_path, capsys):
     losses = [r["loss"] for r in _log(apar) if "loss" in r]
     assert len(losses) == 3 and all(0 < v < float("inf") for v in losses)
     assert evaluate.load_generator(os.path.join(argrid, "ckpt.pt")).c.image_positions == "grid"
+    # the binding contrast is logged on batches with a shape-swapped caption (the two-object latents above)
+    ab = os.path.join(d, "ar-bind")
+    ar.main(COMMON + ["--latents", lat2, "--steps", "3", "--out", ab, "--binding-weight", "1", "--probe-set", ps,
+                      "--probe-every", "100", "--batch", "6"])
+    assert any(r.get("binding", -1) >= 0 for r in _log(ab))
     assert evaluate.load_generator(os.path.join(argrid, "ckpt.pt")).c.sampling.order == "coarse"
 
     # --bf16 (forward autocast to bfloat16, weights and optimiser fp32): both runs go on two more steps
@@ -198,3 +203,49 @@ def test_drawn_stats_on_ground_truth_renders():
     s = evaluate.drawn_stats([(items[0][0] + [extra], items[0][1])])
     assert s["drawn"] == {"1": 2.0} and s["colour_named"] == 1.0 and s["shape_of_colour"] == 0.5
     assert s["shape_confusion"] == {"circle": {"circle": 1, "triangle": 1}} and s["area_by_shape"]["triangle"] == 7
+
+
+def test_binding_probe_compares_the_true_and_the_swapped_caption(monkeypatch):
+    """Same noise, t and context: the caption is the only difference, so swapping nothing gives exactly 1."""
+    from vgt.checkpoint import seeded_model
+    from vgt.tokenizer import default_tokenizer
+
+    gen = seeded_model("tiny", 0).generator.eval()
+    h, w = gen.c.grid
+    g = torch.Generator().manual_seed(0)
+    z = torch.randn(3, gen.c.d_z, h, w, generator=g)
+    cov = (torch.rand(3, h * w, generator=g) > 0.6).float()
+    caps = ["a red square and a blue circle", "three red circles", "a green triangle left of a red circle"]
+    order = torch.randperm(h * w, generator=g)
+    tok = default_tokenizer()
+    real = probes.binding_loss_ratio(gen, tok, z, caps, cov, order)
+    assert real["binding_scenes"] == 2 and real["binding_all"] != 1.0
+    monkeypatch.setattr(probes, "swap_shapes", lambda c: c if " and " in c or " of " in c else None)
+    same = probes.binding_loss_ratio(gen, tok, z, caps, cov, order)
+    assert same == {"binding_scenes": 2, "binding_first": 1.0, "binding_all": 1.0}
+
+
+def test_binding_contrast_replays_the_same_noise():
+    """With the true caption as its own swap the contrast is exactly margin x L_true: both passes drew the same
+    order, t, noise and context noise."""
+    from types import SimpleNamespace
+
+    from vgt.checkpoint import seeded_model
+    from vgt.tokenizer import default_tokenizer
+
+    gen = seeded_model("tiny", 0).generator
+    tok = default_tokenizer()
+    h, w = gen.c.grid
+    g = torch.Generator().manual_seed(0)
+    z = torch.randn(2, gen.c.d_z, h, w, generator=g)
+    ps = {"classifier": (torch.randn(gen.c.d_z, generator=g), torch.tensor(0.0))}
+    args = SimpleNamespace(binding_max=4, binding_margin=0.1, diffusion_batch_mul=2, ctx_noise=0.3)
+    caps = ["a red square and a blue circle", "a red circle"]
+    img = tok.img_token_ids()
+    c = ar.binding_contrast(gen, tok, [0, 1], caps, [caps[0], None], z, ps, img, None, args, seed=3)
+    ids, mask = probes.prepare_text_batch(tok, caps[:1])
+    obj = ar.object_weight(z[:1], ps, 1.0) - 1.0
+    ref = gen.ar_loss(ids, mask, z[:1], img, generator=torch.Generator().manual_seed(10), diffusion_batch_mul=2,
+                      ctx_noise=0.3, token_weight=obj)
+    assert torch.allclose(c, 0.1 * ref, rtol=1e-5)
+    assert ar.binding_contrast(gen, tok, [1], caps, [caps[0], None], z, ps, img, None, args, seed=3) is None

@@ -18,6 +18,9 @@ these four numbers are what training and the model card watch (TRAINING.md, "Pro
   in context (`colour_late`, `shape_late`). The object/background probes cannot see a generator that draws objects
   in the wrong colour or shape. A single token holds only part of its object's outline, so the shape classifier is
   weaker than the colour one: `shape_clf_acc` (held-out object tokens) says how far to trust the shape probes.
+- binding: on scenes of two objects of different shapes, the object tokens' loss with the shape-swapped caption over
+  the loss with the true one (`binding_first`: tokens with no object neighbour seen yet; `binding_all`). 1.0: the
+  generator reads the caption as a bag of words, so it cannot tell which colour takes which shape.
 
 Object vs background for a sampled latent: a logistic-regression classifier fitted on the probe set's own latents.
 
@@ -30,7 +33,7 @@ import torch
 
 from ..queryar import prepare_text_batch
 from ..shapes import world
-from ..shapes.grammar import COLOR_NAMES, SHAPES, parse_prompt
+from ..shapes.grammar import COLOR_NAMES, SHAPES, parse_prompt, swap_shapes
 from ..tokenizer import default_tokenizer
 from ..vgtae import latent_layer_norm
 from .common import shapes_batch
@@ -196,9 +199,9 @@ def attention_by_distance(model, tok, z, caps, order):
     return {"attn_by_distance": [round(float(v), 3) for v in by_d], "attn_ratio": round(float(by_d[0] / far), 3)}
 
 
-@torch.no_grad()
-def object_loss_by_neighbours(model, tok, z, caps, coverage, order, ts=(0.2, 0.5, 0.8), seed=0):
-    """Flow loss of object tokens by the number of already-seen neighbouring object tokens (0, 1, 2, >= 3)."""
+def _token_loss(model, tok, z, caps, order, ts=(0.2, 0.5, 0.8), seed=0):
+    """Teacher-forced flow loss per token [B, N] (generation order) at fixed t's and noise (a seed), and the
+    conditions [B * N, H]."""
     g = torch.Generator().manual_seed(seed)
     B, dz, h, w = z.shape
     N = h * w
@@ -210,18 +213,55 @@ def object_loss_by_neighbours(model, tok, z, caps, coverage, order, ts=(0.2, 0.5
         eps = torch.randn(B * N, dz, generator=g)
         v = model.head_velocity(t * target + (1 - t) * eps, torch.full((B * N,), t), cond)
         loss += ((v - (target - eps)) ** 2).mean(1) / len(ts)
-    loss = loss.reshape(B, N)
-    obj = coverage[:, order] >= 0.5  # [B, N] in generation order
+    return loss.reshape(B, N), cond
+
+
+def _seen_object_neighbours(coverage, order, w):
+    """[B, N] in generation order: is the token an object token, and how many of its grid neighbours are object
+    tokens already seen."""
+    N = len(order)
+    obj = coverage[:, order] >= 0.5
     near = _grid_dist(order, order, w) == 1
     seen = torch.arange(N)[None, :] < torch.arange(N)[:, None]
-    n_seen = ((near & seen)[None].float() @ obj.float().unsqueeze(-1)).squeeze(-1)  # [B, N]
+    return obj, ((near & seen)[None].float() @ obj.float().unsqueeze(-1)).squeeze(-1)
+
+
+@torch.no_grad()
+def object_loss_by_neighbours(model, tok, z, caps, coverage, order, ts=(0.2, 0.5, 0.8), seed=0):
+    """Flow loss of object tokens by the number of already-seen neighbouring object tokens (0, 1, 2, >= 3)."""
+    B, dz, h, w = z.shape
+    loss, cond = _token_loss(model, tok, z, caps, order, ts, seed)
+    obj, n_seen = _seen_object_neighbours(coverage, order, w)
     out = {}
     for name, sel in (("0", n_seen == 0), ("1", n_seen == 1), ("2", n_seen == 2), (">=3", n_seen >= 3)):
         m = obj & sel
         out[name] = (round(float(loss[m].mean()), 4) if m.any() else None, int(m.sum()))
     ratio = out[">=3"][0] / out["0"][0] if out[">=3"][0] and out["0"][0] else None
     return {"obj_loss_by_seen": out, "obj_loss_ratio": round(ratio, 3) if ratio else None,
-            "_cond": cond.reshape(B, N, -1), "_obj": obj}
+            "_cond": cond.reshape(B, h * w, -1), "_obj": obj}
+
+
+@torch.no_grad()
+def binding_loss_ratio(model, tok, z, caps, coverage, order, ts=(0.2, 0.5, 0.8), seed=0):
+    """Does the generator read which shape the caption gives which colour? On the scenes of two objects of different
+    shapes: the object tokens' flow loss with the shape-swapped caption (`grammar.swap_shapes`: "a red circle and a
+    blue square" for "a red square and a blue circle") over the loss with the true one, same noise, t and context.
+    1.0: the caption is a bag of words. `binding_first` is on object tokens with no neighbouring object token seen
+    yet (where the caption, not the context, has to say the shape), `binding_all` on every object token."""
+    swapped = [swap_shapes(c) for c in caps]
+    keep = torch.tensor([s is not None for s in swapped])
+    if not keep.any():
+        return {"binding_first": None, "binding_all": None, "binding_scenes": 0}
+    z, coverage = z[keep], coverage[keep]
+    true_caps = [c for c, k in zip(caps, keep.tolist()) if k]
+    swap_caps = [s for s in swapped if s is not None]
+    loss_true, _ = _token_loss(model, tok, z, true_caps, order, ts, seed)
+    loss_swap, _ = _token_loss(model, tok, z, swap_caps, order, ts, seed)
+    obj, n_seen = _seen_object_neighbours(coverage, order, z.shape[-1])
+    out = {"binding_scenes": int(keep.sum())}
+    for name, m in (("binding_first", obj & (n_seen == 0)), ("binding_all", obj)):
+        out[name] = round(float(loss_swap[m].mean() / loss_true[m].mean()), 3) if m.any() else None
+    return out
 
 
 @torch.no_grad()
@@ -318,6 +358,7 @@ def run_probes(model, probe_set, n_attn=32, n_loss=192, n_prompts=24, seed=0):
     loss = object_loss_by_neighbours(model, tok, z[:n_loss], caps[:n_loss], cov[:n_loss], order, seed=seed)
     cond, obj = loss.pop("_cond"), loss.pop("_obj")
     out.update(loss)
+    out.update(binding_loss_ratio(model, tok, z[:n_loss], caps[:n_loss], cov[:n_loss], order, seed=seed))
     clf = ps.get("classifier") or fit_object_classifier(z, cov)[:2]
     # attribute probes need the probe set's per-cell labels (older probe sets lack shape, or both: skipped)
     aclfs = {}
