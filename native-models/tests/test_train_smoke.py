@@ -54,6 +54,20 @@ def test_recipe_end_to_end(tmp_path, capsys):
                          "--categories", "two_object", "position"])
     _, caps2, cats2 = encode_latents.load_latents(lat2)
     assert set(cats2) <= {"two_object", "position"} and len(caps2) == 6
+    # shards carry per-cell labels; --backfill-labels rebuilds them without the AE from the same draws
+    labels = encode_latents.load_labels(lat2)
+    assert labels["shape"].shape == (6, 64) and (labels["shape"] >= 0).any() and (labels["colour"] < 6).all()
+    for f in os.listdir(lat2):
+        sd = torch.load(os.path.join(lat2, f))
+        del sd["cell_colour"], sd["cell_shape"]
+        torch.save(sd, os.path.join(lat2, f))
+    with pytest.raises(SystemExit):
+        encode_latents.load_labels(lat2)
+    with pytest.raises(SystemExit):  # other draws than the shards': refused
+        encode_latents.main(["--backfill-labels", "--out", lat2, "--categories", "two_object"])
+    encode_latents.main(["--backfill-labels", "--out", lat2, "--categories", "two_object", "position"])
+    again = encode_latents.load_labels(lat2)
+    assert all(torch.equal(again[a], labels[a]) for a in labels)
 
     ar.main(COMMON + ["--latents", lat, "--steps", "2", "--out", arr, "--ae", os.path.join(a2, "ckpt.pt"),
                       "--eval-every", "2", "--eval-prompts", "2"])
@@ -106,6 +120,13 @@ def test_recipe_end_to_end(tmp_path, capsys):
     ar.main(COMMON + ["--latents", lat2, "--steps", "3", "--out", ab, "--binding-weight", "1", "--probe-set", ps,
                       "--probe-every", "100", "--batch", "6"])
     assert any(r.get("binding", -1) >= 0 for r in _log(ab))
+    # the attribute loss: a training-only read-out saved beside the generator, logged, resumable
+    aa = os.path.join(d, "ar-attr")
+    ar.main(COMMON + ["--latents", lat2, "--steps", "2", "--out", aa, "--attr-weight", "0.5"])
+    ar.main(COMMON + ["--latents", lat2, "--steps", "3", "--out", aa, "--attr-weight", "0.5"])
+    attr = [r["attr"] for r in _log(aa) if "attr" in r]
+    assert len(attr) == 3 and all(0 < v < 10 for v in attr)
+    assert set(torch.load(os.path.join(aa, "ckpt.pt"))["modules"]) == {"gen", "attr"}
     assert evaluate.load_generator(os.path.join(argrid, "ckpt.pt")).c.sampling.order == "coarse"
 
     # --bf16 (forward autocast to bfloat16, weights and optimiser fp32): both runs go on two more steps

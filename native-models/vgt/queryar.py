@@ -144,8 +144,10 @@ class QueryAR(nn.Module):
     def ar_loss(self, input_ids: torch.Tensor, text_mask: torch.Tensor, z: torch.Tensor, img_token_ids: Sequence[int],
                 generator: Optional[torch.Generator] = None, time_shift_fn: Optional[Callable] = None,
                 t_sampler: str = "logit_normal", diffusion_batch_mul: int = 1, order: Optional[torch.Tensor] = None,
-                ctx_noise: float = 0.0, token_weight: Optional[torch.Tensor] = None, group: int = 1):
-        """Flow-matching loss on a random-order sequence.
+                ctx_noise: float = 0.0, token_weight: Optional[torch.Tensor] = None, group: int = 1,
+                return_cond: bool = False):
+        """Flow-matching loss on a random-order sequence (return_cond: also the flow head's conditions
+        [B, N, C] in generation order, and that order).
 
         input_ids [B,T] right-padded text ids (captions already dropped to the unconditional prompt where
         wanted, see `prepare_text_batch`), text_mask [B,T] (1 = real token), z [B,d_z,h,w] latents (already
@@ -181,9 +183,11 @@ class QueryAR(nn.Module):
         xt = t.unsqueeze(1) * target_x + (1 - t.unsqueeze(1)) * noise
         v = self.head_velocity(xt, t, cond)
         if token_weight is None:
-            return F.mse_loss(v, target_x - noise)
-        wt = token_weight.to(dev).flatten(1)[:, order.to(dev)].reshape(B * N).repeat(diffusion_batch_mul)
-        return (((v - (target_x - noise)) ** 2).mean(1) * wt).sum() / wt.sum()
+            loss = F.mse_loss(v, target_x - noise)
+        else:
+            wt = token_weight.to(dev).flatten(1)[:, order.to(dev)].reshape(B * N).repeat(diffusion_batch_mul)
+            loss = (((v - (target_x - noise)) ** 2).mean(1) * wt).sum() / wt.sum()
+        return (loss, cond[:B * N].reshape(B, N, -1), order) if return_cond else loss
 
 
 def group_sizes(n: int, k: int) -> List[int]:

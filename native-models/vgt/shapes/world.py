@@ -218,12 +218,14 @@ def sample_prompt(rng, category=None, train=True, suffix_p=0.3):
         return caption, category
 
 
-def sample(rng, S=128, train=True, distractor_p=0.2, suffix_p=0.3, category=None):
-    """One training example: (image uint8 SxSx3, caption, category, objects)."""
+def sample(rng, S=128, train=True, distractor_p=0.2, suffix_p=0.3, category=None, render=True):
+    """One training example: (image uint8 SxSx3, caption, category, objects). render=False: the image is None and
+    the generator is left exactly where rendering would leave it (rendering draws nothing from it)."""
     caption, category = sample_prompt(rng, category, train, suffix_p)
     parsed = parse_prompt(caption)
     objs = scene_for(parsed, rng, S, distractor_p)
-    return render_scene(objs, S, parsed["background"] or DEFAULT_BACKGROUND), caption, category, objs
+    image = render_scene(objs, S, parsed["background"] or DEFAULT_BACKGROUND) if render else None
+    return image, caption, category, objs
 
 
 def stream(seed, S=128, **kw):

@@ -20,12 +20,12 @@ import torch.nn as nn
 
 from ..queryar import QueryAR, prepare_text_batch, time_shift
 from ..sampler import make_order
-from ..shapes.grammar import swap_shapes
+from ..shapes.grammar import COLOR_NAMES, SHAPES, swap_shapes
 from ..tokenizer import default_tokenizer
 from ..vgtae import group_latents
 from .common import EMA, RUNS, Logger, autocast, base_parser, float_layer_norms, load_ckpt, make_optimizer, save_ckpt, set_lr, setup, step_rng
 from .assemble import LATENT_FIELDS
-from .encode_latents import load_latents
+from .encode_latents import load_labels, load_latents
 from .evaluate import load_generator
 
 REF_DIM = 4096
@@ -61,6 +61,21 @@ def object_weight(z, probe_set, alpha):
     w, b = probe_set["classifier"]
     is_obj = (z.permute(0, 2, 3, 1).float() @ w.to(z.device) + b.to(z.device)) > 0
     return 1.0 + alpha * is_obj.float()
+
+
+class AttrHead(nn.Module):
+    """Linear read-outs of the colour and the shape of a cell's object (class 0: no object) from the flow head's
+    condition, for `--attr-weight`."""
+
+    def __init__(self, width):
+        super().__init__()
+        self.colour = nn.Linear(width, len(COLOR_NAMES) + 1)
+        self.shape = nn.Linear(width, len(SHAPES) + 1)
+
+    def loss(self, cond, labels):
+        """Mean cross-entropy over cells of both attributes; labels {colour, shape} [B, N], -1 = no object."""
+        return sum(nn.functional.cross_entropy(getattr(self, a)(cond).flatten(0, 1), (labels[a] + 1).flatten())
+                   for a in ("colour", "shape")) / 2
 
 
 def binding_contrast(model, tok, idx, captions, swapped, z, probe_set, img_ids, order, args, seed,
@@ -140,6 +155,10 @@ def main(argv=None):
                         "tokens' loss with the true caption must be (1 + --binding-margin) x below the loss with the "
                         "shape-swapped caption (same noise, t, order); 0: off (TRAINING.md, binding)")
     p.add_argument("--binding-margin", type=float, default=0.1)
+    p.add_argument("--attr-weight", type=float, default=0.0,
+                   help="weight of the attribute loss: a linear probe on each flow-head condition predicts the colour "
+                        "and the shape of the object in its cell (or none) by cross-entropy; the latents need cell "
+                        "labels (encode_latents). Trains the generator to say what it draws where; 0: off")
     p.add_argument("--binding-max", type=int, default=4, help="sequences of a batch in the binding contrast")
     p.add_argument("--init", default=None,
                    help="start from these generator weights (a QueryAR checkpoint's EMA, or an assembled or rebuilt "
@@ -157,12 +176,20 @@ def main(argv=None):
     tok = default_tokenizer()
     z_all, captions, _ = load_latents(args.latents, args.limit)
     z_all = group_latents(z_all, args.latent_group)
+    labels = None
+    if args.attr_weight:
+        if args.latent_group != 1:
+            p.error("--attr-weight needs per-cell tokens (--latent-group 1)")
+        labels = load_labels(args.latents, args.limit)
     swapped = [swap_shapes(c) for c in captions] if args.binding_weight else None
     assert z_all.shape[1:] == (cfg.d_z, *cfg.grid), (z_all.shape, cfg.d_z, cfg.grid)
     model = init_generator(QueryAR(cfg), args.seed)
     dev = torch.device(args.device)
     model.to(dev)
-    opt = make_optimizer(list(model.parameters()), args)
+    modules = {"gen": model}
+    if args.attr_weight:  # a training-only probe: it does not travel with the generator
+        modules["attr"] = AttrHead(cfg.head.width).to(dev)
+    opt = make_optimizer([q for m in modules.values() for q in m.parameters()], args)
     if args.bf16:
         float_layer_norms(model)
     if args.init and not os.path.exists(os.path.join(args.out, "ckpt.pt")):
@@ -175,7 +202,6 @@ def main(argv=None):
             p.error(f"--init {args.init}: its generator differs from this run's config in {', '.join(diff)}")
         model.load_state_dict(init.state_dict())
     ema = EMA(model, args.ema)
-    modules = {"gen": model}
     step = 0 if args.fresh else load_ckpt(args.out, modules, opt, ema)
     log = Logger(args.out, "ar")
     alpha = args.time_shift if args.time_shift is not None else dimension_shift(cfg)
@@ -204,11 +230,20 @@ def main(argv=None):
             order = None
         prng = step_rng(args.seed, step, stream=11)
         group = int(prng.choice(args.parallel_k)) if args.parallel_p > 0 and prng.random() < args.parallel_p else 1
+        extra = {}
         with autocast(args, dev):
             loss = model.ar_loss(ids, mask, z, img_ids, generator=g, time_shift_fn=shift_fn, order=order,
                                  diffusion_batch_mul=args.diffusion_batch_mul, ctx_noise=args.ctx_noise,
-                                 token_weight=object_weight(z, probe_set, args.object_weight), group=group).float()
-        extra = {}
+                                 token_weight=object_weight(z, probe_set, args.object_weight), group=group,
+                                 return_cond=labels is not None)
+            if labels is not None:
+                loss, cond, used = loss
+                sel = torch.from_numpy(idx)
+                attr = modules["attr"].loss(cond.float(), {a: v[sel][:, used].long().to(dev)
+                                                           for a, v in labels.items()})
+                extra["attr"] = round(attr.item(), 6)
+                loss = loss + args.attr_weight * attr
+        loss = loss.float()
         if args.binding_weight:
             with autocast(args, dev):
                 bind = binding_contrast(model, tok, idx, captions, swapped, z, probe_set, img_ids, order, args,

@@ -57,11 +57,18 @@ def main(argv=None):
     p.add_argument("--device", default="cpu", help="where the AE encodes (cuda: use a large --batch); scenes render "
                    "on the CPU, so run several --worker processes side by side")
     p.add_argument("--raw", action="store_true", help="stage-1 latents: no per-token LayerNorm (Table-5 arm)")
+    p.add_argument("--backfill-labels", action="store_true",
+                   help="add the per-cell colour and shape labels to existing shards of --out (no encoding)")
+    p.add_argument("--image-size", type=int, default=128,
+                   help="--backfill-labels: the scenes' size, for shards that do not record it")
+    p.add_argument("--grid", type=int, default=8, help="--backfill-labels: the latent grid, likewise")
     p.add_argument("--categories", nargs="+", choices=CATEGORIES, default=None,
                    help="draw captions from these prompt categories only (uniformly); default: all six, as the "
                         "training sampler does")
     args = p.parse_args(argv)
     torch.set_num_threads(args.threads)
+    if args.backfill_labels:
+        return backfill_labels(args)
     ae, cfg = load_ae(args.ae)
     dev = torch.device(args.device)
     if dev.type != "cpu":
@@ -76,25 +83,76 @@ def main(argv=None):
         path = os.path.join(args.out, f"shard-{i:05d}.pt")
         if os.path.exists(path):
             continue
-        rng = np.random.default_rng([args.seed, 7, i])
         n = min(args.shard, args.n - i * args.shard)
-        items = [world.sample(rng, S, distractor_p=args.distractor_p, category=pick_category(rng, args.categories))
-                 for _ in range(n)]
+        items = shard_scenes(args, i, n, S)
         zs = []
         with torch.no_grad():
             for b in range(0, n, args.batch):
                 x = to_tensor([it[0] for it in items[b:b + args.batch]]).to(dev)
                 zs.append(ae.encode(x, normalize=not args.raw).half().cpu())
         torch.save({"z": torch.cat(zs), "captions": [it[1] for it in items], "categories": [it[2] for it in items],
-                    "ae": os.path.abspath(args.ae), "seed": args.seed, "shard": i}, path + ".tmp")
+                    **scene_cell_labels(items, S, cfg.ae.grid), "ae": os.path.abspath(args.ae), "seed": args.seed,
+                    "shard": i, "image_size": S, "grid": cfg.ae.grid}, path + ".tmp")
         os.replace(path + ".tmp", path)
         print(f"shard {i + 1}/{n_shards}: {n} scenes, {time.time() - t0:.0f}s", flush=True)
+
+
+def shard_scenes(args, i, n, S, render=True):
+    """Shard i's scenes, drawn from the generator seeded by (seed, i): [(image, caption, category, objects)]."""
+    rng = np.random.default_rng([args.seed, 7, i])
+    return [world.sample(rng, S, distractor_p=args.distractor_p, category=pick_category(rng, args.categories),
+                         render=render) for _ in range(n)]
+
+
+def scene_cell_labels(items, S, grid):
+    """Per-cell colour and shape class of each scene's objects (-1: no object in the cell), int8 [n, grid * grid]:
+    the targets of `ar --attr-weight`."""
+    from .probes import cell_labels
+    return {f"cell_{a}": torch.from_numpy(np.stack([cell_labels(it[3], S, grid, a) for it in items])).to(torch.int8)
+            for a in ("colour", "shape")}
+
+
+def backfill_labels(args):
+    """Add the cell labels to shards written before they were stored: the same scenes, drawn again without
+    rendering (pass the seed, categories and distractor share the shards were encoded with; the captions must match)."""
+    for f in sorted(os.listdir(args.out)):
+        if not (f.startswith("shard-") and f.endswith(".pt")):
+            continue
+        path = os.path.join(args.out, f)
+        d = torch.load(path)
+        if "cell_shape" in d:
+            continue
+        S, grid = d.get("image_size", args.image_size), d.get("grid", args.grid)
+        items = shard_scenes(args, d["shard"], len(d["captions"]), S, render=False)
+        if d["seed"] != args.seed or [it[1] for it in items] != d["captions"]:
+            raise SystemExit(f"{path}: the replayed scenes differ (another --seed, --categories or --distractor-p?)")
+        d.update(scene_cell_labels(items, S, grid))
+        torch.save(d, path + ".tmp")
+        os.replace(path + ".tmp", path)
+        print(f"labels: {f}", flush=True)
 
 
 def pick_category(rng, categories):
     """None (the sampler's own uniform draw over all categories, so default shards stay as they were) or one of
     `categories`, drawn uniformly."""
     return None if not categories else categories[int(rng.integers(len(categories)))]
+
+
+def load_labels(path, limit=None):
+    """The per-cell colour and shape labels of a latent directory's shards (int8 [N, g * g] each), in
+    load_latents' order; SystemExit when a shard has none (encode_latents --backfill-labels adds them)."""
+    files = sorted(f for f in os.listdir(path) if f.startswith("shard-") and f.endswith(".pt"))
+    out, n = {"colour": [], "shape": []}, 0
+    for f in files:
+        d = torch.load(os.path.join(path, f))
+        if "cell_shape" not in d:
+            raise SystemExit(f"{os.path.join(path, f)} has no cell labels: run encode_latents --backfill-labels")
+        for a in out:
+            out[a].append(d[f"cell_{a}"])
+        n += len(d["captions"])
+        if limit and n >= limit:
+            break
+    return {a: torch.cat(v)[:limit] if limit else torch.cat(v) for a, v in out.items()}
 
 
 def load_latents(path, limit=None):
