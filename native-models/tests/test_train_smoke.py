@@ -127,6 +127,9 @@ def test_recipe_end_to_end(tmp_path, capsys):
     attr = [r["attr"] for r in _log(aa) if "attr" in r]
     assert len(attr) == 3 and all(0 < v < 10 for v in attr)
     assert set(torch.load(os.path.join(aa, "ckpt.pt"))["modules"]) == {"gen", "attr"}
+    ac = os.path.join(d, "ar-caption")
+    ar.main(COMMON + ["--latents", lat2, "--steps", "2", "--out", ac, "--caption-weight", "0.5"])
+    assert len([r["caption"] for r in _log(ac) if "caption" in r]) == 2
     assert evaluate.load_generator(os.path.join(argrid, "ckpt.pt")).c.sampling.order == "coarse"
 
     # --bf16 (forward autocast to bfloat16, weights and optimiser fp32): both runs go on two more steps
@@ -270,3 +273,25 @@ def test_binding_contrast_replays_the_same_noise():
                       ctx_noise=0.3, token_weight=obj)
     assert torch.allclose(c, 0.1 * ref, rtol=1e-5)
     assert ar.binding_contrast(gen, tok, [1], caps, [caps[0], None], z, ps, img, None, args, seed=3) is None
+
+
+def test_caption_readout_labels_and_state():
+    """The read-out's labels bind each colour to its shape; the caption state is the <img> position of the full
+    causal pass (no image token can reach it)."""
+    from vgt.checkpoint import seeded_model
+    from vgt.tokenizer import default_tokenizer
+
+    assert ar.caption_binding_labels("a red square and a blue circle") == [2, 0, 1, 0, 0, 0]
+    assert ar.caption_binding_labels("a red circle and a blue square") == [1, 0, 2, 0, 0, 0]
+    assert ar.caption_binding_labels("a red triangle below a red circle")[0] == -100
+    assert ar.caption_binding_labels("three green triangles on a black background") == [0, 3, 0, 0, 0, 0]
+    gen = seeded_model("tiny", 0).generator.eval()
+    tok = default_tokenizer()
+    ids, mask = probes.prepare_text_batch(tok, ["a red square and a blue circle", "a red circle"])
+    h, w = gen.c.grid
+    z = torch.randn(2, gen.c.d_z, h, w)
+    x, m, pos, _ = gen.build_sequence(ids, mask, z, tok.img_token_ids(), torch.randperm(h * w))
+    with torch.no_grad():
+        full, _ = gen.lm(x, m, pos)
+        state = gen.caption_state(ids, mask, tok.img_token_ids())
+    assert torch.allclose(state, full[:, ids.shape[1] + len(tok.img_token_ids()) - 1], atol=1e-5)

@@ -100,9 +100,7 @@ class QueryAR(nn.Module):
         B, dz, h, w = z.shape
         N, H, dev = h * w, self.c.lm.hidden, z.device
         order = order.to(dev)
-        img_ids = torch.tensor(list(img_token_ids), device=dev).unsqueeze(0).expand(B, -1)
-        text = self.embed_tokens(torch.cat([input_ids, img_ids], dim=1))
-        mask_text = torch.cat([text_mask.long(), torch.ones_like(img_ids)], dim=1)
+        text, mask_text = self._text_part(input_ids, text_mask, img_token_ids)
         zt = z.flatten(2).transpose(1, 2)[:, order]  # [B,N,dz] in generation order
         q = self.adaptive_metaquery.queries(h, w)[order]
         pos = self.adaptive_metaquery.pos(h, w)[order]
@@ -133,6 +131,19 @@ class QueryAR(nn.Module):
         img_pos = image_position_ids(mask_text.sum(1), order[slot], torch.arange(n_img, device=dev),
                                      self.c.image_positions)
         return x, mask, torch.cat([text_pos, img_pos], dim=1), text.shape[1] + read
+
+    def _text_part(self, input_ids, text_mask, img_token_ids):
+        """Embeddings [B, T + I, H] and mask of the prompt followed by the <img> marker."""
+        B = input_ids.shape[0]
+        img_ids = torch.tensor(list(img_token_ids), device=input_ids.device).unsqueeze(0).expand(B, -1)
+        text = self.embed_tokens(torch.cat([input_ids, img_ids], dim=1))
+        return text, torch.cat([text_mask.long(), torch.ones_like(img_ids)], dim=1)
+
+    def caption_state(self, input_ids, text_mask, img_token_ids):
+        """The LM's last hidden state at the <img> marker, before any image token: what it made of the prompt [B, H]."""
+        text, mask = self._text_part(input_ids, text_mask, img_token_ids)
+        hidden, _ = self.lm(text, mask, (mask.cumsum(1) - 1).clamp(min=0))
+        return hidden[:, -1]
 
     def query_cond(self, input_ids, text_mask, z_ctx, img_token_ids, order, group: int = 1):
         """Teacher-forced pass with z_ctx as the fed-back latents: the flow head's condition at each position query,

@@ -20,7 +20,7 @@ import torch.nn as nn
 
 from ..queryar import QueryAR, prepare_text_batch, time_shift
 from ..sampler import make_order
-from ..shapes.grammar import COLOR_NAMES, SHAPES, swap_shapes
+from ..shapes.grammar import COLOR_NAMES, SHAPES, parse_prompt, swap_shapes
 from ..tokenizer import default_tokenizer
 from ..vgtae import group_latents
 from .common import EMA, RUNS, Logger, autocast, base_parser, float_layer_norms, load_ckpt, make_optimizer, save_ckpt, set_lr, setup, step_rng
@@ -76,6 +76,29 @@ class AttrHead(nn.Module):
         """Mean cross-entropy over cells of both attributes; labels {colour, shape} [B, N], -1 = no object."""
         return sum(nn.functional.cross_entropy(getattr(self, a)(cond).flatten(0, 1), (labels[a] + 1).flatten())
                    for a in ("colour", "shape")) / 2
+
+
+def caption_binding_labels(caption):
+    """For each colour (COLOR_NAMES): 0 when the prompt does not name it, 1 + the index of the shape it gives it,
+    -100 (ignored) when it gives it two shapes ("a red triangle below a red circle")."""
+    parsed = parse_prompt(caption)
+    out = [0] * len(COLOR_NAMES)
+    for colour, shape in (parsed["objects"] if parsed else []):
+        i, lab = COLOR_NAMES.index(colour), 1 + SHAPES.index(shape)
+        out[i] = lab if out[i] in (0, lab) else -100
+    return out
+
+
+def caption_readout_loss(model, readout, tok, captions, img_ids, dev):
+    """Cross-entropy of the caption read-out (see --caption-weight) over the colours of the batch's prompts (never
+    dropped to the unconditional one here: the read-out asks what a prompt says)."""
+    ids, mask = prepare_text_batch(tok, captions)
+    state = model.caption_state(ids.to(dev), mask.to(dev), img_ids)
+    logits = readout(state.float()).reshape(len(captions), len(COLOR_NAMES), len(SHAPES) + 1)
+    labels = torch.tensor([caption_binding_labels(c) for c in captions], device=dev)
+    if (labels == -100).all():
+        return None
+    return nn.functional.cross_entropy(logits.flatten(0, 1), labels.flatten(), ignore_index=-100)
 
 
 def binding_contrast(model, tok, idx, captions, swapped, z, probe_set, img_ids, order, args, seed,
@@ -160,6 +183,10 @@ def main(argv=None):
                         "and the shape of the object in its cell (or none) by cross-entropy; the latents need cell "
                         "labels (encode_latents). Trains the generator to say what it draws where; 0: off")
     p.add_argument("--binding-max", type=int, default=4, help="sequences of a batch in the binding contrast")
+    p.add_argument("--caption-weight", type=float, default=0.0,
+                   help="weight of the caption read-out: from the LM's state at <img> (the prompt alone), a linear "
+                        "read-out names, for each colour, the shape the prompt gives it (or none), by cross-entropy; "
+                        "teaches the LM which colour takes which shape before any image token; 0: off")
     p.add_argument("--init", default=None,
                    help="start from these generator weights (a QueryAR checkpoint's EMA, or an assembled or rebuilt "
                         "vgt-checkpoint) with a fresh optimizer, warmup and schedule; ignored when resuming")
@@ -189,6 +216,8 @@ def main(argv=None):
     modules = {"gen": model}
     if args.attr_weight:  # a training-only probe: it does not travel with the generator
         modules["attr"] = AttrHead(cfg.head.width).to(dev)
+    if args.caption_weight:  # likewise
+        modules["caption"] = nn.Linear(cfg.lm.hidden, len(COLOR_NAMES) * (len(SHAPES) + 1)).to(dev)
     opt = make_optimizer([q for m in modules.values() for q in m.parameters()], args)
     if args.bf16:
         float_layer_norms(model)
@@ -243,6 +272,12 @@ def main(argv=None):
                                                            for a, v in labels.items()})
                 extra["attr"] = round(attr.item(), 6)
                 loss = loss + args.attr_weight * attr
+        if args.caption_weight:
+            with autocast(args, dev):
+                cap = caption_readout_loss(model, modules["caption"], tok, [captions[i] for i in idx], img_ids, dev)
+            if cap is not None:
+                extra["caption"] = round(cap.item(), 6)
+                loss = loss + args.caption_weight * cap
         loss = loss.float()
         if args.binding_weight:
             with autocast(args, dev):
