@@ -107,8 +107,8 @@ def binding_contrast(model, tok, idx, captions, swapped, z, probe_set, img_ids, 
     variant (`grammar.swap_shapes`): relu((1 + margin) L_true - L_swap), L the flow loss of the object tokens with
     the true and the swapped caption under the same noise, t, context noise and order (one generator state, replayed).
     The plain loss barely depends on which colour takes which shape (the probe `binding_*` is 1.00: a ~7 % share of
-    tokens, a small part of each latent), so nothing made the generator read the pairing; this term does. None when no
-    sequence of the batch has a swap."""
+    tokens, a small part of each latent); this term was meant to make the generator read the pairing, and measured, it
+    did not (TRAINING.md, `bindc`). None when no sequence of the batch has a swap."""
     sel = [j for j, i in enumerate(idx) if swapped[i] is not None][:args.binding_max]
     if not sel:
         return None
@@ -178,11 +178,11 @@ def main(argv=None):
                         "tokens' loss with the true caption must be (1 + --binding-margin) x below the loss with the "
                         "shape-swapped caption (same noise, t, order); 0: off (TRAINING.md, binding)")
     p.add_argument("--binding-margin", type=float, default=0.1)
+    p.add_argument("--binding-max", type=int, default=4, help="sequences of a batch in the binding contrast")
     p.add_argument("--attr-weight", type=float, default=0.0,
                    help="weight of the attribute loss: a linear probe on each flow-head condition predicts the colour "
                         "and the shape of the object in its cell (or none) by cross-entropy; the latents need cell "
                         "labels (encode_latents). Trains the generator to say what it draws where; 0: off")
-    p.add_argument("--binding-max", type=int, default=4, help="sequences of a batch in the binding contrast")
     p.add_argument("--caption-weight", type=float, default=0.0,
                    help="weight of the caption read-out: from the LM's state at <img> (the prompt alone), a linear "
                         "read-out names, for each colour, the shape the prompt gives it (or none), by cross-entropy; "
