@@ -43,6 +43,12 @@ export function watchPageErrors(page: Page): Array<string> {
   page.on('console', (message) => {
     if (message.type() === 'error') errors.push(`console: ${message.text()}`);
   });
+  // Chromium's console line for a failed resource load (an image, not an API call: tests expect those) does not
+  // name the resource; this one does.
+  page.on('response', (response) => {
+    if (response.status() >= 400 && !new URL(response.url()).pathname.includes('/api/'))
+      errors.push(`response: ${response.status()} ${response.url()}`);
+  });
   return errors;
 }
 
