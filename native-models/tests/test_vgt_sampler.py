@@ -256,3 +256,8 @@ def test_negative_prompt_replaces_the_unconditional_row(tiny, tok):
                          negatives=["a red square and a blue circle"])
     alt = sample_latents(tiny.generator, Swapped(), prompts[:1], s, seed=5, order_seed=6)
     assert torch.equal(alt, one)
+
+
+def test_negatives_must_match_the_prompts(tiny, tok):
+    with pytest.raises(ValueError, match="2 negative prompts for 1 prompts"):
+        sample_latents(tiny.generator, tok, ["a red circle"], SampleSettings(steps=2, cfg=3.0), negatives=[None, None])

@@ -134,6 +134,8 @@ def sample_latents(model: QueryAR, tokenizer, prompts: Sequence[str], settings: 
     rows = [tokenizer.encode_prompt(p) for p in prompts]
     if use_cfg:
         negatives = negatives or [None] * B
+        if len(negatives) != B:
+            raise ValueError(f"{len(negatives)} negative prompts for {B} prompts")
         rows += [tokenizer.encode_prompt(n) if n and n.strip() else tokenizer.encode_uncond() for n in negatives]
     R = len(rows)
     ids, text_mask = pad_rows(rows, tokenizer.pad_id)
