@@ -56,11 +56,13 @@ def init_generator(model: QueryAR, seed=0):
 def object_weight(z, probe_set, alpha):
     """Per-token loss weights [B,h,w]: 1 + alpha where the probe set's linear object classifier calls the latent an
     object token (accuracy 0.997 on AE B's latents), so the ~7 % object tokens are not drowned by background."""
-    if not alpha:
-        return None
+    return 1.0 + alpha * object_mask(z, probe_set) if alpha else None
+
+
+def object_mask(z, probe_set):
+    """1.0 where the probe set's linear object classifier calls a latent of z [B, d_z, h, w] an object token: [B,h,w]."""
     w, b = probe_set["classifier"]
-    is_obj = (z.permute(0, 2, 3, 1).float() @ w.to(z.device) + b.to(z.device)) > 0
-    return 1.0 + alpha * is_obj.float()
+    return ((z.permute(0, 2, 3, 1).float() @ w.to(z.device) + b.to(z.device)) > 0).float()
 
 
 class AttrHead(nn.Module):
@@ -89,13 +91,14 @@ def caption_binding_labels(caption):
     return out
 
 
-def caption_readout_loss(model, readout, tok, captions, img_ids, dev):
+def caption_readout_loss(model, readout, tok, captions, labels, img_ids, dev):
     """Cross-entropy of the caption read-out (see --caption-weight) over the colours of the batch's prompts (never
-    dropped to the unconditional one here: the read-out asks what a prompt says)."""
+    dropped to the unconditional one here: the read-out asks what a prompt says); labels [B, colours] as
+    caption_binding_labels gives them."""
     ids, mask = prepare_text_batch(tok, captions)
     state = model.caption_state(ids.to(dev), mask.to(dev), img_ids)
     logits = readout(state.float()).reshape(len(captions), len(COLOR_NAMES), len(SHAPES) + 1)
-    labels = torch.tensor([caption_binding_labels(c) for c in captions], device=dev)
+    labels = labels.to(dev)
     if (labels == -100).all():
         return None
     return nn.functional.cross_entropy(logits.flatten(0, 1), labels.flatten(), ignore_index=-100)
@@ -113,7 +116,7 @@ def binding_contrast(model, tok, idx, captions, swapped, z, probe_set, img_ids, 
     if not sel:
         return None
     zs = z[sel]
-    obj = object_weight(zs, probe_set, 1.0) - 1.0  # 1 on object tokens, 0 elsewhere
+    obj = object_mask(zs, probe_set)
     keep = obj.flatten(1).sum(1) > 0
     if not keep.any():
         return None
@@ -209,6 +212,7 @@ def main(argv=None):
             p.error("--attr-weight needs per-cell tokens (--latent-group 1)")
         labels = load_labels(args.latents, args.limit)
     swapped = [swap_shapes(c) for c in captions] if args.binding_weight else None
+    cap_labels = torch.tensor([caption_binding_labels(c) for c in captions]) if args.caption_weight else None
     assert z_all.shape[1:] == (cfg.d_z, *cfg.grid), (z_all.shape, cfg.d_z, cfg.grid)
     model = init_generator(QueryAR(cfg), args.seed)
     dev = torch.device(args.device)
@@ -274,7 +278,8 @@ def main(argv=None):
                 loss = loss + args.attr_weight * attr
         if args.caption_weight:
             with autocast(args, dev):
-                cap = caption_readout_loss(model, modules["caption"], tok, [captions[i] for i in idx], img_ids, dev)
+                cap = caption_readout_loss(model, modules["caption"], tok, [captions[i] for i in idx],
+                                           cap_labels[torch.from_numpy(idx)], img_ids, dev)
             if cap is not None:
                 extra["caption"] = round(cap.item(), 6)
                 loss = loss + args.caption_weight * cap

@@ -115,11 +115,7 @@ def scene_cell_labels(items, S, grid):
 def backfill_labels(args):
     """Add the cell labels to shards written before they were stored: the same scenes, drawn again without
     rendering (pass the seed, categories and distractor share the shards were encoded with; the captions must match)."""
-    for f in sorted(os.listdir(args.out)):
-        if not (f.startswith("shard-") and f.endswith(".pt")):
-            continue
-        path = os.path.join(args.out, f)
-        d = torch.load(path)
+    for path, d in _shards(args.out):
         if "cell_shape" in d:
             continue
         S, grid = d.get("image_size", args.image_size), d.get("grid", args.grid)
@@ -129,7 +125,7 @@ def backfill_labels(args):
         d.update(scene_cell_labels(items, S, grid))
         torch.save(d, path + ".tmp")
         os.replace(path + ".tmp", path)
-        print(f"labels: {f}", flush=True)
+        print(f"labels: {os.path.basename(path)}", flush=True)
 
 
 def pick_category(rng, categories):
@@ -138,34 +134,36 @@ def pick_category(rng, categories):
     return None if not categories else categories[int(rng.integers(len(categories)))]
 
 
+def _shards(path, limit=None):
+    """(file path, shard dict) of a latent directory's shards in order, stopping once `limit` scenes are covered."""
+    n = 0
+    for f in sorted(f for f in os.listdir(path) if f.startswith("shard-") and f.endswith(".pt")):
+        d = torch.load(os.path.join(path, f))
+        yield os.path.join(path, f), d
+        n += len(d["captions"])
+        if limit and n >= limit:
+            return
+
+
 def load_labels(path, limit=None):
     """The per-cell colour and shape labels of a latent directory's shards (int8 [N, g * g] each), in
     load_latents' order; SystemExit when a shard has none (encode_latents --backfill-labels adds them)."""
-    files = sorted(f for f in os.listdir(path) if f.startswith("shard-") and f.endswith(".pt"))
-    out, n = {"colour": [], "shape": []}, 0
-    for f in files:
-        d = torch.load(os.path.join(path, f))
+    out = {"colour": [], "shape": []}
+    for f, d in _shards(path, limit):
         if "cell_shape" not in d:
-            raise SystemExit(f"{os.path.join(path, f)} has no cell labels: run encode_latents --backfill-labels")
+            raise SystemExit(f"{f} has no cell labels: run encode_latents --backfill-labels")
         for a in out:
             out[a].append(d[f"cell_{a}"])
-        n += len(d["captions"])
-        if limit and n >= limit:
-            break
     return {a: torch.cat(v)[:limit] if limit else torch.cat(v) for a, v in out.items()}
 
 
 def load_latents(path, limit=None):
     """All shards of a latent directory: (z float16 [N, d_z, g, g], captions, categories)."""
-    files = sorted(f for f in os.listdir(path) if f.startswith("shard-") and f.endswith(".pt"))
     zs, caps, cats = [], [], []
-    for f in files:
-        d = torch.load(os.path.join(path, f))
+    for _, d in _shards(path, limit):
         zs.append(d["z"])
         caps += d["captions"]
         cats += d["categories"]
-        if limit and len(caps) >= limit:
-            break
     if not zs:
         raise FileNotFoundError(f"no latent shards in {path} (run vgt.train.encode_latents first)")
     z = torch.cat(zs)
