@@ -11,6 +11,7 @@ sys.path.insert(0, ROOT)
 
 torch = pytest.importorskip("torch")
 
+from vgt.tokenizer import PHRASES, WordPieceTokenizer  # noqa: E402
 from vgt.train import ae, ar, assemble, encode_latents, evaluate, probes, stage0  # noqa: E402
 
 COMMON = ["--config", "tiny", "--batch", "2", "--log-every", "1", "--save-every", "2", "--warmup", "2"]
@@ -131,6 +132,19 @@ def test_recipe_end_to_end(tmp_path, capsys):
     ar.main(COMMON + ["--latents", lat2, "--steps", "2", "--out", ac, "--caption-weight", "0.5"])
     assert len([r["caption"] for r in _log(ac) if "caption" in r]) == 2
     assert evaluate.load_generator(os.path.join(argrid, "ckpt.pt")).c.sampling.order == "coarse"
+    # phrase tokens from a word-vocabulary generator: its rows kept, one new row per phrase; assembled with the
+    # phrase tokenizer; a phrase generator cannot seed a word-vocabulary run
+    aphr = os.path.join(d, "ar-phrase")
+    ar.main(COMMON + ["--latents", lat, "--steps", "1", "--out", aphr, "--positions", "grid", "--lr", "0",
+                      "--init", os.path.join(argrid, "ckpt.pt"), "--phrase-tokens"])
+    phr = evaluate.load_generator(os.path.join(aphr, "ckpt.pt"))
+    emb, emb0 = phr.state_dict()[ar.EMBED_KEY], init[ar.EMBED_KEY]
+    assert phr.c.text_phrases and emb.shape[0] == emb0.shape[0] + len(PHRASES) and torch.equal(emb[:len(emb0)], emb0)
+    out = assemble.assemble(os.path.join(a2, "ckpt.pt"), os.path.join(aphr, "ckpt.pt"), os.path.join(d, "vgt-p.pt"))
+    assert WordPieceTokenizer.load_dict(torch.load(out)["tokenizer"]).phrases == PHRASES
+    with pytest.raises(SystemExit):
+        ar.main(COMMON + ["--latents", lat, "--steps", "1", "--out", os.path.join(d, "ar-bad2"), "--positions", "grid",
+                          "--init", os.path.join(aphr, "ckpt.pt")])
 
     # --bf16 (forward autocast to bfloat16, weights and optimiser fp32): both runs go on two more steps
     ar.main(COMMON + ["--latents", lat, "--steps", "4", "--out", arr, "--bf16", "--ctx-noise", "0.3"])

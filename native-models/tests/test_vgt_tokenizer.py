@@ -7,7 +7,7 @@ import subprocess
 import pytest
 
 from vgt.config import PROMPT_TEMPLATE
-from vgt.tokenizer import SPECIAL_TOKENS, WordPieceTokenizer, default_tokenizer
+from vgt.tokenizer import PHRASES, SPECIAL_TOKENS, WordPieceTokenizer, default_tokenizer, phrase_tokenizer
 
 from vgt_testutil import ROOT
 
@@ -17,12 +17,25 @@ TRICKY = [
     "<|im_start", "x" * 101, "x" * 100, "café naïve", "emoji 🙂 ok", "a-b_c d'e", "ÀB", "1234 56.7", "İstanbul",
     "“quotes” — dash", "tab\ttab\nnew\r\nline", "##a", "unknownword", "hello, world!?",
     PROMPT_TEMPLATE.format(prompt="Four YELLOW squares above a blue circle."),
+    # phrase tokens: leftmost-longest, no word boundary, after lowercasing, never across a special token
+    "bored circles", "a red  circle", "red circlesquare", "Red Circle<img>blue squares", "redcircle", "red<img> circle",
+    "a red circle and a blue square", "red circle red circles red circle",
 ]
 
 
-@pytest.fixture(scope="module")
-def tok():
-    return default_tokenizer()
+@pytest.fixture(scope="module", params=["words", "phrases"])
+def tok(request):
+    return default_tokenizer() if request.param == "words" else phrase_tokenizer()
+
+
+def test_phrase_tokens():
+    t, w = phrase_tokenizer(), default_tokenizer()
+    assert t.vocab[:w.vocab_size] == w.vocab  # word ids keep their meaning
+    assert t.encode("A Red Circle and two blue squares") == [t.ids["a"], t.ids["red circle"], t.ids["and"],
+                                                              t.ids["two"], t.ids["blue squares"]]
+    assert t.encode("a red  circle") == w.encode("a red  circle")  # two spaces: not the phrase
+    assert t.encode("bored circles") == w.encode("bo") + [t.ids["red circles"]]  # as @huggingface/tokenizers
+    assert len(PHRASES) == 36 and t.vocab_size == w.vocab_size + 36
 
 
 def test_vocab_covers_grammar_and_chars(tok):
@@ -55,9 +68,12 @@ def test_tokenizer_json_round_trip(tok, tmp_path):
     d = json.loads(p.read_text())
     assert d["model"]["type"] == "WordPiece" and d["model"]["continuing_subword_prefix"] == "##"
     assert d["model"]["max_input_chars_per_word"] == 100 and d["normalizer"] == {"type": "Lowercase"}
-    assert [a["content"] for a in d["added_tokens"]] == SPECIAL_TOKENS and all(a["special"] for a in d["added_tokens"])
+    added = d["added_tokens"]
+    assert [a["content"] for a in added] == SPECIAL_TOKENS + tok.phrases
+    assert all(a["special"] and not a["normalized"] for a in added[:len(SPECIAL_TOKENS)])
+    assert all(a["normalized"] and not a["special"] for a in added[len(SPECIAL_TOKENS):])
     t2 = WordPieceTokenizer.load(str(p))
-    assert t2.vocab == tok.vocab
+    assert t2.vocab == tok.vocab and t2.phrases == tok.phrases
     for s in TRICKY:
         assert t2.encode(s) == tok.encode(s)
 

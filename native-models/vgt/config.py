@@ -137,6 +137,9 @@ class VGTConfig:
     # Pads of the shorter prompt row: "always" masked (ours: batch-invariant, as training) or masked in the
     # "prefill" only, as the reference's generate() (no mask afterwards), which its published images used.
     pad_mask: str = "always"
+    # Our WordPiece vocabulary plus one token per colour-shape phrase (vgt.tokenizer.phrase_tokenizer); the
+    # bundle's tokenizer.json carries them, so the engine needs nothing. See TRAINING.md, "Binding".
+    text_phrases: bool = False
     licence: str = "MIT"
     description: str = ""
 
@@ -170,7 +173,7 @@ class VGTConfig:
             max_grid=tuple(d.get("max_grid", (64, 64))),
             sampling=SamplingDefaults(**d.get("sampling", {})),
             image_positions=d.get("image_positions", "sequence"), pad_mask=d.get("pad_mask", "always"),
-            licence=d.get("licence", "MIT"), description=d.get("description", ""),
+            text_phrases=d.get("text_phrases", False), licence=d.get("licence", "MIT"), description=d.get("description", ""),
         )
 
     def to_json(self) -> str:

@@ -28,7 +28,7 @@ from . import bundle as B
 from .config import IMG_TOKEN, PROMPT_TEMPLATE, UNCOND_PROMPT
 from .queryar import VGT
 from .sampler import CFG_SCHEDULES, LAST_STEP
-from .tokenizer import WordPieceTokenizer, default_tokenizer
+from .tokenizer import WordPieceTokenizer, tokenizer_for
 
 OPSET = 17
 FP16_MIN_NUMEL = 256
@@ -477,7 +477,7 @@ def main(argv: Optional[List[str]] = None) -> int:
         source = {"config": args.config, "seed": args.seed, "init": "vgt.queryar.randomize_"}
         img_ids = None
     if tok_json is None:
-        tok_json = default_tokenizer().to_hf_json()
+        tok_json = tokenizer_for(model.c).to_hf_json()
     c = model.c
     # sampling defaults chosen after training (validation ShapesEval), not baked into the checkpoint; refused before
     # the output folder is touched, in the ranges the studio accepts

@@ -259,6 +259,11 @@ def rebuild(bundle_dir: str, check_names: bool = True) -> Rebuilt:
         if e["role"] in GRAPH_ROLES and rel.endswith(".onnx"):
             graphs[e["role"]] = Graph(os.path.join(bundle_dir, rel))
     cfg = infer_config(m, graphs)
+    with open(os.path.join(bundle_dir, "tokenizer.json"), encoding="utf-8") as f:
+        tok_json = json.load(f)
+    if tok_json.get("model", {}).get("type") == "WordPiece":  # our models: phrase tokens or not
+        from .tokenizer import WordPieceTokenizer
+        cfg.text_phrases = bool(WordPieceTokenizer.load_dict(tok_json).phrases)
     model = VGT(cfg).eval()
     weights = Weights(model)
     notes: List[str] = []
@@ -284,8 +289,6 @@ def rebuild(bundle_dir: str, check_names: bool = True) -> Rebuilt:
         diff = _config_diff(get_config(cfg.name), cfg)
         if diff:
             notes.append(f"architecture differs from the named config {cfg.name!r} in: {', '.join(diff)}")
-    with open(os.path.join(bundle_dir, "tokenizer.json"), encoding="utf-8") as f:
-        tok_json = json.load(f)
     return Rebuilt(model=model, tokenizer_json=tok_json, manifest=m, sources=weights.sources, notes=notes,
                    unused=unused)
 
@@ -298,7 +301,7 @@ def _known_configs():
 def _config_diff(a, b, prefix: str = "") -> List[str]:
     """Paths of config fields that differ (vocabulary size, texts and sampling defaults aside)."""
     out = []
-    skip = {"name", "description", "licence", "sampling", "vocab_size"}
+    skip = {"name", "description", "licence", "sampling", "vocab_size", "text_phrases"}
     for f in dataclasses.fields(a):
         if f.name in skip or not hasattr(b, f.name):
             continue

@@ -5,10 +5,17 @@ The TypeScript engine loads the same `tokenizer.json` with @huggingface/tokenize
 reproduces what that pipeline does, step by step:
   1. split out the added (special) tokens, matched on the raw text (they are not normalized);
   2. Lowercase normalizer;
+  2b. split out the phrase tokens (normalized added tokens, e.g. "red circle"), matched on the lowercased text;
   3. BertPreTokenizer: split on whitespace, then isolate every punctuation character;
   4. WordPiece: greedy longest-match-first with "##" continuation; a word with an unmatched piece,
      or longer than 100 characters, becomes one [UNK].
 Unknown words still tokenize because every ASCII letter/digit/punctuation has a piece.
+
+Phrase tokens: a vocabulary may add one token per colour-shape phrase (`phrase_tokenizer`). Attribute binding
+("which colour takes which shape") is then a matter of the vocabulary, not of a two-hop attention circuit that a
+3 M-parameter LM trained on a CPU did not learn (TRAINING.md, "Binding"). Both matchers take, at the leftmost
+position where any added token starts, the longest one, with no word-boundary check, as @huggingface/tokenizers
+does ("a red circles" is one phrase; "red  circle" with two spaces is two words).
 """
 from __future__ import annotations
 
@@ -36,6 +43,10 @@ on in with white black background
 user assistant generate image
 """.split()
 _PUNCT = list(string.punctuation)
+_COLOURS = "red green blue yellow purple orange".split()
+_SHAPE_WORDS = "circle square triangle circles squares triangles".split()
+# Appended after the word vocabulary, so a word model's ids (and embedding rows) keep their meaning.
+PHRASES = [f"{c} {s}" for c in _COLOURS for s in _SHAPE_WORDS]
 
 
 @lru_cache(maxsize=1)
@@ -70,15 +81,20 @@ def _is_space(ch: str) -> bool:
 
 
 class WordPieceTokenizer:
-    def __init__(self, vocab: Sequence[str], specials: Sequence[str] = SPECIAL_TOKENS):
+    def __init__(self, vocab: Sequence[str], specials: Sequence[str] = SPECIAL_TOKENS, phrases: Sequence[str] = ()):
         self.vocab: List[str] = list(vocab)
         self.ids: Dict[str, int] = {t: i for i, t in enumerate(self.vocab)}
         self.specials = list(specials)
-        for s in self.specials:
+        self.phrases = list(phrases)
+        for s in self.specials + self.phrases:
             if s not in self.ids:
-                raise ValueError(f"special token {s!r} missing from vocab")
-        # Longest first so that overlapping specials match greedily, as HF's added-token matcher does.
+                raise ValueError(f"added token {s!r} missing from vocab")
+        for s in self.phrases:
+            if s != s.lower():
+                raise ValueError(f"phrase token {s!r} is matched on lowercased text, so must be lower case")
+        # Longest first so that overlapping added tokens match greedily, as HF's added-token matcher does.
         self._specials_sorted = sorted(self.specials, key=len, reverse=True)
+        self._phrases_sorted = sorted(self.phrases, key=len, reverse=True)
 
     # -- properties the bundle needs
     @property
@@ -94,10 +110,12 @@ class WordPieceTokenizer:
         return len(self.vocab)
 
     # -- pipeline
-    def _split_specials(self, text: str) -> List[tuple]:
+    @staticmethod
+    def _split_added(text: str, added_sorted: Sequence[str]) -> List[tuple]:
+        """(is_added, piece) runs: at each position the longest added token starting there, else one character on."""
         out, i, start = [], 0, 0
         while i < len(text):
-            for s in self._specials_sorted:
+            for s in added_sorted:
                 if text.startswith(s, i):
                     if start < i:
                         out.append((False, text[start:i]))
@@ -153,12 +171,16 @@ class WordPieceTokenizer:
 
     def encode(self, text: str) -> List[int]:
         ids: List[int] = []
-        for is_special, chunk in self._split_specials(text):
+        for is_special, chunk in self._split_added(text, self._specials_sorted):
             if is_special:
                 ids.append(self.ids[chunk])
                 continue
-            for w in self._pre_tokenize(chunk.lower()):
-                ids.extend(self._wordpiece(w))
+            for is_phrase, part in self._split_added(chunk.lower(), self._phrases_sorted):
+                if is_phrase:
+                    ids.append(self.ids[part])
+                    continue
+                for w in self._pre_tokenize(part):
+                    ids.extend(self._wordpiece(w))
         return ids
 
     def decode(self, ids: Sequence[int]) -> str:
@@ -191,6 +213,10 @@ class WordPieceTokenizer:
                 {"id": self.ids[s], "content": s, "single_word": False, "lstrip": False, "rstrip": False,
                  "normalized": False, "special": True}
                 for s in self.specials
+            ] + [
+                {"id": self.ids[s], "content": s, "single_word": False, "lstrip": False, "rstrip": False,
+                 "normalized": True, "special": False}
+                for s in self.phrases
             ],
             "normalizer": {"type": "Lowercase"},
             "pre_tokenizer": {"type": "BertPreTokenizer"},
@@ -222,11 +248,25 @@ class WordPieceTokenizer:
         vocab = [None] * len(vocab_map)
         for t, i in vocab_map.items():
             vocab[i] = t
-        return WordPieceTokenizer(vocab, [a["content"] for a in d.get("added_tokens", [])])
+        added = d.get("added_tokens", [])
+        # HF's default: an added token is normalized unless it is special
+        normalized = [a.get("normalized", not a.get("special", False)) for a in added]
+        return WordPieceTokenizer(vocab, [a["content"] for a, n in zip(added, normalized) if not n],
+                                  [a["content"] for a, n in zip(added, normalized) if n])
 
 
 def default_tokenizer() -> WordPieceTokenizer:
     return WordPieceTokenizer(default_vocab())
+
+
+def phrase_tokenizer() -> WordPieceTokenizer:
+    """The word vocabulary plus one token per colour-shape phrase (PHRASES), appended after it."""
+    return WordPieceTokenizer(default_vocab() + PHRASES, phrases=PHRASES)
+
+
+def tokenizer_for(cfg) -> WordPieceTokenizer:
+    """The tokenizer a model of this project was trained with (VGTConfig.text_phrases says which)."""
+    return phrase_tokenizer() if getattr(cfg, "text_phrases", False) else default_tokenizer()
 
 
 def tokenizer_from_json(d: Optional[dict], prompt: Optional[dict] = None,

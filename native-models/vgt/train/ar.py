@@ -21,7 +21,7 @@ import torch.nn as nn
 from ..queryar import QueryAR, prepare_text_batch, time_shift
 from ..sampler import make_order
 from ..shapes.grammar import COLOR_NAMES, SHAPES, parse_prompt, swap_shapes
-from ..tokenizer import default_tokenizer
+from ..tokenizer import PHRASES, tokenizer_for
 from ..vgtae import group_latents
 from .common import EMA, RUNS, Logger, autocast, base_parser, float_layer_norms, load_ckpt, make_optimizer, save_ckpt, set_lr, setup, step_rng
 from .assemble import LATENT_FIELDS
@@ -143,6 +143,23 @@ def ema_copy(model, ema):
     return gen.eval()
 
 
+EMBED_KEY = "lm.embed_tokens.weight"
+
+
+def phrase_rows(emb, tok, seed):
+    """A word-vocabulary embedding grown by the phrase tokens: each phrase's row starts as its two words' rows
+    ((colour + shape) / sqrt 2, so it first means what the words meant) plus noise of half the rows' spread, so
+    that "red circle" + "blue square" no longer sums to "red square" + "blue circle"."""
+    n_words = tok.vocab_size - len(PHRASES)
+    if emb.shape[0] != n_words:
+        raise ValueError(f"embedding of {emb.shape[0]} rows; the word vocabulary has {n_words}")
+    g = torch.Generator().manual_seed(seed)
+    words = [[tok.ids[w] for w in ph.split()] for ph in PHRASES]
+    new = torch.stack([(emb[a] + emb[b]) / math.sqrt(2) for a, b in words])
+    new = new + 0.5 * emb.std() * torch.randn(new.shape, generator=g)
+    return torch.cat([emb, new.to(emb.dtype)])
+
+
 def main(argv=None):
     p = base_parser(__doc__, "ar")
     p.set_defaults(batch=32, lr=5e-4, warmup=500, steps=50000)
@@ -190,6 +207,10 @@ def main(argv=None):
                    help="weight of the caption read-out: from the LM's state at <img> (the prompt alone), a linear "
                         "read-out names, for each colour, the shape the prompt gives it (or none), by cross-entropy; "
                         "teaches the LM which colour takes which shape before any image token; 0: off")
+    p.add_argument("--phrase-tokens", action="store_true",
+                   help="one token per colour-shape phrase (vgt.tokenizer.phrase_tokenizer), so binding which colour "
+                        "takes which shape is in the vocabulary; with --init from a word-vocabulary generator, the "
+                        "phrase rows start from their words' embeddings (TRAINING.md, binding)")
     p.add_argument("--init", default=None,
                    help="start from these generator weights (a QueryAR checkpoint's EMA, or an assembled or rebuilt "
                         "vgt-checkpoint) with a fresh optimizer, warmup and schedule; ignored when resuming")
@@ -203,7 +224,9 @@ def main(argv=None):
     probe_set = torch.load(args.probe_set) if args.probe_set else None
     if (args.object_weight or args.binding_weight) and probe_set is None:
         p.error("--object-weight and --binding-weight need --probe-set (its object classifier tells object tokens)")
-    tok = default_tokenizer()
+    cfg.text_phrases = args.phrase_tokens
+    tok = tokenizer_for(cfg)
+    cfg.lm.vocab_size = tok.vocab_size
     z_all, captions, _ = load_latents(args.latents, args.limit)
     z_all = group_latents(z_all, args.latent_group)
     labels = None
@@ -229,11 +252,18 @@ def main(argv=None):
         init = load_generator(args.init)
         ours, theirs = cfg.to_dict(), init.c.to_dict()
         # what the weights mean beyond their shapes (load_state_dict checks those): positions and latents
-        diff = [k for k in ("image_positions", "lm", "head") if ours[k] != theirs[k]]
+        diff = [k for k in ("image_positions", "head") if ours[k] != theirs[k]]
+        diff += [f"lm.{k}" for k in ours["lm"] if k != "vocab_size" and ours["lm"][k] != theirs["lm"][k]]
         diff += [f"ae.{k}" for k in ("latent_group",) + LATENT_FIELDS if ours["ae"][k] != theirs["ae"][k]]
+        sd = init.state_dict()
+        if init.c.text_phrases != cfg.text_phrases or init.c.lm.vocab_size != cfg.lm.vocab_size:
+            if init.c.text_phrases or not cfg.text_phrases:
+                diff.append("the vocabulary (only word -> phrase vocabulary is supported)")
+            else:
+                sd = dict(sd, **{EMBED_KEY: phrase_rows(sd[EMBED_KEY], tok, args.seed)})
         if diff:
             p.error(f"--init {args.init}: its generator differs from this run's config in {', '.join(diff)}")
-        model.load_state_dict(init.state_dict())
+        model.load_state_dict(sd)
     ema = EMA(model, args.ema)
     step = 0 if args.fresh else load_ckpt(args.out, modules, opt, ema)
     log = Logger(args.out, "ar")

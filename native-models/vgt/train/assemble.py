@@ -14,7 +14,7 @@ import os
 from ..checkpoint import load_checkpoint, save_checkpoint
 from ..config import VGTConfig
 from ..queryar import VGT
-from ..tokenizer import default_tokenizer
+from ..tokenizer import tokenizer_for
 from .common import load_weights
 
 
@@ -59,7 +59,7 @@ def assemble(ae_path, ar_path, out, use_ema=True):
     model = VGT(cfg)
     model.generator.load_state_dict(gen_sd)
     model.vgt_ae.load_state_dict(ae_sd)
-    save_checkpoint(out, model, default_tokenizer().to_hf_json(),
+    save_checkpoint(out, model, tokenizer_for(cfg).to_hf_json(),
                     extra={"trained": {"ae": ae_path, "ae_step": ae_step, "ar": ar_path,
                                        "ar_step": gen_ck["step"], "ema": use_ema}})
     load_checkpoint(out)  # strict round trip

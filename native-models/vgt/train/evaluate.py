@@ -34,7 +34,7 @@ from ..shapes.prompts import DEFAULT_OUT as EVAL_PROMPTS
 from ..shapes.prompts import load as load_prompts
 from ..shapes.grammar import swap_shapes
 from ..shapes.score import detect, check, parse_prompt, summarize
-from ..tokenizer import default_tokenizer
+from ..tokenizer import tokenizer_for
 from .common import load_weights, shapes_batch, to_uint8
 from .encode_latents import load_ae
 
@@ -214,7 +214,7 @@ def generation_eval(model, ae, ks=(1, 4, 16), prompts_path=EVAL_PROMPTS, limit=N
     if dev.type != "cpu":
         model, fns = model.to(dev), DeviceFns(model, dev)
         ae = ae.to(dev) if isinstance(ae, torch.nn.Module) else ae
-    tok = default_tokenizer()
+    tok = tokenizer_for(model.c)
     rows = load_prompts(prompts_path)
     if limit:  # an even slice over the (category-grouped) file
         rows = [rows[int(i * len(rows) / limit)] for i in range(limit)]
@@ -256,7 +256,7 @@ def context_eval(model, shard_path, n=128, orders=3, ts=(0.2, 0.5, 0.8), seed=5)
     context variants: clean, swapped (each scene sees the next scene's latents as its context), noise σ
     (context + σ N(0, 1), LayerNormed again) and no_caption (the unconditional prompt). Same noise, t and order
     for every variant, so the differences are the context's alone."""
-    tok = default_tokenizer()
+    tok = tokenizer_for(model.c)
     d = torch.load(shard_path)
     z, caps = d["z"][:n].float(), d["captions"][:n]
     B, dz, h, w = z.shape

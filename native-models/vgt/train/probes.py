@@ -34,7 +34,7 @@ import torch
 from ..queryar import prepare_text_batch
 from ..shapes import world
 from ..shapes.grammar import COLOR_NAMES, SHAPES, parse_prompt, swap_shapes
-from ..tokenizer import default_tokenizer
+from ..tokenizer import tokenizer_for
 from ..vgtae import latent_layer_norm
 from .common import shapes_batch
 
@@ -346,7 +346,7 @@ def _first_conds(model, tok, ids, mask, N):
 @torch.no_grad()
 def run_probes(model, probe_set, n_attn=32, n_loss=192, n_prompts=24, seed=0):
     """All four probes on a probe set (see the module docstring); a flat dict for logs and the model card."""
-    tok = default_tokenizer()
+    tok = tokenizer_for(model.c)
     model = model.eval()
     ps = probe_set
     z, caps, cov = ps["z"], ps["captions"], ps["coverage"].float()
