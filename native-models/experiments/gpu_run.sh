@@ -5,7 +5,8 @@
 #   rebuild  the PyTorch VGT (AE included) from bundles/vgt-shapes     -> $RUN/rebuilt.pt
 #   encode   N_SCENES distractor-free scenes (CPU render workers, AE on the GPU) -> $RUN/latents
 #   train    QueryAR --config shapes8_l --positions grid + the shipped recipe's coarse order, noisy context and
-#            partial-parallel layout (AR_RECIPE), bf16, ~1.5 M sequences, stopped by the time budget -> $RUN/ar
+#            partial-parallel layout, with phrase tokens (AR_RECIPE), bf16, ~1.5 M sequences, stopped by the time
+#            budget -> $RUN/ar
 #   assemble the rebuilt AE + the new generator                        -> $RUN/vgt-gpu.pt
 #   export   a float16 bundle, then validated (vgt.bundle --deep)      -> $RUN/bundle
 #   eval     ShapesEval of generations at k = 1, 4 on the eval prompts  -> $RUN/eval-gen.json
@@ -45,8 +46,9 @@ RUN=${GPU_RUNS:-runs/gpu}
 SEED=${SEED:-3}
 AR_LR=${AR_LR:-1e-3}
 AR_EMA=${AR_EMA:-0.998}
-# the shipped generator's recipe (TRAINING.md, "Experiments"), less its object weight (that needs a probe set first)
-AR_RECIPE=${AR_RECIPE:---order coarse --ctx-noise 0.3 --parallel-p 0.5}
+# the shipped generator's recipe (TRAINING.md, "Experiments"), less its object weight (that needs a probe set first),
+# plus phrase tokens: the one change that moved the binding probe on the CPU (TRAINING.md, "Binding")
+AR_RECIPE=${AR_RECIPE:---order coarse --ctx-noise 0.3 --parallel-p 0.5 --phrase-tokens}
 AR_EXTRA=${AR_EXTRA:-}          # more vgt.train.ar flags, e.g. "--time-shift 1.0"
 PROBES=${PROBES:-1}
 AR_STEPS=$(( (AR_SEQS + AR_BATCH - 1) / AR_BATCH ))

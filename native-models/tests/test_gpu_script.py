@@ -94,6 +94,8 @@ def test_gpu_script_toy_run_makes_a_valid_bundle(tmp_path):
     assert p.returncode == 0, p.stdout[-3000:] + p.stderr[-3000:]
     m = validate_bundle(str(run / "bundle"), deep=True)
     assert m["architecture"]["config"] == "shapes8_l" and m["dtype"] == "float16"
+    tok = json.load(open(run / "bundle" / "tokenizer.json"))  # the recipe's phrase tokens travel with the bundle
+    assert sum(a["normalized"] for a in tok["added_tokens"]) == 36
     res = json.load(open(run / "eval-gen.json"))
     assert {"k1", "k4"} <= set(res) and 0.0 <= res["k1"]["overall"] <= 1.0
     assert "attn_ratio" in json.load(open(run / "eval-probes.json"))["probes"]
