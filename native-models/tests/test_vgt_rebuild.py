@@ -211,3 +211,24 @@ def test_latent_group_round_trip(tmp_path):
         assert z.shape[1:] == (4 * c.ae.d_z, c.ae.grid // 2, c.ae.grid // 2)
         assert torch.allclose(r.vgt_ae.encode(x), z, atol=1e-5)
         assert torch.allclose(r.vgt_ae.decode(z), model.vgt_ae.decode(z), atol=1e-4)
+
+
+def test_phrase_token_bundle_round_trip(tmp_path):
+    """A generator with phrase tokens (config text_phrases) exports them in tokenizer.json; the rebuild reads them
+    back into the config, so the tokenizer the Python side picks for it (tokenizer_for) is the bundle's own."""
+    import dataclasses
+
+    from vgt.export import export_bundle
+    from vgt.queryar import VGT, randomize_
+    from vgt.tokenizer import phrase_tokenizer, tokenizer_for
+
+    tok = phrase_tokenizer()
+    c = seeded_model("tiny", 0).c
+    c = dataclasses.replace(c, text_phrases=True, lm=dataclasses.replace(c.lm, vocab_size=tok.vocab_size))
+    model = randomize_(VGT(c), 4).eval()
+    d = str(tmp_path / "b")
+    export_bundle(model, d, name="t", bundle_id="tph", tokenizer_json=tok.to_hf_json(), log=lambda *a: None)
+    r = R.rebuild(d).model.eval()
+    assert r.c.text_phrases and not R.rebuild(TINY_BUNDLE).model.c.text_phrases
+    assert tokenizer_for(r.c).to_hf_json() == json.load(open(os.path.join(d, "tokenizer.json")))
+    assert torch.equal(r.generator.lm.embed_tokens.weight, model.generator.lm.embed_tokens.weight)
