@@ -4,6 +4,7 @@
 # build the probe set, then train QueryAR from the bundle's generator (--init: fresh AdamW, warmup, one cosine to
 # STEPS) with the shipped recipe (P4 + object weight 4). Resumable: run it again after a kill. Start a second arm
 # (ARM, EXTRA) beside it once the first has made the latents and the probe set: it skips both.
+# The shipped bundle has phrase tokens (TRAINING.md, "Binding"): continuing it needs EXTRA="--phrase-tokens ...".
 #
 #   cd native-models && setsid nohup nice -n -10 bash experiments/continue_shipped.sh >> runs/continue.log 2>&1 &
 set -euo pipefail

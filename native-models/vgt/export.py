@@ -274,8 +274,8 @@ def tokenizer_info(tok_json: dict, img_token_ids: Optional[List[int]] = None) ->
     """(specialTokens, padTokenId, imgTokenIds) from an HF tokenizer.json."""
     specials = {a["content"]: a["id"] for a in tok_json.get("added_tokens", [])}
     if tok_json.get("model", {}).get("type") == "WordPiece":
-        tok = WordPieceTokenizer.load_dict(tok_json)
-        return specials, tok.pad_id, img_token_ids or tok.img_token_ids()
+        tok = WordPieceTokenizer.load_dict(tok_json)  # its phrase tokens are added tokens, not special ones
+        return {s: tok.ids[s] for s in tok.specials}, tok.pad_id, img_token_ids or tok.img_token_ids()
     if img_token_ids is None:
         if IMG_TOKEN not in specials:
             raise ValueError(f"tokenizer has no special {IMG_TOKEN}; pass its ids (--img-token-ids)")

@@ -22,9 +22,10 @@ describe('negative prompt', () => {
 
   it('puts the negative text in the unconditional row, in the prompt template', () => {
     const plain = encoder.encode('a red circle');
-    const negative = encoder.encode('a red circle', 'triangle');
-    // The same template around "triangle" as the conditional row has around the prompt.
-    expect(negative.uncond).toEqual(encoder.encode('triangle').cond);
+    // "red triangle": one phrase token of this tokenizer, which "a red circle" does not hold.
+    const negative = encoder.encode('a red circle', 'red triangle');
+    // The same template around "red triangle" as the conditional row has around the prompt.
+    expect(negative.uncond).toEqual(encoder.encode('red triangle').cond);
     expect(negative.uncond).not.toEqual(plain.uncond);
     const triangle = encoder.encode('a red triangle').cond.filter((id) => !plain.cond.includes(id));
     expect(triangle.length).toBeGreaterThan(0);
