@@ -45,7 +45,8 @@ describe('prompt comfort', () => {
       .toBe(`${count.tokens} / ${count.limit} tokens`);
     expect(await page.getByTestId('token-warning').count()).toBe(0);
 
-    await prompt().fill('a red circle and a blue square '.repeat(40));
+    // 400 tokens with the default model's phrase tokens (5 a repeat), over its limit of 256
+    await prompt().fill('a red circle and a blue square '.repeat(80));
     await expect.poll(() => page.getByTestId('token-warning').count()).toBe(1);
     const [tokens, limit] = ((await page.getByTestId('token-count').textContent()) ?? '').split(/ \/ | tokens/);
     expect(Number(tokens)).toBeGreaterThan(Number(limit));
