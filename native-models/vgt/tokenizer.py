@@ -26,6 +26,7 @@ from functools import lru_cache
 from typing import Dict, List, Optional, Sequence
 
 from .config import IMG_TOKEN, PROMPT_TEMPLATE, UNCOND_PROMPT
+from .shapes.grammar import COLOR_NAMES, SHAPES
 
 SPECIAL_TOKENS = ["<|im_start|>", "<|im_end|>", IMG_TOKEN, "<pad>", "[UNK]"]
 UNK = "[UNK]"
@@ -43,10 +44,9 @@ on in with white black background
 user assistant generate image
 """.split()
 _PUNCT = list(string.punctuation)
-_COLOURS = "red green blue yellow purple orange".split()
-_SHAPE_WORDS = "circle square triangle circles squares triangles".split()
-# Appended after the word vocabulary, so a word model's ids (and embedding rows) keep their meaning.
-PHRASES = [f"{c} {s}" for c in _COLOURS for s in _SHAPE_WORDS]
+# The Shapes World's colour-shape phrases, singular and plural, in the grammar's order; appended after the word
+# vocabulary, so a word model's ids (and embedding rows) keep their meaning. The order fixes the shipped ids.
+PHRASES = [f"{c} {s}{n}" for c in COLOR_NAMES for n in ("", "s") for s in SHAPES]
 
 
 @lru_cache(maxsize=1)

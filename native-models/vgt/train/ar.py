@@ -256,11 +256,10 @@ def main(argv=None):
         diff += [f"lm.{k}" for k in ours["lm"] if k != "vocab_size" and ours["lm"][k] != theirs["lm"][k]]
         diff += [f"ae.{k}" for k in ("latent_group",) + LATENT_FIELDS if ours["ae"][k] != theirs["ae"][k]]
         sd = init.state_dict()
-        if init.c.text_phrases != cfg.text_phrases or init.c.lm.vocab_size != cfg.lm.vocab_size:
-            if init.c.text_phrases or not cfg.text_phrases:
-                diff.append("the vocabulary (only word -> phrase vocabulary is supported)")
-            else:
-                sd = dict(sd, **{EMBED_KEY: phrase_rows(sd[EMBED_KEY], tok, args.seed)})
+        if cfg.text_phrases and not init.c.text_phrases:  # word -> phrase vocabulary: grow the embedding
+            sd = dict(sd, **{EMBED_KEY: phrase_rows(sd[EMBED_KEY], tok, args.seed)})
+        elif init.c.text_phrases != cfg.text_phrases or init.c.lm.vocab_size != cfg.lm.vocab_size:
+            diff.append("the vocabulary (only word -> phrase vocabulary is supported)")
         if diff:
             p.error(f"--init {args.init}: its generator differs from this run's config in {', '.join(diff)}")
         model.load_state_dict(sd)
