@@ -187,3 +187,18 @@ def test_validation_prompts_avoid_the_eval_set():
 ])
 def test_swap_shapes(prompt, swapped):
     assert grammar.swap_shapes(prompt) == swapped
+
+
+@pytest.mark.parametrize("prompt,flipped", [
+    ("a red circle left of a blue square", "a red circle right of a blue square"),
+    ("an orange triangle above a red circle on a black background",
+     "an orange triangle below a red circle on a black background"),
+    ("a green square below a green triangle", "a green square above a green triangle"),
+    ("a red square and a blue circle", None),
+    ("three red circles", None),
+    ("a cat", None),
+])
+def test_flip_relation(prompt, flipped):
+    assert grammar.flip_relation(prompt) == flipped
+    if flipped:
+        assert grammar.flip_relation(flipped) == prompt

@@ -92,7 +92,8 @@ def test_recipe_end_to_end(tmp_path, capsys):
                       "--order", "coarse", "--probe-set", ps, "--probe-every", "2"])
     pr = [r["probes"] for r in _log(argrid) if "probes" in r]
     assert len(pr) == 1 and {"attn_ratio", "obj_loss_by_seen", "cell_corr", "count_model", "colour_first",
-                                  "shape_first", "shape_clf_acc", "binding_first", "binding_all"} <= set(pr[0])
+                                  "shape_first", "shape_clf_acc", "binding_first", "binding_all",
+                                  "relation_first", "relation_all"} <= set(pr[0])
     assert torch.load(ps)["cell_colour"].shape == torch.load(ps)["cell_shape"].shape == (8, 64)
     assert torch.load(os.path.join(argrid, "ckpt.pt"))["config"]["image_positions"] == "grid"
     # object tokens weighted by the probe set's classifier (and refused without one)
@@ -261,6 +262,12 @@ def test_binding_probe_compares_the_true_and_the_swapped_caption(monkeypatch):
     monkeypatch.setattr(probes, "swap_shapes", lambda c: c if " and " in c or " of " in c else None)
     same = probes.binding_loss_ratio(gen, tok, z, caps, cov, order)
     assert same == {"binding_scenes": 2, "binding_first": 1.0, "binding_all": 1.0}
+    # the relation probe contrasts only the position scene, with its relation flipped
+    rel = probes.relation_loss_ratio(gen, tok, z, caps, cov, order)
+    assert rel["relation_scenes"] == 1 and rel["relation_all"] != 1.0
+    monkeypatch.setattr(probes, "flip_relation", lambda c: c if " of " in c else None)
+    assert probes.relation_loss_ratio(gen, tok, z, caps, cov, order) == {
+        "relation_scenes": 1, "relation_first": 1.0, "relation_all": 1.0}
 
 
 def test_binding_contrast_replays_the_same_noise():

@@ -72,6 +72,18 @@ def swap_shapes(prompt):
     return format_prompt(parsed["kind"], [(c1, s2), (c2, s1)], parsed["relation"], None, parsed["background"])
 
 
+OPPOSITE = {"left of": "right of", "right of": "left of", "above": "below", "below": "above"}
+
+
+def flip_relation(prompt):
+    """A position prompt with the opposite relation ("a red circle left of a blue square" -> "... right of ..."),
+    or None for other prompts: the same objects, the layout mirrored."""
+    parsed = parse_prompt(prompt)
+    if parsed is None or parsed["kind"] != "position":
+        return None
+    return format_prompt("position", parsed["objects"], OPPOSITE[parsed["relation"]], None, parsed["background"])
+
+
 def parse_prompt(prompt):
     """Parse a prompt of the grammar into a dict, or return None when it is not one.
 

@@ -21,6 +21,8 @@ these four numbers are what training and the model card watch (TRAINING.md, "Pro
 - binding: on scenes of two objects of different shapes, the object tokens' loss with the shape-swapped caption over
   the loss with the true one (`binding_first`: tokens with no object neighbour seen yet; `binding_all`). 1.0: the
   generator reads the caption as a bag of words, so it cannot tell which colour takes which shape.
+- relation: on position scenes, the same ratio with the relation flipped ("right of" for "left of";
+  `relation_first`, `relation_all`). 1.0: the generator places the objects whatever the relation word says.
 
 Object vs background for a sampled latent: a logistic-regression classifier fitted on the probe set's own latents.
 
@@ -33,7 +35,7 @@ import torch
 
 from ..queryar import prepare_text_batch
 from ..shapes import world
-from ..shapes.grammar import COLOR_NAMES, SHAPES, parse_prompt, swap_shapes
+from ..shapes.grammar import COLOR_NAMES, SHAPES, flip_relation, parse_prompt, swap_shapes
 from ..tokenizer import tokenizer_for
 from ..vgtae import latent_layer_norm
 from .common import shapes_batch
@@ -241,6 +243,23 @@ def object_loss_by_neighbours(model, tok, z, caps, coverage, order, ts=(0.2, 0.5
             "_cond": cond.reshape(B, h * w, -1), "_obj": obj}
 
 
+def _caption_contrast(model, tok, z, caps, coverage, order, altered, name, ts, seed):
+    """The object tokens' flow loss with altered captions over the loss with the true ones (same noise, t and
+    context), on the scenes whose caption has an alteration (`altered[i]` not None): `{name}_first` on object
+    tokens with no neighbouring object token seen yet, `{name}_all` on every object token."""
+    keep = torch.tensor([a is not None for a in altered])
+    if not keep.any():
+        return {f"{name}_first": None, f"{name}_all": None, f"{name}_scenes": 0}
+    z, coverage = z[keep], coverage[keep]
+    loss_true, _ = _token_loss(model, tok, z, [c for c, k in zip(caps, keep.tolist()) if k], order, ts, seed)
+    loss_alt, _ = _token_loss(model, tok, z, [a for a in altered if a is not None], order, ts, seed)
+    obj, n_seen = _seen_object_neighbours(coverage, order, z.shape[-1])
+    out = {f"{name}_scenes": int(keep.sum())}
+    for key, m in ((f"{name}_first", obj & (n_seen == 0)), (f"{name}_all", obj)):
+        out[key] = round(float(loss_alt[m].mean() / loss_true[m].mean()), 3) if m.any() else None
+    return out
+
+
 @torch.no_grad()
 def binding_loss_ratio(model, tok, z, caps, coverage, order, ts=(0.2, 0.5, 0.8), seed=0):
     """Does the generator read which shape the caption gives which colour? On the scenes of two objects of different
@@ -248,20 +267,18 @@ def binding_loss_ratio(model, tok, z, caps, coverage, order, ts=(0.2, 0.5, 0.8),
     blue square" for "a red square and a blue circle") over the loss with the true one, same noise, t and context.
     1.0: the caption is a bag of words. `binding_first` is on object tokens with no neighbouring object token seen
     yet (where the caption, not the context, has to say the shape), `binding_all` on every object token."""
-    swapped = [swap_shapes(c) for c in caps]
-    keep = torch.tensor([s is not None for s in swapped])
-    if not keep.any():
-        return {"binding_first": None, "binding_all": None, "binding_scenes": 0}
-    z, coverage = z[keep], coverage[keep]
-    true_caps = [c for c, k in zip(caps, keep.tolist()) if k]
-    swap_caps = [s for s in swapped if s is not None]
-    loss_true, _ = _token_loss(model, tok, z, true_caps, order, ts, seed)
-    loss_swap, _ = _token_loss(model, tok, z, swap_caps, order, ts, seed)
-    obj, n_seen = _seen_object_neighbours(coverage, order, z.shape[-1])
-    out = {"binding_scenes": int(keep.sum())}
-    for name, m in (("binding_first", obj & (n_seen == 0)), ("binding_all", obj)):
-        out[name] = round(float(loss_swap[m].mean() / loss_true[m].mean()), 3) if m.any() else None
-    return out
+    return _caption_contrast(model, tok, z, caps, coverage, order, [swap_shapes(c) for c in caps], "binding", ts,
+                             seed)
+
+
+@torch.no_grad()
+def relation_loss_ratio(model, tok, z, caps, coverage, order, ts=(0.2, 0.5, 0.8), seed=0):
+    """Does the generator read the relation word? On the position scenes: the object tokens' loss with the relation
+    flipped (`grammar.flip_relation`: "right of" for "left of") over the loss with the true caption. 1.0: it places
+    the two objects whatever the relation says; `relation_first` (object tokens with no object neighbour seen yet)
+    is where an object is placed."""
+    return _caption_contrast(model, tok, z, caps, coverage, order, [flip_relation(c) for c in caps], "relation", ts,
+                             seed)
 
 
 @torch.no_grad()
@@ -359,6 +376,7 @@ def run_probes(model, probe_set, n_attn=32, n_loss=192, n_prompts=24, seed=0):
     cond, obj = loss.pop("_cond"), loss.pop("_obj")
     out.update(loss)
     out.update(binding_loss_ratio(model, tok, z[:n_loss], caps[:n_loss], cov[:n_loss], order, seed=seed))
+    out.update(relation_loss_ratio(model, tok, z[:n_loss], caps[:n_loss], cov[:n_loss], order, seed=seed))
     clf = ps.get("classifier") or fit_object_classifier(z, cov)[:2]
     # attribute probes need the probe set's per-cell labels (older probe sets lack shape, or both: skipped)
     aclfs = {}
