@@ -11,6 +11,7 @@ sys.path.insert(0, ROOT)
 
 torch = pytest.importorskip("torch")
 
+from vgt.config import ECHO_TEMPLATE, PROMPT_TEMPLATE  # noqa: E402
 from vgt.tokenizer import PHRASES, WordPieceTokenizer  # noqa: E402
 from vgt.train import ae, ar, assemble, encode_latents, evaluate, probes, stage0  # noqa: E402
 
@@ -137,8 +138,10 @@ def test_recipe_end_to_end(tmp_path, capsys):
     # phrase tokenizer; a phrase generator cannot seed a word-vocabulary run
     aphr = os.path.join(d, "ar-phrase")
     ar.main(COMMON + ["--latents", lat, "--steps", "1", "--out", aphr, "--positions", "grid", "--lr", "0",
-                      "--init", os.path.join(argrid, "ckpt.pt"), "--phrase-tokens"])
+                      "--init", os.path.join(argrid, "ckpt.pt"), "--phrase-tokens", "--echo-prompt"])
     phr = evaluate.load_generator(os.path.join(aphr, "ckpt.pt"))
+    assert phr.c.prompt_template == ECHO_TEMPLATE and evaluate.load_generator(
+        os.path.join(argrid, "ckpt.pt")).c.prompt_template == PROMPT_TEMPLATE
     emb, emb0 = phr.state_dict()[ar.EMBED_KEY], init[ar.EMBED_KEY]
     assert phr.c.text_phrases and emb.shape[0] == emb0.shape[0] + len(PHRASES) and torch.equal(emb[:len(emb0)], emb0)
     out = assemble.assemble(os.path.join(a2, "ckpt.pt"), os.path.join(aphr, "ckpt.pt"), os.path.join(d, "vgt-p.pt"))

@@ -214,21 +214,27 @@ def test_latent_group_round_trip(tmp_path):
 
 
 def test_phrase_token_bundle_round_trip(tmp_path):
-    """A generator with phrase tokens (config text_phrases) exports them in tokenizer.json; the rebuild reads them
-    back into the config, so the tokenizer the Python side picks for it (tokenizer_for) is the bundle's own."""
+    """A generator with phrase tokens (config text_phrases) and the echo template exports them in tokenizer.json and
+    the manifest's prompt.template; the rebuild reads both back into the config, so the tokenizer the Python side
+    picks for it (tokenizer_for) is the bundle's own."""
     import dataclasses
 
+    from vgt.config import ECHO_TEMPLATE, PROMPT_TEMPLATE
     from vgt.export import export_bundle
     from vgt.queryar import VGT, randomize_
     from vgt.tokenizer import phrase_tokenizer, tokenizer_for
 
     tok = phrase_tokenizer()
     c = seeded_model("tiny", 0).c
-    c = dataclasses.replace(c, text_phrases=True, lm=dataclasses.replace(c.lm, vocab_size=tok.vocab_size))
+    c = dataclasses.replace(c, text_phrases=True, prompt_template=ECHO_TEMPLATE,
+                            lm=dataclasses.replace(c.lm, vocab_size=tok.vocab_size))
     model = randomize_(VGT(c), 4).eval()
     d = str(tmp_path / "b")
     export_bundle(model, d, name="t", bundle_id="tph", tokenizer_json=tok.to_hf_json(), log=lambda *a: None)
     r = R.rebuild(d).model.eval()
     assert r.c.text_phrases and not R.rebuild(TINY_BUNDLE).model.c.text_phrases
+    assert json.load(open(os.path.join(d, "vgt-bundle.json")))["prompt"]["template"] == ECHO_TEMPLATE
+    assert r.c.prompt_template == ECHO_TEMPLATE and R.rebuild(TINY_BUNDLE).model.c.prompt_template == PROMPT_TEMPLATE
+    assert tokenizer_for(r.c).encode_prompt("a red circle").count(tok.ids["red circle"]) == 2
     assert tokenizer_for(r.c).to_hf_json() == json.load(open(os.path.join(d, "tokenizer.json")))
     assert torch.equal(r.generator.lm.embed_tokens.weight, model.generator.lm.embed_tokens.weight)

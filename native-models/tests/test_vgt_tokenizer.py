@@ -6,8 +6,9 @@ import subprocess
 
 import pytest
 
-from vgt.config import PROMPT_TEMPLATE
-from vgt.tokenizer import PHRASES, SPECIAL_TOKENS, WordPieceTokenizer, default_tokenizer, phrase_tokenizer
+from vgt.config import ECHO_TEMPLATE, PROMPT_TEMPLATE
+from vgt.tokenizer import (PHRASES, SPECIAL_TOKENS, WordPieceTokenizer, default_tokenizer, phrase_tokenizer,
+                           tokenizer_for, tokenizer_from_json)
 
 from vgt_testutil import ROOT
 
@@ -36,6 +37,25 @@ def test_phrase_tokens():
     assert t.encode("a red  circle") == w.encode("a red  circle")  # two spaces: not the phrase
     assert t.encode("bored circles") == w.encode("bo") + [t.ids["red circles"]]  # as @huggingface/tokenizers
     assert len(PHRASES) == 36 and t.vocab_size == w.vocab_size + 36
+
+
+def test_echo_template_says_the_prompt_twice():
+    """The echo template fills every {prompt}, as the engine does (split/join); a bundle's prompt entry and a
+    config's prompt_template pick it."""
+    t = phrase_tokenizer(ECHO_TEMPLATE)
+    one, two = phrase_tokenizer().encode_prompt("  a red circle left of a blue square "), t.encode_prompt(
+        "  a red circle left of a blue square ")
+    body = t.encode("a red circle left of a blue square")
+    head = one[:len(one) - len(body) - 3]  # the template's tail: <|im_end|> <|im_start|> assistant
+    assert two == head + body + [t.ids["."]] + body + one[-3:]
+    assert tokenizer_from_json(t.to_hf_json(), {"template": ECHO_TEMPLATE}).encode_prompt("a red circle") == \
+        t.encode_prompt("a red circle")
+    assert tokenizer_from_json(t.to_hf_json()).template == PROMPT_TEMPLATE
+
+    class Cfg:
+        text_phrases, prompt_template = True, ECHO_TEMPLATE
+    assert tokenizer_for(Cfg).encode_prompt("a red circle") == two[:len(head)] + t.encode("a red circle. a red circle") \
+        + one[-3:]
 
 
 def test_vocab_covers_grammar_and_chars(tok):

@@ -12,6 +12,10 @@ from dataclasses import dataclass, field
 from typing import Tuple
 
 PROMPT_TEMPLATE = "<|im_start|>user\nGenerate an image: {prompt}<|im_end|>\n<|im_start|>assistant\n"
+# The prompt said twice (our experiment, `ar --echo-prompt`): under causal attention a word sees only what comes
+# before it, so in one copy the first object cannot see the relation or the second object; every token of the
+# second copy sees the whole prompt. The engine fills every {prompt} of a bundle's template, so it needs nothing.
+ECHO_TEMPLATE = "<|im_start|>user\nGenerate an image: {prompt}. {prompt}<|im_end|>\n<|im_start|>assistant\n"
 UNCOND_PROMPT = "<|im_start|>user\nGenerate an image.<|im_end|>\n<|im_start|>assistant\n"
 IMG_TOKEN = "<img>"
 
@@ -140,6 +144,8 @@ class VGTConfig:
     # Our WordPiece vocabulary plus one token per colour-shape phrase (vgt.tokenizer.phrase_tokenizer); the
     # bundle's tokenizer.json carries them, so the engine needs nothing. See TRAINING.md, "Binding".
     text_phrases: bool = False
+    # The cond row's template (the bundle's prompt.template): PROMPT_TEMPLATE, or ECHO_TEMPLATE.
+    prompt_template: str = PROMPT_TEMPLATE
     licence: str = "MIT"
     description: str = ""
 
@@ -173,7 +179,8 @@ class VGTConfig:
             max_grid=tuple(d.get("max_grid", (64, 64))),
             sampling=SamplingDefaults(**d.get("sampling", {})),
             image_positions=d.get("image_positions", "sequence"), pad_mask=d.get("pad_mask", "always"),
-            text_phrases=d.get("text_phrases", False), licence=d.get("licence", "MIT"), description=d.get("description", ""),
+            text_phrases=d.get("text_phrases", False), prompt_template=d.get("prompt_template", PROMPT_TEMPLATE),
+            licence=d.get("licence", "MIT"), description=d.get("description", ""),
         )
 
     def to_json(self) -> str:

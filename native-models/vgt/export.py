@@ -348,7 +348,7 @@ def export_bundle(model: VGT, out_dir: str, *, name: str, bundle_id: str, tokeni
         },
         "image": {"size": c.ae.image_size, "grid": list(grid), "stride": c.ae.token_stride,
                   "grids": [list(x) for x in grids], "positions": c.image_positions},  # BUNDLE.md "Image positions"
-        "prompt": {"template": PROMPT_TEMPLATE, "unconditional": UNCOND_PROMPT, "imgToken": IMG_TOKEN,
+        "prompt": {"template": getattr(c, "prompt_template", PROMPT_TEMPLATE), "unconditional": UNCOND_PROMPT, "imgToken": IMG_TOKEN,
                    "imgTokenIds": img_ids, "padTokenId": pad_id, "specialTokens": specials,
                    "padMask": getattr(c, "pad_mask", "always")},  # BUNDLE.md "Padding"
         "sampling": {"steps": s.steps, "cfg": s.cfg, "cfgSchedule": s.cfg_schedule, "tokensPerStep": s.tokens_per_step,

@@ -264,6 +264,7 @@ def rebuild(bundle_dir: str, check_names: bool = True) -> Rebuilt:
     if tok_json.get("model", {}).get("type") == "WordPiece":  # our models: phrase tokens or not
         from .tokenizer import WordPieceTokenizer
         cfg.text_phrases = bool(WordPieceTokenizer.load_dict(tok_json).phrases)
+        cfg.prompt_template = m["prompt"]["template"]
     model = VGT(cfg).eval()
     weights = Weights(model)
     notes: List[str] = []
@@ -301,7 +302,7 @@ def _known_configs():
 def _config_diff(a, b, prefix: str = "") -> List[str]:
     """Paths of config fields that differ (vocabulary size, texts and sampling defaults aside)."""
     out = []
-    skip = {"name", "description", "licence", "sampling", "vocab_size", "text_phrases"}
+    skip = {"name", "description", "licence", "sampling", "vocab_size", "text_phrases", "prompt_template"}
     for f in dataclasses.fields(a):
         if f.name in skip or not hasattr(b, f.name):
             continue

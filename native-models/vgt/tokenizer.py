@@ -81,8 +81,10 @@ def _is_space(ch: str) -> bool:
 
 
 class WordPieceTokenizer:
-    def __init__(self, vocab: Sequence[str], specials: Sequence[str] = SPECIAL_TOKENS, phrases: Sequence[str] = ()):
+    def __init__(self, vocab: Sequence[str], specials: Sequence[str] = SPECIAL_TOKENS, phrases: Sequence[str] = (),
+                 template: str = PROMPT_TEMPLATE):
         self.vocab: List[str] = list(vocab)
+        self.template = template
         self.ids: Dict[str, int] = {t: i for i, t in enumerate(self.vocab)}
         self.specials = list(specials)
         self.phrases = list(phrases)
@@ -195,7 +197,8 @@ class WordPieceTokenizer:
 
     # -- prompts
     def encode_prompt(self, prompt: str) -> List[int]:
-        return self.encode(PROMPT_TEMPLATE.format(prompt=prompt.strip()))
+        # every {prompt}, as the engine's split/join: an echo template says the prompt twice
+        return self.encode(self.template.replace("{prompt}", prompt.strip()))
 
     def encode_uncond(self) -> List[int]:
         return self.encode(UNCOND_PROMPT)
@@ -241,7 +244,7 @@ class WordPieceTokenizer:
             return WordPieceTokenizer.load_dict(json.load(f))
 
     @staticmethod
-    def load_dict(d: dict) -> "WordPieceTokenizer":
+    def load_dict(d: dict, template: str = PROMPT_TEMPLATE) -> "WordPieceTokenizer":
         if d.get("model", {}).get("type") != "WordPiece":
             raise ValueError("not a WordPiece tokenizer.json")
         vocab_map = d["model"]["vocab"]
@@ -252,21 +255,23 @@ class WordPieceTokenizer:
         # HF's default: an added token is normalized unless it is special
         normalized = [a.get("normalized", not a.get("special", False)) for a in added]
         return WordPieceTokenizer(vocab, [a["content"] for a, n in zip(added, normalized) if not n],
-                                  [a["content"] for a, n in zip(added, normalized) if n])
+                                  [a["content"] for a, n in zip(added, normalized) if n], template)
 
 
-def default_tokenizer() -> WordPieceTokenizer:
-    return WordPieceTokenizer(default_vocab())
+def default_tokenizer(template: str = PROMPT_TEMPLATE) -> WordPieceTokenizer:
+    return WordPieceTokenizer(default_vocab(), template=template)
 
 
-def phrase_tokenizer() -> WordPieceTokenizer:
+def phrase_tokenizer(template: str = PROMPT_TEMPLATE) -> WordPieceTokenizer:
     """The word vocabulary plus one token per colour-shape phrase (PHRASES), appended after it."""
-    return WordPieceTokenizer(default_vocab() + PHRASES, phrases=PHRASES)
+    return WordPieceTokenizer(default_vocab() + PHRASES, phrases=PHRASES, template=template)
 
 
 def tokenizer_for(cfg) -> WordPieceTokenizer:
-    """The tokenizer a model of this project was trained with (VGTConfig.text_phrases says which)."""
-    return phrase_tokenizer() if getattr(cfg, "text_phrases", False) else default_tokenizer()
+    """The tokenizer a model of this project was trained with (VGTConfig.text_phrases and .prompt_template say
+    which)."""
+    template = getattr(cfg, "prompt_template", PROMPT_TEMPLATE)
+    return phrase_tokenizer(template) if getattr(cfg, "text_phrases", False) else default_tokenizer(template)
 
 
 def tokenizer_from_json(d: Optional[dict], prompt: Optional[dict] = None,
@@ -278,7 +283,7 @@ def tokenizer_from_json(d: Optional[dict], prompt: Optional[dict] = None,
         return default_tokenizer()
     kind = d.get("model", {}).get("type")
     if kind == "WordPiece":
-        return WordPieceTokenizer.load_dict(d)
+        return WordPieceTokenizer.load_dict(d, prompt["template"] if prompt else PROMPT_TEMPLATE)
     if kind == "BPE":
         from .bpe import ByteLevelBPETokenizer
         kw: dict = {"img_token_ids": img_token_ids}

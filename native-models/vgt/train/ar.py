@@ -18,6 +18,7 @@ import time
 import torch
 import torch.nn as nn
 
+from ..config import ECHO_TEMPLATE
 from ..queryar import QueryAR, prepare_text_batch, time_shift
 from ..sampler import make_order
 from ..shapes.grammar import COLOR_NAMES, SHAPES, parse_prompt, swap_shapes
@@ -211,6 +212,10 @@ def main(argv=None):
                    help="one token per colour-shape phrase (vgt.tokenizer.phrase_tokenizer), so binding which colour "
                         "takes which shape is in the vocabulary; with --init from a word-vocabulary generator, the "
                         "phrase rows start from their words' embeddings (TRAINING.md, binding)")
+    p.add_argument("--echo-prompt", action="store_true",
+                   help="say the prompt twice in the template (config.ECHO_TEMPLATE), so that every token of the "
+                        "second copy sees the whole prompt under causal attention (the relation and both objects); "
+                        "the bundle's prompt.template carries it")
     p.add_argument("--init", default=None,
                    help="start from these generator weights (a QueryAR checkpoint's EMA, or an assembled or rebuilt "
                         "vgt-checkpoint) with a fresh optimizer, warmup and schedule; ignored when resuming")
@@ -225,6 +230,8 @@ def main(argv=None):
     if (args.object_weight or args.binding_weight) and probe_set is None:
         p.error("--object-weight and --binding-weight need --probe-set (its object classifier tells object tokens)")
     cfg.text_phrases = args.phrase_tokens
+    if args.echo_prompt:
+        cfg.prompt_template = ECHO_TEMPLATE
     tok = tokenizer_for(cfg)
     cfg.lm.vocab_size = tok.vocab_size
     z_all, captions, _ = load_latents(args.latents, args.limit)
