@@ -245,6 +245,15 @@ def test_drawn_stats_on_ground_truth_renders():
     s = evaluate.drawn_stats([(items[0][0] + [extra], items[0][1])])
     assert s["drawn"] == {"1": 2.0} and s["colour_named"] == 1.0 and s["shape_of_colour"] == 0.5
     assert s["shape_confusion"] == {"circle": {"circle": 1, "triangle": 1}} and s["area_by_shape"]["triangle"] == 7
+    assert s["object_found"] is None
+    # two-object prompts: found objects, both, and the relation where both are drawn (true render, then mirrored)
+    img, _ = render_prompt("a red circle left of a blue square", rng)
+    pos = (detect(img), parse_prompt("a red circle left of a blue square"), img.shape[0])
+    mirrored = (detect(img[:, ::-1]), pos[1], img.shape[0])
+    s = evaluate.drawn_stats([items[1], pos, mirrored])
+    assert (s["object_found"], s["both_found"], s["relation_if_both"]) == (1.0, 1.0, 0.5)
+    s = evaluate.drawn_stats([(items[1][0][:1], items[1][1])])
+    assert (s["object_found"], s["both_found"], s["relation_if_both"]) == (0.5, 0.0, None)
 
 
 def test_binding_probe_compares_the_true_and_the_swapped_caption(monkeypatch):

@@ -175,10 +175,20 @@ def drawn_stats(items):
     whose colour the prompt names, `colour_named` is their share of all detected objects and `shape_of_colour` the
     share with that colour's shape in the prompt (single- and two-object prompts, where a colour names one shape).
     `shape_confusion[asked][detected]` counts those objects by the shape asked and the shape the scorer read, and
-    `area_by_shape[detected]` is their mean area in pixels (a shape miss from a too-small object shows there)."""
+    `area_by_shape[detected]` is their mean area in pixels (a shape miss from a too-small object shows there).
+    For two-object prompts (and, position): `object_found`, the share of the asked objects drawn (colour and shape),
+    `both_found`, the share of prompts with both; with the image size as a third item element, `relation_if_both`,
+    the share of position prompts with both drawn whose relation holds (the scorer's rule)."""
     drawn, named, total, shape_ok = {}, 0, 0, []
     confusion, areas = {}, {}
-    for objs, parsed in items:
+    found, both, relation = [], [], []
+    for objs, parsed, *size in items:
+        if parsed["kind"] in ("and", "position"):
+            hit = [[o for o in objs if (o["color"], o["shape"]) == tuple(p)] for p in parsed["objects"]]
+            found += [bool(h) for h in hit]
+            both.append(all(hit))
+            if parsed["kind"] == "position" and all(hit) and size:
+                relation.append(check(objs, parsed, size[0]))
         asked = parsed["count"] or len(parsed["objects"])
         drawn.setdefault(asked, []).append(len(objs))
         shapes = dict(parsed["objects"])
@@ -194,7 +204,9 @@ def drawn_stats(items):
             "colour_named": round(named / max(total, 1), 3),
             "shape_of_colour": round(float(np.mean(shape_ok)), 3) if shape_ok else None,
             "shape_confusion": {a: dict(sorted(r.items())) for a, r in sorted(confusion.items())},
-            "area_by_shape": {k: round(float(np.mean(v)), 1) for k, v in sorted(areas.items())}}
+            "area_by_shape": {k: round(float(np.mean(v)), 1) for k, v in sorted(areas.items())},
+            **{k: round(float(np.mean(v)), 3) if v else None
+               for k, v in (("object_found", found), ("both_found", both), ("relation_if_both", relation))}}
 
 
 @torch.no_grad()
@@ -234,7 +246,7 @@ def generation_eval(model, ae, ks=(1, 4, 16), prompts_path=EVAL_PROMPTS, limit=N
                 for im, r in zip(imgs, chunk):
                     objs, parsed = detect(im), parse_prompt(r["prompt"])
                     ok = check(objs, parsed, im.shape[0])
-                    seen_objs.append((objs, parsed))
+                    seen_objs.append((objs, parsed, im.shape[0]))
                     results.append((ok, r["category"], r.get("heldOut", False)))
                     if len(shown) < 48 and seed == 0 and b % (4 * batch) == 0:
                         shown.append(im)
