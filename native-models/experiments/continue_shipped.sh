@@ -17,7 +17,7 @@ LIMIT=${LIMIT:-40000}
 SEED=${SEED:-2}
 INIT=${INIT:-runs/rebuilt.pt}  # or a run's ckpt.pt (its EMA), e.g. INIT=runs/ow-par/ckpt.pt to continue the shipped run
 EXTRA=${EXTRA:-}   # more QueryAR flags, e.g. the parallel-layout arm: ARM=ow-par EXTRA="--parallel-p 0.5"
-LATENTS=runs/latents-ship-s$SEED
+LATENTS=${LATENTS:-runs/latents-ship-s$SEED}  # or a folder of shard links (a data mix; the encoding step skips it)
 say() { echo "[continue $(date +%H:%M:%S)] $*"; }
 export OPENBLAS_NUM_THREADS=1
 
