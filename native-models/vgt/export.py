@@ -25,7 +25,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from . import bundle as B
-from .config import IMG_TOKEN, PROMPT_TEMPLATE, UNCOND_PROMPT
+from .config import IMG_TOKEN, UNCOND_PROMPT
 from .queryar import VGT
 from .sampler import CFG_SCHEDULES, LAST_STEP
 from .tokenizer import WordPieceTokenizer, tokenizer_for
@@ -348,7 +348,7 @@ def export_bundle(model: VGT, out_dir: str, *, name: str, bundle_id: str, tokeni
         },
         "image": {"size": c.ae.image_size, "grid": list(grid), "stride": c.ae.token_stride,
                   "grids": [list(x) for x in grids], "positions": c.image_positions},  # BUNDLE.md "Image positions"
-        "prompt": {"template": getattr(c, "prompt_template", PROMPT_TEMPLATE), "unconditional": UNCOND_PROMPT, "imgToken": IMG_TOKEN,
+        "prompt": {"template": c.prompt_template, "unconditional": UNCOND_PROMPT, "imgToken": IMG_TOKEN,
                    "imgTokenIds": img_ids, "padTokenId": pad_id, "specialTokens": specials,
                    "padMask": getattr(c, "pad_mask", "always")},  # BUNDLE.md "Padding"
         "sampling": {"steps": s.steps, "cfg": s.cfg, "cfgSchedule": s.cfg_schedule, "tokensPerStep": s.tokens_per_step,
