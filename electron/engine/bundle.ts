@@ -79,7 +79,7 @@ export const ManifestSchema = z.looseObject({
     stride: positiveInt,
     grids: z.array(gridSchema).min(1).optional(),
     /** RoPE positions of image tokens: the sequence index (the default, the reference) or the grid cell. */
-    positions: z.enum(['sequence', 'grid']).optional(),
+    positions: z.enum(['sequence', 'grid', 'grid2d']).optional(),
   }),
   prompt: z.looseObject({
     template: z.string().includes('{prompt}', { message: "must contain '{prompt}'" }),

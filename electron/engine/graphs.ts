@@ -165,7 +165,12 @@ export class OrtGraphs implements Graphs {
     const feeds: Record<string, Tensor> = {
       inputs_embeds: float32Tensor(input.embeds, [rows, length, hidden]),
       attention_mask: int64Tensor(input.mask, [rows, pastLength + length]),
-      position_ids: int64Tensor(input.positions, [rows, length]),
+      position_ids: int64Tensor(
+        input.positions,
+        input.positions.length === rows * length
+          ? [rows, length]
+          : [rows, length, input.positions.length / (rows * length)],
+      ),
     };
     const kvShape = [rows, this.#kvHeads, pastLength, this.#headDim];
     for (let i = 0; i < this.#layers; i++) {

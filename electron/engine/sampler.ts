@@ -31,7 +31,7 @@ export type LmStepInput = Readonly<{
   length: number;
   /** [rows, past + length]: 1 = real token. */
   mask: BigInt64Array;
-  /** [rows, length] */
+  /** [rows, length], or [rows, length, 2] under 2-D RoPE (`grid2d`) */
   positions: BigInt64Array;
   past: KvCache | null;
 }>;
@@ -93,10 +93,16 @@ export type ModelTables = Readonly<{
 
 /**
  * RoPE positions of image items: `sequence` (the reference: each fed item takes the next position, so in random order
- * a position says nothing about the cell) or `grid` (an item of cell c sits at (real tokens before the image) + c,
- * query and latent alike, whatever the order). BUNDLE.md "Image positions".
+ * a position says nothing about the cell), `grid` (an item of cell c sits at (real tokens before the image) + c,
+ * query and latent alike, whatever the order) or `grid2d` (2-D RoPE: every position is a pair; the item of cell
+ * (row, col) sits at (base + row, base + col), a text token at (p, p)). BUNDLE.md "Image positions".
  */
-export type ImagePositions = 'sequence' | 'grid';
+export type ImagePositions = 'sequence' | 'grid' | 'grid2d';
+
+/** Numbers per RoPE position: 2 under 2-D RoPE (the lm_step graph's position_ids are [rows, length, 2]). */
+export function positionWidth(scheme: ImagePositions): number {
+  return scheme === 'grid2d' ? 2 : 1;
+}
 
 /**
  * Pads of the shorter text row: masked in every LM call (`always`: an image does not depend on the other row's

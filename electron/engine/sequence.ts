@@ -2,11 +2,11 @@
 // position query of a cell) or `z` (a sampled or known latent of a cell, through latent_in) — with their embeds, RoPE
 // positions and attention masks. Rows are [cond_0 … cond_{B-1}, uncond_0 … uncond_{B-1}] (uncond only when cfg > 1).
 /* eslint-disable @typescript-eslint/no-non-null-assertion -- typed-array kernels: every index is in range by construction (noUncheckedIndexedAccess cannot see it) */
-import type { Graphs, ModelTables, SamplePlan, SampleState } from './sampler';
+import { positionWidth, type Graphs, type ModelTables, type SamplePlan, type SampleState } from './sampler';
 
 type Item = Readonly<{ kind: 'q' | 'z'; cell: number }>;
 
-/** The columns one LM call feeds: embeds [rows, length, hidden] and positions [rows, length]. */
+/** The columns one LM call feeds: embeds [rows, length, hidden] and positions [rows, length] ([rows, length, 2] under 2-D RoPE). */
 export type Feed = Readonly<{ embeds: Float32Array; positions: BigInt64Array; length: number }>;
 
 export class TokenSequence {
@@ -30,6 +30,8 @@ export class TokenSequence {
   readonly #imageBase: ReadonlyArray<number>;
   /** Each row's last position so far; `sequence` positions continue from it. */
   readonly #lastPos: Array<number>;
+  /** Numbers per position: 1, or 2 under 2-D RoPE. */
+  readonly #D: number;
 
   constructor(graphs: Graphs, model: ModelTables, plan: SamplePlan, state: SampleState, sizes: ReadonlyArray<number>) {
     this.#graphs = graphs;
@@ -50,6 +52,7 @@ export class TokenSequence {
     this.#textMask = this.#rowsIds.map((ids) => Array.from({ length: T }, (_, i) => (i < ids.length ? 1 : 0)));
     this.#imageBase = this.#textMask.map((m) => m.reduce<number>((a, b) => a + b, 0) + model.imgTokenIds.length);
     this.#lastPos = new Array<number>(R).fill(-1);
+    this.#D = positionWidth(model.imagePositions);
   }
 
   /** The attention mask over `total` columns: the text's pads masked unless `padsVisible`; every other column real. */
@@ -97,7 +100,6 @@ export class TokenSequence {
   async next(g: number): Promise<Feed> {
     const H = this.#model.hidden;
     const R = this.rows;
-    const grid = this.#model.imagePositions === 'grid';
     const items = Array.from({ length: this.images }, (_, b) => [
       ...this.#afterGroup(b, g),
       ...this.#queriesOf(b, g + 1),
@@ -105,13 +107,11 @@ export class TokenSequence {
     const fed = await this.#embedItems(items);
     const length = items[0]!.length;
     const embeds = new Float32Array(R * length * H);
-    const positions = new BigInt64Array(R * length);
+    const positions = new BigInt64Array(R * length * this.#D);
     for (let r = 0; r < R; r++) {
       embeds.set(fed[this.#image(r)]!, r * length * H);
       for (let i = 0; i < length; i++) {
-        positions[r * length + i] = grid
-          ? this.#itemPosition(r, items[this.#image(r)]![i]!)
-          : BigInt(this.#lastPos[r]! + 1 + i);
+        this.#setPosition(positions, r * length + i, r, items[this.#image(r)]![i]!, this.#lastPos[r]! + 1 + i);
       }
       this.#lastPos[r]! += length;
     }
@@ -122,8 +122,22 @@ export class TokenSequence {
     return row % this.images;
   }
 
-  #itemPosition(r: number, item: Item): bigint {
-    return BigInt(this.#imageBase[r]! + item.cell);
+  /**
+   * Writes column `at`'s position: an image item's (`item`) from its cell under `grid` and `grid2d`, else the
+   * sequence position `seq`; under 2-D RoPE a pair, (base + row, base + col) or (seq, seq).
+   */
+  #setPosition(out: BigInt64Array, at: number, r: number, item: Item | null, seq: number): void {
+    const scheme = this.#model.imagePositions;
+    const base = this.#imageBase[r]!;
+    if (item === null || scheme === 'sequence') {
+      out.fill(BigInt(seq), at * this.#D, (at + 1) * this.#D);
+    } else if (scheme === 'grid') {
+      out[at] = BigInt(base + item.cell);
+    } else {
+      const w = this.#model.grid[1];
+      out[2 * at] = BigInt(base + Math.floor(item.cell / w));
+      out[2 * at + 1] = BigInt(base + (item.cell % w));
+    }
   }
 
   #afterGroup(b: number, g: number): Array<Item> {
@@ -155,19 +169,23 @@ export class TokenSequence {
     return embeds;
   }
 
-  /** Text positions count real tokens only; image items follow (`sequence`) or sit at their cell (`grid`). */
+  /** Text positions count real tokens only; image items follow (`sequence`) or sit at their cell (`grid`, `grid2d`). */
   #prefillPositions(items: ReadonlyArray<ReadonlyArray<Item>>, length: number): BigInt64Array {
     const T = this.#T;
     const img = this.#model.imgTokenIds;
-    const grid = this.#model.imagePositions === 'grid';
-    const positions = new BigInt64Array(this.rows * length);
+    const positions = new BigInt64Array(this.rows * length * this.#D);
     for (let r = 0; r < this.rows; r++) {
       let count = 0;
       for (let i = 0; i < length; i++) {
         if (i >= T || this.#textMask[r]![i] === 1) count++;
         const j = i - T - img.length;
-        positions[r * length + i] =
-          grid && j >= 0 ? this.#itemPosition(r, items[this.#image(r)]![j]!) : BigInt(Math.max(0, count - 1));
+        this.#setPosition(
+          positions,
+          r * length + i,
+          r,
+          j >= 0 ? items[this.#image(r)]![j]! : null,
+          Math.max(0, count - 1),
+        );
       }
       this.#lastPos[r] = count - 1;
     }

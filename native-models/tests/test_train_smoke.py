@@ -118,6 +118,12 @@ def test_recipe_end_to_end(tmp_path, capsys):
     losses = [r["loss"] for r in _log(apar) if "loss" in r]
     assert len(losses) == 3 and all(0 < v < float("inf") for v in losses)
     assert evaluate.load_generator(os.path.join(argrid, "ckpt.pt")).c.image_positions == "grid"
+    # a grid generator continued under 2-D RoPE (the one position change --init allows), probes included
+    a2d = os.path.join(d, "ar-2d")
+    ar.main(COMMON + ["--latents", lat, "--steps", "1", "--out", a2d, "--positions", "grid2d", "--probe-set", ps,
+                      "--probe-every", "1", "--init", os.path.join(argrid, "ckpt.pt")])
+    assert evaluate.load_generator(os.path.join(a2d, "ckpt.pt")).c.image_positions == "grid2d"
+    assert any("attn_ratio" in r.get("probes", {}) for r in _log(a2d))
     # the binding contrast is logged on batches with a shape-swapped caption (the two-object latents above)
     ab = os.path.join(d, "ar-bind")
     ar.main(COMMON + ["--latents", lat2, "--steps", "3", "--out", ab, "--binding-weight", "1", "--probe-set", ps,

@@ -337,3 +337,20 @@ def test_ar_loss_token_weight():
     # the weighted mean over all tokens = the mix of the one token's loss and the rest's
     n = one.numel()
     assert torch.allclose(plain, (loss(one) + (n - 1) * loss(other)) / n, atol=1e-5)
+
+
+def test_2d_rope_turns_each_axis_on_its_own_frequencies():
+    """2-D RoPE: a token at (p, p) turns exactly as 1-D RoPE at p; moving along one coordinate turns only the
+    frequency pairs of that axis (even pairs: rows, odd pairs: columns)."""
+    from vgt.lm import rope_cos_sin
+    hd, theta = 16, 1e4
+    p = torch.tensor([[0, 3, 7, 12]])
+    c1, s1 = rope_cos_sin(p, hd, theta, torch.float32)
+    c2, s2 = rope_cos_sin(torch.stack([p, p], -1), hd, theta, torch.float32)
+    assert torch.equal(c1, c2) and torch.equal(s1, s2)
+    a, _ = rope_cos_sin(torch.tensor([[[5, 2]]]), hd, theta, torch.float32)
+    row, _ = rope_cos_sin(torch.tensor([[[6, 2]]]), hd, theta, torch.float32)
+    col, _ = rope_cos_sin(torch.tensor([[[5, 3]]]), hd, theta, torch.float32)
+    moved_row = (row != a)[0, 0, :hd // 2].nonzero().flatten().tolist()
+    moved_col = (col != a)[0, 0, :hd // 2].nonzero().flatten().tolist()
+    assert moved_row == list(range(0, hd // 2, 2)) and moved_col == list(range(1, hd // 2, 2))

@@ -160,6 +160,19 @@ def test_image_positions_come_from_the_manifest(tmp_path):
     assert R.rebuild(d).model.c.image_positions == "grid"
 
 
+def test_grid2d_bundle_round_trip(tmp_path):
+    """A 2-D RoPE bundle (lm_step position_ids [B, S, 2]) rebuilds to its source's weights and positions."""
+    from vgt.export import export_bundle
+    model = seeded_model("tiny", 5)
+    model.generator.c.image_positions = "grid2d"
+    d = str(tmp_path / "b2d")
+    export_bundle(model, d, name="t", bundle_id="t2d", tokenizer_json=default_tokenizer().to_hf_json(),
+                  log=lambda *a: None)
+    r = R.rebuild(d)
+    assert r.model.c.image_positions == "grid2d" and not r.unused
+    assert_same_weights(model, r.model, [(8, 8)])
+
+
 def test_local_window_encoder_round_trip(tmp_path):
     """A local-window VGT-AE (config ae.vit.local_window) exports `architecture.aeLocalWindow`, and the rebuilt model
     encodes exactly as the source: without the field a rebuild would run the encoder globally."""

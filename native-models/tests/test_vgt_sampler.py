@@ -142,7 +142,7 @@ def test_group_layout_matches_reference(tiny, tok, k):
         last = pos[:, -1]
 
 
-@pytest.fixture(params=["sequence", "grid"])
+@pytest.fixture(params=["sequence", "grid", "grid2d"])
 def positions(request, tiny):
     before = tiny.generator.c.image_positions
     tiny.generator.c.image_positions = request.param
@@ -190,10 +190,12 @@ def test_parallel_training_layout_equals_sampling_at_k(tiny, tok, positions, k):
 
 
 @pytest.mark.parametrize("k", [1, 4])
-def test_grid_positions_name_the_cell(tiny, tok, k):
+@pytest.mark.parametrize("scheme", ["grid", "grid2d"])
+def test_grid_positions_name_the_cell(tiny, tok, k, scheme):
     """With image_positions = "grid" every image item (query or latent) of every step sits at (real tokens before
-    the image) + its cell, in each row of the CFG batch, whatever the order and tokens per step."""
-    tiny.generator.c.image_positions = "grid"
+    the image) + its cell, in each row of the CFG batch, whatever the order and tokens per step; with "grid2d" at
+    that base + (row, column), and text tokens at (p, p)."""
+    tiny.generator.c.image_positions = scheme
     try:
         fns = Recorder(tiny.generator)
         trace = []
@@ -205,16 +207,26 @@ def test_grid_positions_name_the_cell(tiny, tok, k):
     setup, groups = trace[0][1], [d for kind, d in trace[1:]]
     base = setup["text_mask"].sum(1) + len(tok.img_token_ids())
     T = setup["ids"].shape[1]
+    w = tiny.generator.c.grid[1]
     for g, (emb, mask, pos) in enumerate(fns.calls):
         cur = groups[g]["tokens"]
         if g == 0:
             cells = cur
-            assert torch.equal(pos[:, T], base - 1)  # <img> keeps its sequence position
+            if scheme == "grid2d":
+                assert torch.equal(pos[:, :T + 1, 0], pos[:, :T + 1, 1])  # text and <img>: (p, p)
+                pos0 = pos[:, :T + 1, 0]
+            else:
+                pos0 = pos[:, :T + 1]
+            assert torch.equal(pos0[:, T], base - 1)  # <img> keeps its sequence position
             pos = pos[:, T + 1:]
         else:
             prev = groups[g - 1]["tokens"]
             cells = torch.cat([torch.stack([prev, prev], 1).reshape(-1) if k > 1 else prev, cur])
-        assert torch.equal(pos, base[:, None] + cells[None, :])
+        if scheme == "grid2d":
+            want = torch.stack([cells // w, cells % w], -1)
+            assert torch.equal(pos, base[:, None, None] + want[None])
+        else:
+            assert torch.equal(pos, base[:, None] + cells[None, :])
 
 
 def test_sampler_is_deterministic_and_batch_invariant(tiny, tok):

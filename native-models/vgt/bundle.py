@@ -169,8 +169,9 @@ def _check_graph_io(bundle_dir: str, m: dict, problems: List[str]) -> None:
     import onnx
     a = m["architecture"]
     H, L, kvH, hd, dZ, W = a["hidden"], a["layers"], a["kvHeads"], a["headDim"], a["dZ"], a["headWidth"]
+    pos = [None, None, 2] if m.get("image", {}).get("positions") == "grid2d" else [None, None]
     expect = {
-        "lm_step": ({"inputs_embeds": [None, None, H], "attention_mask": [None, None], "position_ids": [None, None],
+        "lm_step": ({"inputs_embeds": [None, None, H], "attention_mask": [None, None], "position_ids": pos,
                      **{f"past_{kv}.{i}": [None, kvH, None, hd] for i in range(L) for kv in ("key", "value")}},
                     {"hidden_states": [None, None, H],
                      **{f"present_{kv}.{i}": [None, kvH, None, hd] for i in range(L) for kv in ("key", "value")}}),

@@ -136,7 +136,9 @@ class VGTConfig:
     # RoPE position of the image tokens: "sequence" (the reference: cumsum of the mask, so in random order the
     # index says nothing about where a cell is) or "grid" (our choice for small models trained from scratch:
     # cell X's query and latent both sit at position base + X, row-major, whatever the order; RoPE then gives
-    # attention the cell offset, 1 to the left neighbour and w to the upper one). See TRAINING.md.
+    # attention the cell offset, 1 to the left neighbour and w to the upper one) or "grid2d" (2-D RoPE: the item
+    # sits at base + (row, column), half the rotary frequencies turning with each, so "left of" is one sign in
+    # its own subspace; position_ids gain a last axis of 2). See TRAINING.md.
     image_positions: str = "sequence"
     # Pads of the shorter prompt row: "always" masked (ours: batch-invariant, as training) or masked in the
     # "prefill" only, as the reference's generate() (no mask afterwards), which its published images used.

@@ -26,7 +26,7 @@ import torch.nn.functional as F
 
 from . import bundle as B
 from .config import IMG_TOKEN, UNCOND_PROMPT
-from .queryar import VGT
+from .queryar import VGT, text_position_ids
 from .sampler import CFG_SCHEDULES, LAST_STEP
 from .tokenizer import WordPieceTokenizer, tokenizer_for
 
@@ -140,7 +140,9 @@ def graph_specs(model: VGT, grid: Tuple[int, int], fused_head: bool = False):
         emb = torch.randn(Bn, S, H, generator=g).to(dt)
         mask = torch.ones(Bn, P + S, dtype=torch.long)
         mask[1, 2:4] = 0  # second row carries pads (right-padded text): they stay masked in every step
-        pos = (mask.cumsum(1) - 1).clamp(min=0)[:, -S:]
+        pos = text_position_ids(mask, c.image_positions)[:, -S:]
+        if pos.dim() == 3:  # 2-D RoPE [B,S,2]: rows and columns apart, as image items have them
+            pos = pos + torch.stack([torch.zeros(S, dtype=torch.long), torch.arange(S) % 3 - 1], -1).clamp(min=0)
         past = [(torch.randn(Bn, kvH, P, hd, generator=g) * 0.5).to(dt) for _ in range(2 * L)]
         return [emb, mask, pos] + past
 

@@ -4,7 +4,7 @@
 
 Writes the tiny bundle (seeded random init) and, for k = 1 and k = 4, each with pads masked in every step
 and in the prefill only (BUNDLE.md "Padding") and with grid image positions ("Image positions"), every
-intermediate of one sample
+intermediate of one sample (and for grid2d positions, the position ids only)
 with all randomness injected: token ids, padded batch and mask, permutation, group sizes, time grid,
 per-group position ids and CFG scale, initial and per-step SDE noise, hidden states, head cond, head
 velocities (raw rows of the first step; guided for every step), sampled latents and the decoded image;
@@ -36,6 +36,10 @@ STEPS, CFG, SCHEDULE = 4, 3.0, "linear"
 # (name, k, pad mask, image positions): BUNDLE.md "Padding" and "Image positions"
 CASES = (("k1", 1, "always", "sequence"), ("k4", 4, "always", "sequence"), ("k1-prefill", 1, "prefill", "sequence"),
          ("k4-prefill", 4, "prefill", "sequence"), ("k1-grid", 1, "always", "grid"), ("k4-grid", 4, "always", "grid"))
+# Position ids only (no tensors): 2-D RoPE needs an lm_step graph that takes [B, S, 2] positions, which the tiny
+# bundle's does not; the engine checks the positions it feeds against these, and tests/test_vgt_onnx.py checks a
+# grid2d graph against PyTorch.
+POSITION_CASES = (("k4-grid2d", 4, "always", "grid2d"),)
 
 
 class RecordingNoise:
@@ -147,6 +151,23 @@ def write_goldens(out_dir: str = GOLDEN_DIR, bundle_dir: str = BUNDLE_DIR, expor
             "files": files,
         }
         log(f"{d}: {G} groups, latents std {z.std():.3f}, image range [{image.min():.2f}, {image.max():.2f}]")
+    for d, k, pad_mask, positions in POSITION_CASES:
+        model.generator.c.image_positions = positions
+        try:
+            _, rec, _ = run_case(model, tok, k, pad_mask=pad_mask)
+        finally:
+            model.generator.c.image_positions = "sequence"
+        cases[d] = {
+            "settings": {"steps": STEPS, "cfg": CFG, "cfgSchedule": SCHEDULE, "tokensPerStep": k, "order": "random",
+                         "seed": SEED, "orderSeed": ORDER_SEED},
+            "padMask": pad_mask,
+            "imagePositions": positions,
+            "order": rec["setup"]["order"].tolist(),
+            "groupSizes": rec["setup"]["sizes"],
+            "groups": [{"tokens": g["tokens"].tolist(), "positionIds": g["position_ids"].tolist()}
+                       for g in rec["groups"]],
+            "files": {},
+        }
     # VGT-AE encode: the k=1 image (clamped) back to latents.
     ae_files: Dict[str, dict] = {}
     img = torch.from_numpy(np.fromfile(os.path.join(out_dir, "k1/image.bin"), dtype="<f4")).reshape(1, 3, c.ae.image_size, c.ae.image_size).clamp(-1, 1)

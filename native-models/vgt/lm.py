@@ -1,4 +1,4 @@
-"""Qwen2-style decoder LM driven by `inputs_embeds` (RMSNorm, 1-D RoPE, GQA, SiLU-gated MLP, qkv bias).
+"""Qwen2-style decoder LM driven by `inputs_embeds` (RMSNorm, 1-D or 2-D RoPE, GQA, SiLU-gated MLP, qkv bias).
 
 Parameter names follow Hugging Face `Qwen2Model` (embed_tokens, layers.{i}.self_attn.{q,k,v,o}_proj,
 layers.{i}.mlp.{gate,up,down}_proj, layers.{i}.{input,post_attention}_layernorm, norm) so official
@@ -34,10 +34,19 @@ class RMSNorm(nn.Module):
 
 
 def rope_cos_sin(position_ids: torch.Tensor, head_dim: int, theta: float, dtype: torch.dtype):
-    """cos/sin [B,S,hd] for the HF "rotate_half" layout (frequencies repeated over both halves)."""
+    """cos/sin [B,S,hd] for the HF "rotate_half" layout (frequencies repeated over both halves).
+    position_ids [B,S] (1-D RoPE) or [B,S,2] (2-D: frequency pair i turns with coordinate i % 2, so rows and
+    columns each get every other frequency; a token at (p, p) turns exactly as at p in 1-D)."""
     inv_freq = 1.0 / (theta ** (torch.arange(0, head_dim, 2, dtype=torch.float32, device=position_ids.device)
                                 / head_dim))
-    freqs = position_ids.float().unsqueeze(-1) * inv_freq  # [B,S,hd/2]
+    if position_ids.dim() == 3:
+        n = inv_freq.shape[0]
+        pick = torch.zeros(2, n, device=position_ids.device)
+        pick[torch.arange(n) % 2, torch.arange(n)] = 1.0
+        # one nonzero per column, so the MatMul is exact: pos[..., i % 2] * inv_freq[i]
+        freqs = torch.matmul(position_ids.float(), pick * inv_freq)  # [B,S,hd/2]
+    else:
+        freqs = position_ids.float().unsqueeze(-1) * inv_freq  # [B,S,hd/2]
     emb = torch.cat([freqs, freqs], dim=-1)
     return emb.cos().to(dtype), emb.sin().to(dtype)
 
@@ -175,7 +184,7 @@ class QwenLM(nn.Module):
 
     def forward(self, inputs_embeds: torch.Tensor, attention_mask: torch.Tensor, position_ids: torch.Tensor,
                 past: Optional[List[Tuple[torch.Tensor, torch.Tensor]]] = None):
-        """inputs_embeds [B,S,H], attention_mask [B,P+S] (1 = real token), position_ids [B,S],
+        """inputs_embeds [B,S,H], attention_mask [B,P+S] (1 = real token), position_ids [B,S] or [B,S,2],
         past: list of (key, value) [B,kvH,P,hd]. Returns hidden [B,S,H] after the final norm and present."""
         B, S, _ = inputs_embeds.shape
         if past is None:

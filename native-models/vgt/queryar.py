@@ -127,9 +127,9 @@ class QueryAR(nn.Module):
         n_img = img.shape[1]
         x = torch.cat([text, img], dim=1)
         mask = torch.cat([mask_text, torch.ones(B, n_img, dtype=torch.long, device=dev)], dim=1)
-        text_pos = (mask_text.cumsum(1) - 1).clamp(min=0)
+        text_pos = text_position_ids(mask_text, self.c.image_positions)
         img_pos = image_position_ids(mask_text.sum(1), order[slot], torch.arange(n_img, device=dev),
-                                     self.c.image_positions)
+                                     self.c.image_positions, w)
         return x, mask, torch.cat([text_pos, img_pos], dim=1), text.shape[1] + read
 
     def _text_part(self, input_ids, text_mask, img_token_ids):
@@ -142,7 +142,7 @@ class QueryAR(nn.Module):
     def caption_state(self, input_ids, text_mask, img_token_ids):
         """The LM's last hidden state at the <img> marker, before any image token: what it made of the prompt [B, H]."""
         text, mask = self._text_part(input_ids, text_mask, img_token_ids)
-        hidden, _ = self.lm(text, mask, (mask.cumsum(1) - 1).clamp(min=0))
+        hidden, _ = self.lm(text, mask, text_position_ids(mask, self.c.image_positions))
         return hidden[:, -1]
 
     def query_cond(self, input_ids, text_mask, z_ctx, img_token_ids, order, group: int = 1):
@@ -208,17 +208,35 @@ def group_sizes(n: int, k: int) -> List[int]:
     return [base + (1 if g < rem else 0) for g in range(G)]
 
 
-def image_position_ids(n_before: torch.Tensor, cells: torch.Tensor, index: torch.Tensor, scheme: str) -> torch.Tensor:
-    """RoPE positions [B, n] of image items: n_before [B] real tokens precede the image part (text and <img>),
+IMAGE_POSITIONS = ("sequence", "grid", "grid2d")
+
+
+def image_position_ids(n_before: torch.Tensor, cells: torch.Tensor, index: torch.Tensor, scheme: str,
+                       width: int = 0) -> torch.Tensor:
+    """RoPE positions of image items: n_before [B] real tokens precede the image part (text and <img>),
     cells [n] is each item's grid cell, index [n] its place in the image part. "sequence": n_before + index (the
-    reference's cumsum); "grid": n_before + cell, so a query and its latent share the cell's position."""
+    reference's cumsum); "grid": n_before + cell, so a query and its latent share the cell's position; both [B, n].
+    "grid2d" (2-D RoPE): (n_before + row, n_before + column) of the cell in a grid `width` cells wide, [B, n, 2]."""
+    if scheme == "grid2d":
+        if width <= 0:
+            raise ValueError("grid2d positions need the grid width")
+        cells = cells.to(n_before.device)
+        rc = torch.stack([torch.div(cells, width, rounding_mode="floor"), cells % width], dim=-1)  # [n, 2]
+        return n_before.view(-1, 1, 1) + rc.unsqueeze(0)
     if scheme == "sequence":
         rel = index
     elif scheme == "grid":
         rel = cells
     else:
-        raise ValueError(f"unknown image_positions {scheme!r} (sequence or grid)")
+        raise ValueError(f"unknown image_positions {scheme!r} ({', '.join(IMAGE_POSITIONS)})")
     return n_before.unsqueeze(1) + rel.to(n_before.device).unsqueeze(0)
+
+
+def text_position_ids(mask: torch.Tensor, scheme: str) -> torch.Tensor:
+    """RoPE positions of the text part: real tokens counted, pads at the last real one's, [B, T]; [B, T, 2] with
+    both coordinates equal under "grid2d" (so text turns exactly as under 1-D RoPE)."""
+    pos = (mask.cumsum(1) - 1).clamp(min=0)
+    return pos.unsqueeze(-1).expand(-1, -1, 2) if scheme == "grid2d" else pos
 
 
 def noised_context(z: torch.Tensor, level, noise: torch.Tensor) -> torch.Tensor:

@@ -11,7 +11,8 @@ Per image: rows = [cond, uncond] (uncond only when cfg > 1), right-padded into o
 - attention_mask always covers past + new with 0 at pads; position_ids = cumsum(mask) - 1 per row
   (pad_mask "always", ours: pads stay masked in every step; "prefill": masked in the prefill only, all
   ones afterwards, as the reference, which passes no mask after the prefill; positions are the same); with
-  `image_positions = "grid"` an image item's position is (real tokens before the image) + its cell instead;
+  `image_positions = "grid"` an image item's position is (real tokens before the image) + its cell instead, and
+  with "grid2d" (2-D RoPE) that base + (row, column), text at (p, p);
 - per group: Euler-Maruyama SDE on linspace(0, 0.96, steps) then a final 0.04 ODE step, CFG on velocity,
   then per-token LayerNorm of the sampled latents.
 """
@@ -22,7 +23,7 @@ from typing import Callable, Dict, List, Optional, Sequence
 
 import torch
 
-from .queryar import QueryAR, group_sizes, image_position_ids, pad_rows
+from .queryar import QueryAR, group_sizes, image_position_ids, pad_rows, text_position_ids
 from .vgtae import latent_layer_norm
 
 LAST_STEP = 0.04
@@ -180,9 +181,9 @@ def sample_latents(model: QueryAR, tokenizer, prompts: Sequence[str], settings: 
             items = torch.cat([torch.stack([prev_tok, prev_tok], 1).reshape(-1), tok])
         else:
             items = torch.cat([prev_tok, tok])
-        img_pos = image_position_ids(n_before, items, torch.arange(len(items)) + n_items, c.image_positions)
+        img_pos = image_position_ids(n_before, items, torch.arange(len(items)) + n_items, c.image_positions, w)
         n_items += len(items)
-        pos_ids = img_pos if g > 0 else torch.cat([(mask.cumsum(1) - 1).clamp(min=0)[:, :S - k], img_pos], 1)
+        pos_ids = img_pos if g > 0 else torch.cat([text_position_ids(mask, c.image_positions)[:, :S - k], img_pos], 1)
         lm_mask = mask if g == 0 or pad_mask == "always" else torch.ones_like(mask)
         hidden, past = fns.lm_step(embeds, lm_mask, pos_ids, past)
         hq = hidden[:, -k:]  # [R,k,H]

@@ -16,6 +16,8 @@ type CaseJson = {
   ts: Array<number>;
   order: Array<number>;
   groupSizes: Array<number>;
+  /** Per group: the tokens and the lm_step position ids fed, [rows, length] or [rows, length, 2]. */
+  groups: Array<{ tokens: Array<number>; positionIds: Array<Array<number | Array<number>>> }>;
   files: Record<string, FileSpec>;
 };
 export type GoldenJson = {

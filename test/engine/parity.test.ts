@@ -145,3 +145,41 @@ describe('autoencoder parity', () => {
     expect(maxAbsDiff(z, goldenTensor(golden.ae.files.encode_z!))).toBeLessThan(1e-4);
   });
 });
+
+// 2-D RoPE (`grid2d`): the tiny bundle's lm_step takes 1-D positions, so this case has PyTorch's position ids only
+// (the grid2d graph itself is checked against PyTorch in native-models' tests). The engine must feed the same pairs,
+// in every call: the graphs run on each pair's first number, which keeps the sampler going.
+describe('2-D RoPE positions (k4-grid2d)', () => {
+  it('feeds the position pairs the PyTorch sampler feeds, call by call', async () => {
+    const c = golden.cases['k4-grid2d']!;
+    const fed: Array<Array<number>> = [];
+    const g = model.graphs;
+    const graphs: Graphs = {
+      lmStep: (input) => {
+        fed.push(Array.from(input.positions, Number));
+        return g.lmStep({ ...input, positions: input.positions.filter((_, i) => i % 2 === 0) });
+      },
+      latentIn: (z, pos, n) => g.latentIn(z, pos, n),
+      headCond: (hidden, n) => g.headCond(hidden, n),
+      headVelocity: (x, t, cond, n) => g.headVelocity(x, t, cond, n),
+      decode: (z, batch, grid) => g.decode(z, batch, grid),
+      encode: g.encode,
+    };
+    await sample(
+      graphs,
+      { ...model.tables, padMask: c.padMask, imagePositions: 'grid2d' },
+      {
+        sampling: c.settings,
+        cond: golden.tokenIds.cond,
+        uncond: golden.tokenIds.uncond,
+        kept: [],
+        fed: [],
+        orders: [Int32Array.from(c.order)],
+      },
+      initialState(1, 64, model.tables.dZ),
+      goldenNoise({ ...c, files: golden.cases['k4-grid']!.files }),
+    );
+    expect(fed.length).toBe(c.groups.length);
+    expect(fed).toEqual(c.groups.map((group) => group.positionIds.flat(2)));
+  });
+});

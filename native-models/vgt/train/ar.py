@@ -19,7 +19,7 @@ import torch
 import torch.nn as nn
 
 from ..config import ECHO_TEMPLATE
-from ..queryar import QueryAR, prepare_text_batch, time_shift
+from ..queryar import IMAGE_POSITIONS, QueryAR, prepare_text_batch, time_shift
 from ..sampler import make_order
 from ..shapes.grammar import COLOR_NAMES, SHAPES, parse_prompt, swap_shapes
 from ..tokenizer import PHRASES, tokenizer_for
@@ -175,8 +175,9 @@ def main(argv=None):
     p.add_argument("--ae", default=None, help="AE checkpoint: enables the periodic generation eval")
     p.add_argument("--eval-every", type=int, default=1000)
     p.add_argument("--eval-prompts", type=int, default=48)
-    p.add_argument("--positions", choices=("sequence", "grid"), default="sequence",
-                   help="RoPE positions of image tokens: sequence index (the reference) or grid cell (TRAINING.md)")
+    p.add_argument("--positions", choices=IMAGE_POSITIONS, default="sequence",
+                   help="RoPE positions of image tokens: sequence index (the reference), grid cell, or the cell's "
+                        "(row, column) under 2-D RoPE (TRAINING.md)")
     p.add_argument("--raster-p", type=float, default=0.0,
                    help="share of batches trained in raster order instead of a random one (with --positions grid the "
                         "neighbour offsets are the same in both, so what raster teaches carries over to any order)")
@@ -260,6 +261,10 @@ def main(argv=None):
         ours, theirs = cfg.to_dict(), init.c.to_dict()
         # what the weights mean beyond their shapes (load_state_dict checks those): positions and latents
         diff = [k for k in ("image_positions", "head") if ours[k] != theirs[k]]
+        if (theirs["image_positions"], ours["image_positions"]) == ("grid", "grid2d"):
+            # the one position change we allow: same weights and text positions, image items relearn their offsets
+            diff.remove("image_positions")
+            print("[ar] --init: a grid generator continued under 2-D RoPE (grid2d)", flush=True)
         diff += [f"lm.{k}" for k in ours["lm"] if k != "vocab_size" and ours["lm"][k] != theirs["lm"][k]]
         diff += [f"ae.{k}" for k in ("latent_group",) + LATENT_FIELDS if ours["ae"][k] != theirs["ae"][k]]
         sd = init.state_dict()

@@ -344,17 +344,17 @@ def first_token_object_rate(model, tok, prompts, clf, samples=4, seed=0, aclfs=N
 
 def _first_conds(model, tok, ids, mask, N):
     """The flow head's condition for the first token at each cell: prefill [text | <img> | q_cell], [N, C]."""
-    from ..queryar import image_position_ids
+    from ..queryar import image_position_ids, text_position_ids
     H = model.c.lm.hidden
     img = torch.tensor(tok.img_token_ids()).unsqueeze(0)
     text = model.embed_tokens(torch.cat([ids, img], 1)).expand(N, -1, -1)
     q = model.adaptive_metaquery.queries(*model.c.grid).unsqueeze(1)  # [N, 1, H]
     x = torch.cat([text, q], 1)
     m = torch.cat([mask, torch.ones(1, img.shape[1] + 1, dtype=torch.long)], 1).expand(N, -1)
-    text_pos = (m[:, :-1].cumsum(1) - 1).clamp(min=0)
+    text_pos = text_position_ids(m[:, :-1], model.c.image_positions)
     n_before = m[:, :-1].sum(1)
     qpos = torch.cat([image_position_ids(n_before[i:i + 1], torch.tensor([i]), torch.tensor([0]),
-                                         model.c.image_positions) for i in range(N)])
+                                         model.c.image_positions, model.c.grid[1]) for i in range(N)])
     hidden, _ = model.lm(x, m, torch.cat([text_pos, qpos], 1))
     assert hidden.shape[-1] == H
     return model.head_cond(hidden[:, -1])
