@@ -8,6 +8,7 @@ import { createOrtSession } from './graphs';
 import { loadModel, type LoadedModel } from './model';
 import { DecodeCost } from './preview-pacer';
 import { providerCandidates, withFallback, type Fallback } from './providers';
+import { positionWidth } from './sampler';
 
 /** A loaded model and its decoder's cost per image, first measured at warm-up. */
 export type ProviderLoad = Readonly<{ model: LoadedModel; decodeCost: DecodeCost }>;
@@ -61,7 +62,7 @@ async function warmUp(model: LoadedModel): Promise<number> {
     rows: 1,
     length: 1,
     mask: BigInt64Array.of(1n),
-    positions: BigInt64Array.of(0n),
+    positions: new BigInt64Array(positionWidth(tables.imagePositions)),
     past: null,
   });
   await graphs.latentIn(new Float32Array(dZ), new Float32Array(H), 1);

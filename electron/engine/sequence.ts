@@ -221,14 +221,15 @@ export class TokenSequence {
   }
 }
 
-/** Columns [from, to) of a feed over `rows` rows of `width` embed values. */
+/** Columns [from, to) of a feed over `rows` rows of `width` embed values (and 1 or 2 numbers per position). */
 export function cutColumns(feed: Feed, rows: number, width: number, from: number, to: number): Feed {
   const { embeds, positions, length } = feed;
+  const D = positions.length / (rows * length);
   const n = to - from;
-  const out = { embeds: new Float32Array(rows * n * width), positions: new BigInt64Array(rows * n), length: n };
+  const out = { embeds: new Float32Array(rows * n * width), positions: new BigInt64Array(rows * n * D), length: n };
   for (let r = 0; r < rows; r++) {
     out.embeds.set(embeds.subarray((r * length + from) * width, (r * length + to) * width), r * n * width);
-    out.positions.set(positions.subarray(r * length + from, r * length + to), r * n);
+    out.positions.set(positions.subarray((r * length + from) * D, (r * length + to) * D), r * n * D);
   }
   return out;
 }

@@ -1,6 +1,8 @@
 """ONNX vs PyTorch per graph (<= 1e-4, fp32), the committed fixtures, and the goldens end to end."""
 import json
 import os
+import shutil
+import subprocess
 
 import numpy as np
 import pytest
@@ -12,7 +14,7 @@ from vgt.checkpoint import seeded_model
 from vgt.goldens import MODEL_SEED, PROMPT, ReplayNoise, run_case
 from vgt.tokenizer import default_tokenizer
 
-from vgt_testutil import TINY_BUNDLE, TINY_GOLDENS, need_ort
+from vgt_testutil import REPO, TINY_BUNDLE, TINY_GOLDENS, need_ort
 
 GRAPHS = ("lm_step", "latent_in", "head_cond", "head_velocity", "vgtae_decode", "vgtae_encode")
 
@@ -68,6 +70,29 @@ def test_grid2d_bundle_matches_pytorch(tiny, tmp_path):
     assert m["image"]["positions"] == "grid2d"
     assert validate_bundle(out, deep=True)["image"]["positions"] == "grid2d"
     assert max(errors.values()) <= 1e-4
+
+
+def test_engine_generates_with_a_grid2d_bundle(tiny, tmp_path):
+    """The TypeScript engine loads a 2-D RoPE bundle (its warm-up feeds a position pair) and generates at k = 1 and 4
+    (`vgt generate`, as a user runs it)."""
+    need_ort()
+    out = str(tmp_path / "b2d")
+    tiny.generator.c.image_positions = "grid2d"
+    try:
+        E.export_bundle(tiny, out, name="t", bundle_id="t2d", tokenizer_json=default_tokenizer().to_hf_json(),
+                        log=lambda *a: None)
+    finally:
+        tiny.generator.c.image_positions = "sequence"
+    env = dict(os.environ, VGT_STUDIO_HOME=str(tmp_path / "home"))
+    vgt = [shutil.which("node") or "node", os.path.join(REPO, "bin", "vgt.mjs")]
+    run = lambda *a: subprocess.run(vgt + list(a), env=env, cwd=REPO, capture_output=True, text=True, timeout=300)
+    assert run("models", "import", out).returncode == 0
+    for k in ("1", "4"):
+        png = str(tmp_path / f"k{k}.png")
+        r = run("generate", "--prompt", "a red circle", "--model", "t2d", "--tokens-per-step", k, "--steps", "2",
+                "--json", "--no-history", "--out", png)
+        assert r.returncode == 0, r.stdout + r.stderr
+        assert json.loads(r.stdout)["images"][0]["file"] == png and os.path.getsize(png) > 0
 
 
 def test_grid2d_golden_positions_are_the_samplers(tiny, goldens):
